@@ -1,0 +1,1 @@
+"""The courses plugin (under construction)."""

@@ -1,0 +1,1 @@
+"""The points plugin (under construction)."""

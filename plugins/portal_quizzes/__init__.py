@@ -1,0 +1,1 @@
+"""The quizzes plugin (under construction)."""

@@ -1,0 +1,1 @@
+"""Accounts: login by username or phone, passwords, sessions, API tokens."""

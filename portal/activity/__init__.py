@@ -1,0 +1,1 @@
+"""The activity stream: who did what, when and where (xAPI-shaped)."""

@@ -1,0 +1,1 @@
+"""Site administration: plugins, settings, accounts, permissions."""

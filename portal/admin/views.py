@@ -1,0 +1,149 @@
+"""Admin screens: plugins, settings, accounts, permissions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import or_, select
+
+from portal.accounts import services as account_services
+from portal.accounts.models import Account
+from portal.admin.forms import AccountForm, settings_form
+from portal.audit.services import audit
+from portal.extensions import db
+from portal.org.permissions import permission_registry, require
+from portal.plugins.manager import get_manager
+from portal.settings import coerce_setting, get_setting, set_setting, setting_specs
+from portal.web.pagination import paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Links to every admin screen."""
+    require("plugins.manage")
+    return render_template("admin/index.html")
+
+
+@bp.get("/plugins")
+@login_required
+def plugins():
+    """Every installed plugin: name, version, description, status, error."""
+    require("plugins.manage")
+    manager = get_manager()
+    rows = [{"info": info, "status": manager.status(name), "error": manager.error(name)}
+            for name, info in sorted(manager.plugins.items())]
+    return render_template("admin/plugins.html", rows=rows)
+
+
+@bp.post("/plugins/<name>")
+@login_required
+def toggle_plugin(name: str):
+    """Enable or disable a plugin; applies at once in every worker."""
+    require("plugins.manage")
+    manager = get_manager()
+    if name not in manager.plugins:
+        abort(404)
+    action = request.form.get("action")
+    if action not in ("enable", "disable"):
+        flash(_("Unknown action."), "error")
+        return redirect(url_for("admin.plugins"))
+    if action == "enable" and manager.plugins[name].module is None:
+        flash(_("This plugin cannot be enabled: it failed to load."), "error")
+        return redirect(url_for("admin.plugins"))
+    manager.set_enabled(name, action == "enable")
+    audit(f"plugin.{action}d", "plugin", name)
+    db.session.commit()
+    flash(_("Plugin %(name)s is now %(state)s.", name=name,
+            state=_("enabled") if action == "enable" else _("disabled")), "success")
+    return redirect(url_for("admin.plugins"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@bp.route("/settings/<namespace>", methods=["GET", "POST"])
+@login_required
+def settings(namespace: str | None = None):
+    """A generated form for the settings of the core or one plugin."""
+    require("settings.manage")
+    specs = setting_specs()
+    namespace = namespace or "core"
+    if namespace not in specs:
+        abort(404)
+    values = {spec.key: get_setting(namespace, spec.key) for spec in specs[namespace]}
+    form = settings_form(specs[namespace], values)
+    if form.validate_on_submit():
+        changed = {}
+        for spec in specs[namespace]:
+            raw = form[f"s_{spec.key}"].data
+            value = coerce_setting(spec, "on" if raw is True else "" if raw is False else str(raw))
+            if value != values.get(spec.key):
+                set_setting(namespace, spec.key, value)
+                changed[spec.key] = value
+        audit("settings.changed", "settings", namespace, **changed)
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings", namespace=namespace))
+    return render_template("admin/settings.html", form=form, namespace=namespace, namespaces=sorted(specs))
+
+
+@bp.get("/permissions")
+@login_required
+def permissions():
+    """Every permission the core and the enabled plugins declare, and which roles hold it."""
+    require("plugins.manage")
+    perms = sorted(permission_registry().values(), key=lambda p: p.name)
+    return render_template("admin/permissions.html", perms=perms, roles=("secretary", "organizer", "admin"))
+
+
+@bp.get("/accounts")
+@login_required
+def accounts():
+    """Search accounts by username, name or phone."""
+    require("accounts.manage")
+    query = select(Account).order_by(Account.username)
+    term = (request.args.get("q") or "").strip()
+    if term:
+        like = f"%{term}%"
+        query = query.where(or_(Account.username.ilike(like), Account.display_name.ilike(like), Account.phone.ilike(like)))
+    return render_template("admin/accounts.html", page=paginate(query), q=term, form=AccountForm())
+
+
+@bp.post("/accounts")
+@login_required
+def create_account():
+    """Create an account that must change its password at first login."""
+    require("accounts.manage")
+    form = AccountForm()
+    if form.validate_on_submit():
+        if account_services.find_account(form.username.data) or (form.phone.data and account_services.find_account(form.phone.data)):
+            form.username.errors.append(_("This username or phone number is already taken."))
+        elif problem := account_services.password_problem(form.password.data, form.username.data):
+            form.password.errors.append(problem)
+        else:
+            account = Account(username=form.username.data.strip(), display_name=form.display_name.data.strip(),
+                              phone=form.phone.data or None, password_hash="!")
+            account_services.set_password(account, form.password.data, must_change=True)
+            db.session.add(account)
+            db.session.flush()
+            audit("account.created", "account", account.id, username=account.username)
+            db.session.commit()
+            flash(_("Account %(name)s created.", name=account.username), "success")
+            return redirect(url_for("admin.accounts"))
+    page = paginate(select(Account).order_by(Account.username))
+    return render_template("admin/accounts.html", page=page, q="", form=form), 422
+
+
+@bp.post("/accounts/<int:account_id>/active")
+@login_required
+def set_account_active(account_id: int):
+    """Deactivate or reactivate an account (a deactivated account cannot log in)."""
+    require("accounts.manage")
+    account = db.session.get(Account, account_id) or abort(404)
+    account.is_active_account = request.form.get("active") == "1"
+    account.session_version += 1
+    audit("account.activated" if account.is_active_account else "account.deactivated", "account", account.id)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("admin.accounts"))

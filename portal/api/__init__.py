@@ -1,0 +1,1 @@
+"""JSON API v1 (bearer tokens) and its OpenAPI document."""

@@ -1,0 +1,89 @@
+"""Helpers every API view uses: JSON errors, login, body parsing, OpenAPI paths."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Flask, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+API_PREFIX = "/api/"
+
+
+class ApiError(Exception):
+    """Raise to answer ``{"error": {"code", "message", "fields"?}}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    """A JSON error response."""
+    body: dict[str, Any] = {"error": {"code": code, "message": str(message)}}
+    if fields:
+        body["error"]["fields"] = {key: str(value) for key, value in fields.items()}
+    return jsonify(body), status
+
+
+def current_account():
+    """The authenticated account (session or bearer token), or None."""
+    return current_user if current_user and current_user.is_authenticated else None
+
+
+def api_login_required(view: Callable) -> Callable:
+    """401 JSON unless authenticated."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_account() is None:
+            return api_error(401, "unauthorized", _("Log in or send a valid bearer token."))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def api_json() -> dict[str, Any]:
+    """The request body as a JSON object, or raise a 400 :class:`ApiError`."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", _("The request body must be a JSON object."))
+    return data
+
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests"}
+
+
+def init_api_errors(app: Flask) -> None:
+    """Answer errors under ``/api/`` as JSON, everything else with HTML pages."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return api_error(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith(API_PREFIX):
+            code = _STATUS_CODES.get(exc.code or 500, "error")
+            message = exc.description if code == "bad_request" and "CSRF" in str(exc.description) else _error_message(exc.code)
+            return api_error(exc.code or 500, code, message)
+        from portal.web.views import render_error
+
+        return render_error(exc)
+
+
+def _error_message(status: int | None) -> str:
+    messages = {
+        400: _("The request was not understood."),
+        401: _("Log in or send a valid bearer token."),
+        403: _("You are not allowed to do this."),
+        404: _("Not found."),
+        405: _("This method is not allowed here."),
+        409: _("This conflicts with the current state."),
+        413: _("The upload is too large."),
+        429: _("Too many requests. Try again later."),
+    }
+    return messages.get(status or 500, _("Something went wrong."))

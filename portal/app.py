@@ -1,0 +1,119 @@
+"""The application factory: the only way an app is made."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, request
+
+from portal import config as portal_config
+from portal.database import install_sqlite_behaviour
+from portal.extensions import babel, csrf, db, login_manager
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a portal app.
+
+    ``config`` overrides every other source (defaults < instance config.toml /
+    config.py < ``PORTAL_*`` environment < ``config``).
+    """
+    app = Flask("portal", instance_path=portal_config.instance_path_from_env(), instance_relative_config=True)
+    portal_config.load_config(app, config)
+    portal_config.check_secret_key(app)
+    _ensure_instance_folder(app)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    from portal.plugins.manager import PortalPluginManager, flush_failures
+
+    # Registered before the database so it runs after the session is removed.
+    app.teardown_appcontext(flush_failures)
+    install_sqlite_behaviour()
+    db.init_app(app)
+    _init_login(app)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    manager = PortalPluginManager(app)
+    app.extensions["portal_plugins"] = manager
+    from portal import core_hooks
+
+    manager.register_core(core_hooks)
+    manager.discover()
+
+    from portal.i18n import init_i18n
+
+    init_i18n(app, manager.translation_dirs())
+    _register_core_blueprints(app)
+    manager.register_blueprints()
+    _register_request_hooks(app, manager)
+
+    from portal.notify.services import install_delivery_hooks
+    from portal.web.templating import init_templating
+    from portal.api.util import init_api_errors
+
+    install_delivery_hooks()
+    init_templating(app)
+    init_api_errors(app)
+    return app
+
+
+def _ensure_instance_folder(app: Flask) -> None:
+    import os
+
+    os.makedirs(app.instance_path, exist_ok=True)
+
+
+def _init_login(app: Flask) -> None:
+    from portal.accounts import services as accounts
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(accounts.load_session_account)
+    login_manager.request_loader(accounts.load_token_account)
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+
+def _register_core_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as auth_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.api.views import bp as api_bp
+    from portal.audit.views import bp as audit_bp
+    from portal.notify.views import bp as inbox_bp
+    from portal.org.views import bp as org_bp
+    from portal.web.views import bp as web_bp
+
+    for blueprint in (web_bp, auth_bp, org_bp, inbox_bp, admin_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _forgery_proof(req) -> bool:
+    """Bearer-token calls and JSON API calls cannot be forged by another site's form."""
+    if req.headers.get("Authorization", "").startswith("Bearer "):
+        return True
+    return req.path.startswith("/api/") and req.is_json
+
+
+def _register_request_hooks(app: Flask, manager) -> None:
+    from portal.accounts.services import enforce_password_change
+
+    @app.before_request
+    def _gate_and_protect():
+        manager.gate_request()
+        if app.config.get("WTF_CSRF_ENABLED", True) and request.method in ("POST", "PUT", "PATCH", "DELETE") \
+                and not _forgery_proof(request):
+            csrf.protect()
+        return enforce_password_change()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'self'")
+        return response

@@ -1,0 +1,1 @@
+"""Audit log of administrative actions and views of sensitive data."""

@@ -1,0 +1,108 @@
+"""Configuration: built-in defaults < instance config.py / config.toml < environment.
+
+Environment variables use the ``PORTAL_`` prefix (``PORTAL_DATABASE_URL``,
+``PORTAL_SECRET_KEY``, ``PORTAL_DEFAULT_LOCALE``, ``PORTAL_INSTANCE_PATH``).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The placeholder secret; the portal refuses to run outside debug mode with it.
+INSECURE_SECRET = "dev-insecure-change-me"
+
+#: Where the core's catalogs live (``translations/`` next to the package).
+CORE_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": INSECURE_SECRET,
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "DEFAULT_LOCALE": "zh_CN",
+    "LOCALES": ["zh_CN", "en"],
+    "TIMEZONE": "Asia/Shanghai",
+    "SITE_NAME": None,  # None: the translated default name
+    "PER_PAGE": 25,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_IP_MAX_FAILURES": 30,
+    "PASSWORD_MIN_LENGTH": 8,
+    "API_TOKEN_DAYS": 30,
+    "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 20000,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS (see README)
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    "SEARCH_INDEX_DIR": None,  # None: <instance>/search-index
+    "PLUGIN_STATE_TTL": 1.0,  # seconds a worker trusts its cached plugin states
+}
+
+_ENV_TYPES = {bool: lambda v: v.lower() in {"1", "true", "yes", "on"}, int: int, float: float}
+
+
+def instance_path_from_env() -> str | None:
+    """The instance folder from ``PORTAL_INSTANCE_PATH``, or None for Flask's default."""
+    value = os.environ.get("PORTAL_INSTANCE_PATH")
+    return str(Path(value).resolve()) if value else None
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, instance files, environment and overrides."""
+    app.config.update(DEFAULTS)
+    instance = Path(app.instance_path)
+    if (instance / "config.toml").is_file():
+        app.config.from_file(str(instance / "config.toml"), load=tomllib.load, text=False)
+    if (instance / "config.py").is_file():
+        app.config.from_pyfile(str(instance / "config.py"))
+    _load_environment(app)
+    if overrides:
+        app.config.update(overrides)
+    _derive(app)
+
+
+def _load_environment(app: Flask) -> None:
+    for key, value in os.environ.items():
+        if not key.startswith("PORTAL_") or key == "PORTAL_INSTANCE_PATH":
+            continue
+        name = key[len("PORTAL_"):]
+        default = DEFAULTS.get(name)
+        convert = _ENV_TYPES.get(type(default))
+        app.config[name] = convert(value) if convert else value
+
+
+def _derive(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if url.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    if not app.config.get("SEARCH_INDEX_DIR"):
+        app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
+    app.config["UPLOAD_DIR"] = app.config.get("UPLOAD_DIR") or str(instance / "uploads")
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or 4 * app.config["UPLOAD_MAX_BYTES"]
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to run outside debug/testing with the placeholder or an empty secret key."""
+    if app.debug or app.testing:
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == INSECURE_SECRET:
+        raise RuntimeError(
+            "Refusing to start: no secret key is set. Set PORTAL_SECRET_KEY in the environment "
+            "(for example: export PORTAL_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')) "
+            "or SECRET_KEY in the instance folder's config.toml, or run with --debug for local development."
+        )

@@ -1,0 +1,1 @@
+"""Alembic migrations: the core's in ``versions/``, each plugin's in its own branch."""

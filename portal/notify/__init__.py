@@ -1,0 +1,1 @@
+"""In-app inbox; other channels (SMS, e-mail, WeChat) come from plugins."""

@@ -1,0 +1,1 @@
+"""The organization tree, members and role assignments."""

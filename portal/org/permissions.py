@@ -1,0 +1,139 @@
+"""The one permission check every view uses.
+
+A role assignment (account, role, unit) grants the role's permissions over the
+unit's whole subtree. Permissions are declared by the core and by plugins
+(``portal_permissions``), each with the roles that hold it by default. A
+permission marked ``host_visible`` is also held by a host branch's
+secretaries over the incoming members hosted in their subtree.
+"""
+from __future__ import annotations
+
+from flask import abort, g, has_request_context
+from flask_login import current_user
+from sqlalchemy import false, or_, true
+
+from portal.org.models import Member, OrgUnit, in_subtree
+from portal.plugins.manager import call_list
+from portal.plugins.types import Permission
+
+
+def permission_registry() -> dict[str, Permission]:
+    """``{name: Permission}`` declared by the core and the enabled plugins (cached per request)."""
+    cached = g.get("_permissions") if has_request_context() else None
+    if cached is None:
+        cached = {perm.name: perm for perm in call_list("portal_permissions")}
+        if has_request_context():
+            g._permissions = cached
+    return cached
+
+
+def _account(account):
+    if account is not None:
+        return account
+    return current_user if current_user and current_user.is_authenticated else None
+
+
+def is_admin(account=None) -> bool:
+    """True for site admins (an ``admin`` role anywhere covers the whole site)."""
+    account = _account(account)
+    return bool(account) and any(role.role == "admin" for role in account.roles)
+
+
+def granting_units(permission: str, account=None) -> list[OrgUnit]:
+    """The units over whose subtree ``account`` holds ``permission`` (admins: every root)."""
+    account = _account(account)
+    if account is None:
+        return []
+    perm = permission_registry().get(permission)
+    if perm is None:
+        return []
+    return [role.unit for role in account.roles if role.role in perm.roles or role.role == "admin"]
+
+
+def can(permission: str, unit: OrgUnit | None = None, account=None) -> bool:
+    """May ``account`` (default: current user) use ``permission`` on ``unit`` (or anywhere when None)?"""
+    if is_admin(account):
+        return permission in permission_registry()
+    units = granting_units(permission, account)
+    if unit is None:
+        return bool(units)
+    return any(granted.contains(unit) for granted in units)
+
+
+def require(permission: str, unit: OrgUnit | None = None) -> None:
+    """Abort unless the current user may use ``permission`` on ``unit``.
+
+    Without a unit a refusal is 403; on a unit it is 404, so that nobody learns
+    whether a unit (or a member in it) exists outside their scope.
+    """
+    if not can(permission, unit):
+        abort(403 if unit is None else 404)
+
+
+def can_see_member(member: Member, permission: str = "members.view", account=None) -> bool:
+    """May ``account`` use ``permission`` on ``member``'s data?
+
+    Members always see themselves; the home branch side by subtree; the host
+    side only for host-visible permissions and only while the member is hosted.
+    """
+    account = _account(account)
+    if account is None:
+        return False
+    if member.account_id == account.id:
+        return True
+    if can(permission, member.home_unit, account):
+        return True
+    perm = permission_registry().get(permission)
+    if perm and perm.host_visible and member.host_unit is not None:
+        host_roles = [r.unit for r in account.roles if r.role in ("secretary", "organizer") and r.role in perm.roles]
+        return any(unit.contains(member.host_unit) for unit in host_roles)
+    return False
+
+
+def require_member(member: Member | None, permission: str = "members.view") -> Member:
+    """Return ``member`` or abort 404 when it is missing or outside the current user's scope."""
+    if member is None or not can_see_member(member, permission):
+        abort(404)
+    return member
+
+
+def member_scope(permission: str = "members.view", account=None, *, include_hosted: bool = True):
+    """A SQL condition on :class:`Member` selecting the members ``account`` may see with ``permission``."""
+    account = _account(account)
+    if account is None:
+        return false()
+    if is_admin(account):
+        return true()
+    home_units = granting_units(permission, account)
+    conditions = [Member.home_unit.has(in_subtree(OrgUnit.path, unit.path)) for unit in home_units]
+    perm = permission_registry().get(permission)
+    if include_hosted and perm and perm.host_visible:
+        for role in account.roles:
+            if role.role in ("secretary", "organizer") and role.role in perm.roles:
+                conditions.append(Member.host_unit.has(in_subtree(OrgUnit.path, role.unit.path)))
+    return or_(*conditions) if conditions else false()
+
+
+def unit_scope(permission: str, account=None):
+    """A SQL condition on :class:`OrgUnit` selecting units under the account's granting units."""
+    account = _account(account)
+    if is_admin(account):
+        return true()
+    units = granting_units(permission, account)
+    return or_(*[in_subtree(OrgUnit.path, unit.path) for unit in units]) if units else false()
+
+
+def manageable_units(permission: str, account=None) -> list[OrgUnit]:
+    """Top-most units the account holds ``permission`` over (overlaps removed), for pickers."""
+    from portal.extensions import db
+    from sqlalchemy import select
+
+    account = _account(account)
+    if is_admin(account):
+        return list(db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)))
+    units = sorted({u.id: u for u in granting_units(permission, account)}.values(), key=lambda u: u.path)
+    tops: list[OrgUnit] = []
+    for unit in units:
+        if not any(top.contains(unit) for top in tops):
+            tops.append(unit)
+    return tops

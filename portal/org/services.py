@@ -1,0 +1,83 @@
+"""Operations on the organization tree and on who is responsible for whom."""
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from portal.database import utcnow
+from portal.extensions import db
+from portal.org.models import UNIT_KINDS, Member, OrgUnit, RoleAssignment, in_subtree
+
+
+class TreeError(ValueError):
+    """An impossible change to the tree (a cycle, a closed parent, an unknown kind)."""
+
+
+def create_unit(name: str, kind: str, parent: OrgUnit | None = None, **fields) -> OrgUnit:
+    """Add a unit below ``parent`` (or a new root) and give it its path (caller commits)."""
+    if kind not in UNIT_KINDS:
+        raise TreeError(kind)
+    if parent is not None and parent.is_closed:
+        raise TreeError("closed parent")
+    unit = OrgUnit(name=name.strip(), kind=kind, parent=parent, **fields)
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    unit.depth = (parent.depth + 1) if parent else 0
+    return unit
+
+
+def move_unit(unit: OrgUnit, new_parent: OrgUnit) -> None:
+    """Move ``unit`` and its subtree below ``new_parent`` (one UPDATE for the subtree)."""
+    if new_parent.id == unit.id or unit.contains(new_parent):
+        raise TreeError("cycle")
+    if new_parent.is_closed:
+        raise TreeError("closed parent")
+    old_path, new_path = unit.path, f"{new_parent.path}{unit.id}/"
+    depth_shift = new_parent.depth + 1 - unit.depth
+    db.session.execute(
+        update(OrgUnit).where(in_subtree(OrgUnit.path, old_path)).values(
+            path=func.replace(OrgUnit.path, old_path, new_path), depth=OrgUnit.depth + depth_shift),
+        execution_options={"synchronize_session": False},
+    )
+    unit.parent_id = new_parent.id
+    db.session.flush()
+    db.session.expire_all()
+
+
+def close_unit(unit: OrgUnit) -> None:
+    """Close a unit that has no open sub-units and no members (caller commits)."""
+    open_children = db.session.scalar(select(func.count(OrgUnit.id)).where(
+        OrgUnit.parent_id == unit.id, OrgUnit.closed_at.is_(None)))
+    members = db.session.scalar(select(func.count(Member.id)).where(Member.home_unit_id == unit.id))
+    if open_children or members:
+        raise TreeError("not empty")
+    unit.closed_at = utcnow()
+
+
+def subtree_ids(unit: OrgUnit) -> list[int]:
+    """Ids of ``unit`` and every unit below it."""
+    return list(db.session.scalars(select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit.path))))
+
+
+def secretaries_of(unit: OrgUnit | None, roles: tuple[str, ...] = ("secretary",), *, climb: bool = True) -> list[int]:
+    """Account ids holding one of ``roles`` on ``unit``; with ``climb``, on the nearest ancestor that has any."""
+    if unit is None:
+        return []
+    ancestors = list(reversed(unit.ancestor_ids()))
+    rows = db.session.execute(select(RoleAssignment.unit_id, RoleAssignment.account_id).where(
+        RoleAssignment.unit_id.in_(ancestors), RoleAssignment.role.in_(roles))).all()
+    by_unit: dict[int, list[int]] = {}
+    for unit_id, account_id in rows:
+        by_unit.setdefault(unit_id, []).append(account_id)
+    for unit_id in ancestors if climb else ancestors[:1]:
+        if by_unit.get(unit_id):
+            return by_unit[unit_id]
+    return []
+
+
+def member_accounts_for_unit(unit: OrgUnit, *, include_hosted: bool = False) -> list[int]:
+    """Account ids of members whose home (optionally host) unit lies in ``unit``'s subtree."""
+    condition = Member.home_unit.has(in_subtree(OrgUnit.path, unit.path))
+    if include_hosted:
+        condition = condition | Member.host_unit.has(in_subtree(OrgUnit.path, unit.path))
+    return [aid for aid in db.session.scalars(select(Member.account_id).where(condition)) if aid]

@@ -1,0 +1,118 @@
+"""Value types that hooks return. Plugins import them from :mod:`portal.toolkit`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a plugin declares.
+
+    ``roles`` are the roles granted it by default; ``host_visible`` means a host
+    branch's secretaries hold it for members hosted in their subtree too.
+    """
+
+    name: str
+    label: Any
+    roles: tuple[str, ...] = ("secretary", "organizer", "admin")
+    host_visible: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityVerb:
+    """A verb a plugin records in the activity stream, with a translatable label."""
+
+    verb: str
+    label: Any
+    category: str = "other"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A typed setting with a default, editable by admins in a generated form.
+
+    ``type`` is one of ``int``, ``float``, ``bool``, ``str``, ``text``, ``choice``, ``list``.
+    """
+
+    key: str
+    label: Any
+    type: str = "str"
+    default: Any = None
+    help: Any = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the main navigation."""
+
+    label: Any
+    endpoint: str
+    order: int = 100
+    icon: str = ""
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard panel: a template rendered with ``context``."""
+
+    title: Any
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """A document for the search index.
+
+    ``scope`` limits who may see it: ``"public"``, ``"members"`` (any logged-in
+    account) or ``"unit:<id>"`` (members whose home or host unit lies under that
+    unit, plus those holding a role over it).
+    """
+
+    key: str
+    type: str
+    title: str
+    body: str
+    url: str
+    scope: str = "members"
+    locale: str = ""
+    tags: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a secretary must act on, raised by ``portal alerts scan``."""
+
+    kind: str
+    unit_id: int | None
+    member_id: int | None
+    message: Any
+    url: str = ""
+    account_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryChannel:
+    """A notification channel (SMS, e-mail …): ``deliver(notification, account)``."""
+
+    name: str
+    deliver: Callable[..., None]
+
+
+@dataclass
+class DemoContext:
+    """What ``portal demo`` hands to plugins so their demo data fits the demo org."""
+
+    password: str
+    units: dict[str, Any]
+    accounts: dict[str, Any]
+    members: list[Any]
+    now: datetime
+    rng: Any

@@ -1,0 +1,1 @@
+"""Full-text search: one whoosh index in the instance folder."""

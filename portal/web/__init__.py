@@ -1,0 +1,1 @@
+"""Shared web helpers: pagination, exports, dashboards and the pages every member sees."""

@@ -1,0 +1,62 @@
+"""Helpers for views: the current member, safe redirects, Markdown rendering."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+import nh3
+from flask import abort
+from flask_login import current_user, login_required
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "del", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "span",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
+
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table").enable("strikethrough")
+
+
+def sanitize_html(html: str) -> Markup:
+    """Keep only harmless tags and attributes (no script, no event handlers, no javascript: URLs)."""
+    cleaned = nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                        url_schemes={"http", "https", "mailto", "tel"}, link_rel="noopener noreferrer")
+    return Markup(cleaned)
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown (CommonMark + tables) to sanitized HTML."""
+    return sanitize_html(_markdown.render(text or ""))
+
+
+def current_member():
+    """The logged-in account's member profile, or None."""
+    if not current_user or not current_user.is_authenticated:
+        return None
+    return current_user.member
+
+
+def login_required_member(view: Callable) -> Callable:
+    """Require a logged-in account that has a member profile (403 otherwise)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if current_member() is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next_url(target: str | None, default: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target

@@ -1,0 +1,109 @@
+"""Pages every member sees: home, dashboards, language switch, own data, search, errors."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+from portal.i18n import normalize_locale
+from portal.org.models import OrgUnit
+from portal.org.permissions import manageable_units, require
+from portal.org.personal import personal_data
+from portal.plugins.manager import call_list
+from portal.web.ui import safe_next_url
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def home():
+    """Members go to their dashboard; visitors see the login page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """The member dashboard, composed of every enabled plugin's widgets."""
+    widgets = call_list("portal_dashboard_widgets", account=current_user)
+    units = manageable_units("units.dashboard") if current_user.roles else []
+    return render_template("web/dashboard.html", widgets=widgets, units=units)
+
+
+@bp.get("/units/<int:unit_id>/dashboard")
+@login_required
+def unit_dashboard(unit_id: int):
+    """A secretary's dashboard for one unit's subtree."""
+    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    require("units.dashboard", unit)
+    widgets = call_list("portal_unit_dashboard_widgets", account=current_user, unit=unit)
+    return render_template("web/unit_dashboard.html", unit=unit, widgets=widgets)
+
+
+@bp.post("/locale")
+def set_locale():
+    """The language switcher: remember the choice in the session and on the account."""
+    code = normalize_locale(request.form.get("locale"))
+    if code is None:
+        flash(_("This language is not available."), "error")
+    else:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    return redirect(safe_next_url(request.form.get("next"), url_for("web.home")))
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """Everything the portal holds about the current member, by section."""
+    member = current_user.member
+    sections = personal_data(member) if member else {}
+    return render_template("web/me.html", member=member, sections=sections)
+
+
+@bp.get("/me/export.json")
+@login_required
+def me_export():
+    """Download the same data as JSON (the member's personal data export)."""
+    member = current_user.member
+    data = {"account": {"username": current_user.username, "display_name": current_user.display_name,
+                        "phone": current_user.phone, "locale": current_user.locale},
+            "sections": personal_data(member) if member else {}}
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=my-data.json"})
+
+
+@bp.get("/search")
+def search():
+    """Full-text search over what the viewer may see."""
+    from portal.search.service import search as run_search
+
+    query = (request.args.get("q") or "").strip()
+    results = run_search(query, current_user if current_user.is_authenticated else None) if query else []
+    return render_template("web/search.html", query=query, results=results)
+
+
+def render_error(exc: HTTPException):
+    """An HTML error page in the user's language."""
+    messages = {
+        400: _("The request was not understood. Please go back and try again."),
+        403: _("You are not allowed to see this page."),
+        404: _("This page does not exist, or you are not allowed to see it."),
+        405: _("This action is not allowed here."),
+        413: _("The upload is too large."),
+        429: _("Too many requests. Please wait a moment and try again."),
+    }
+    if exc.code == 400 and "CSRF" in (exc.description or ""):
+        message = _("The form has expired. Please reload the page and submit it again.")
+    else:
+        message = messages.get(exc.code, _("Something went wrong."))
+    return render_template("web/error.html", code=exc.code, message=message), exc.code
