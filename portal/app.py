@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     portal_config.check_secret_key(app)
     _ensure_instance_folder(app)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # chatty while subsetting PDF fonts
 
     from portal.plugins.manager import PortalPluginManager, flush_failures
 
@@ -84,9 +85,10 @@ def _register_core_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.notify.views import bp as inbox_bp
     from portal.org.views import bp as org_bp
+    from portal.search.views import bp as search_bp
     from portal.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, org_bp, inbox_bp, admin_bp, audit_bp, api_bp):
+    for blueprint in (web_bp, auth_bp, org_bp, inbox_bp, admin_bp, audit_bp, api_bp, search_bp):
         app.register_blueprint(blueprint)
 
 

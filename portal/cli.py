@@ -248,6 +248,21 @@ def alerts_scan():
     click.echo(f"{raised} alert(s) raised")
 
 
+@cli.group("search")
+def search_group():
+    """The full-text search index."""
+
+
+@search_group.command("reindex")
+@with_appcontext
+def search_reindex():
+    """Rebuild the whole index from every enabled plugin's documents."""
+    from portal.search.service import reindex
+
+    count = reindex()
+    click.echo(f"Indexed {count} document(s).")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="portal")

@@ -31,5 +31,6 @@ from portal.accounts.models import Account
 from portal.api.util import api_error, api_login_required, api_json, current_account
 from portal.web.ui import current_member, login_required_member, sanitize_html, render_markdown, safe_next_url
 from portal.org.services import member_accounts_for_unit, secretaries_of
+from portal.pdf import new_pdf, pdf_response, qr_png, qr_svg
 
 __all__ = [name for name in dir() if not name.startswith("_")]

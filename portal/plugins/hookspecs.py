@@ -117,3 +117,23 @@ def portal_delivery_channels():
 @hookspec
 def portal_api_paths():
     """Return a dict of OpenAPI path items this plugin serves under ``/api/v1``."""
+
+
+@hookspec
+def portal_course_synced(course):
+    """Called by the courses plugin after a course folder was synced.
+
+    ``course`` is a dict: ``slug``, ``title`` (dict locale → text),
+    ``directory`` (a ``pathlib.Path``) and ``quiz_file`` (a Path to a GIFT file
+    named in course.toml, or None). A quiz plugin imports that file as the
+    course's final quiz (idempotently) and, when the quiz is passed, records
+    ``quiz.passed`` with ``extras={"course": slug}``. Returns nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def portal_course_final_quiz(course_slug, member):
+    """Return the final quiz of a course for ``member``, or None when there is none.
+
+    A dict ``{"title", "url", "passed": bool}``. Stops at the first non-None result.
+    """
