@@ -145,21 +145,32 @@ class PortalPluginManager:
             ]
             if unknown:
                 info.load_error = f"unknown hook(s): {', '.join(sorted(unknown))}"
-                self.pm.unregister(info.module)
-                info.module = None
+                self._unload(info.name)
         self.pm.check_pending()
 
     def register_blueprints(self) -> None:
-        """Register every loaded plugin's blueprints (all of them: they are gated per request)."""
+        """Register every loaded plugin's blueprints (all of them: they are gated per request).
+
+        A plugin whose blueprint name does not start with its own name is
+        unloaded and marked failed, so two plugins can never collide.
+        """
         for name, blueprints in self.call_each("portal_blueprints", enabled_only=False):
+            wrong = [bp.name for bp in blueprints or [] if not _owned_name(bp.name, name)]
+            if wrong:
+                self._record_load_error(name, f"blueprint {wrong[0]!r} must start with {name!r}")
+                self._unload(name)
+                continue
             for bp in blueprints or []:
-                if not (bp.name == name or bp.name.startswith(f"{name}_") or bp.name.startswith(f"{name}.")):
-                    self._record_load_error(name, f"blueprint {bp.name!r} must start with {name!r}")
-                    continue
                 self.app.register_blueprint(bp)
                 self.blueprint_owner[bp.name] = name
                 if name in self.plugins:
                     self.plugins[name].blueprints.append(bp.name)
+
+    def _unload(self, name: str) -> None:
+        info = self.plugins.get(name)
+        if info is not None and info.module is not None:
+            self.pm.unregister(info.module)
+            info.module = None
 
     def _record_load_error(self, name: str, message: str) -> None:
         if name in self.plugins:
@@ -217,7 +228,7 @@ class PortalPluginManager:
         """``enabled``, ``disabled`` or ``failed`` (failed to load, or a hook raised)."""
         info = self.plugins[name]
         state = self.states().get(name)
-        if info.module is None or (state is not None and state.last_error):
+        if info.module is None or info.load_error or (state is not None and state.last_error):
             return "failed"
         return "enabled" if self.is_enabled(name) else "disabled"
 
@@ -306,6 +317,10 @@ class PortalPluginManager:
                 updated = conn.execute(table.update().where(table.c.name == name).values(**values)).rowcount
                 if not updated:
                     conn.execute(table.insert().values(name=name, enabled=self.default_enabled(name), **values))
+
+
+def _owned_name(blueprint_name: str, plugin: str) -> bool:
+    return blueprint_name == plugin or blueprint_name.startswith((f"{plugin}_", f"{plugin}."))
 
 
 def _first_line(text: str | None) -> str:
