@@ -263,6 +263,18 @@ def search_reindex():
     click.echo(f"Indexed {count} document(s).")
 
 
+@search_group.command("drain")
+@with_appcontext
+def search_drain():
+    """Apply queued index changes (normally done in the background after each commit; cron may run this)."""
+    from portal.search.service import drain
+
+    total = 0
+    while (applied := drain()) > 0:
+        total += applied
+    click.echo(f"Applied {total} queued change(s).")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="portal")

@@ -5,9 +5,10 @@ from portal.audit.models import AuditEntry
 from portal.notify.models import Notification
 from portal.org.models import GENDERS, EDUCATION_LEVELS, STAGES, UNIT_KINDS, Member, OrgUnit, RoleAssignment
 from portal.plugins.models import PluginState, Setting
+from portal.search.models import SearchQueueEntry
 
 __all__ = [
     "Account", "ApiToken", "LoginFailure", "Activity", "AuditEntry", "Notification",
-    "Member", "OrgUnit", "RoleAssignment", "PluginState", "Setting",
+    "Member", "OrgUnit", "RoleAssignment", "PluginState", "Setting", "SearchQueueEntry",
     "GENDERS", "EDUCATION_LEVELS", "STAGES", "UNIT_KINDS",
 ]

@@ -74,7 +74,9 @@ def me():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 document of every API route (core and enabled plugins)."""
-    paths = dict(CORE_PATHS)
+    from portal.search.views import API_PATHS as SEARCH_PATHS
+
+    paths = {**CORE_PATHS, **SEARCH_PATHS}
     for _name, plugin_paths in call_each("portal_api_paths"):
         paths.update(plugin_paths)
     return jsonify({

@@ -1,12 +1,536 @@
-"""Search service (filled in by the online-school work)."""
+"""The search service: one whoosh index in the instance folder.
+
+Design (see DESIGN.md, "Search"):
+
+* **One index**, ``SEARCH_INDEX_DIR`` (default ``<instance>/search-index``),
+  named after the schema version so a new schema simply builds a new index.
+* **Analysis**: jieba's whoosh ``ChineseAnalyzer`` chain (jieba tokenizer →
+  lowercase → jieba's stop words → Porter stemmer). Chinese is cut by jieba in
+  its "search" mode (long words plus their dictionary sub-words), English is
+  stemmed (``wages`` finds ``wage``). The one change to jieba's tokenizer:
+  jieba's own reports *character offsets* as token positions, which makes
+  phrase queries impossible; ours numbers words (a word's sub-words share its
+  position), so ``"流动党员"`` and ``"work injury"`` work as quoted phrases.
+  Unquoted words are ANDed (``党费 缴纳`` needs both). A few domain words
+  (GLOSSARY.md) are added to jieba's dictionary so they are cut consistently.
+* **jieba** is initialised once per process (lazily, under a lock), with its
+  9 MB cache in the instance folder and its logger silenced.
+* **Visibility**: every document has a ``scope`` (``public``, ``members``,
+  ``unit:<id>``); results are filtered inside whoosh by what the viewer may see
+  (unit scopes through the unit's materialized path, so a role over a
+  committee sees everything below it with one prefix query).
+* **Updates never run in a request's hot path**: plugins queue changes in the
+  ``search_queue`` table inside their own transaction; after the commit a
+  per-process background thread drains the queue into the index (cron can run
+  ``portal search drain`` too). The drain takes whoosh's write lock *before*
+  reading the queue, so two drainers can never apply an older version of a
+  document after a newer one; entries are removed only after the index
+  commit, so a crash means a harmless re-apply. A full rebuild
+  (``portal search reindex``) collects every plugin's ``portal_search_documents``
+  and replaces the index's segments in one commit (``mergetype=CLEAR``).
+"""
 from __future__ import annotations
 
+import logging
+import re
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
 
-def search(query: str, account) -> list:
-    """Results visible to ``account`` for ``query``."""
-    return []
+from flask import current_app, has_app_context
+from markupsafe import Markup, escape
+from whoosh.analysis import Token, Tokenizer
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
+
+from portal.plugins.types import SearchDocument
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+INDEX_NAME = f"portal_v{SCHEMA_VERSION}"
+MAX_QUERY_LENGTH = 200
+MAX_BODY_CHARS = 50_000
+LOCK_TIMEOUT = 30.0
+
+#: Words jieba's dictionary lacks or cuts inconsistently (from GLOSSARY.md).
+DOMAIN_WORDS = (
+    "流动党员", "流出党员", "流入党员", "党组织", "党支部", "党总支", "党小组", "流入地", "流出地",
+    "活动证", "流动党员活动证", "外出登记", "流出登记", "流入登记", "变动报告", "返回登记", "年度审核",
+    "组织关系", "组织关系转接", "介绍信", "失联", "党费", "欠缴", "补缴", "思想汇报", "民主评议",
+    "三会一课", "主题党日", "组织生活", "网上党校", "结业证书", "讨薪", "讨薪维权", "欠薪", "法律援助",
+    "劳动合同", "工伤", "工伤认定", "劳动仲裁", "劳动监察", "入党积极分子", "发展对象", "预备党员",
+    "正式党员", "转正", "双向考察", "两地公示", "报到",
+)
+
+TYPE_LABELS: dict[str, Any] = {}
+
+
+def _type_labels() -> dict[str, Any]:
+    from flask_babel import lazy_gettext as _l
+
+    if not TYPE_LABELS:
+        TYPE_LABELS.update({"course": _l("Course"), "lesson": _l("Lesson"), "page": _l("Page")})
+    return TYPE_LABELS
+
+
+# -- analysis -------------------------------------------------------------------
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+_WORDLIKE = re.compile(r"\w", re.UNICODE)
+_HAN = re.compile(r"[\u4E00-\u9FFF]")
+
+
+def init_jieba(tmp_dir: str | None = None) -> None:
+    """Load jieba's dictionary once per process (cache in ``tmp_dir``, logger quiet)."""
+    global _jieba_ready
+    if _jieba_ready:
+        return
+    with _jieba_lock:
+        if _jieba_ready:
+            return
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        if tmp_dir is None and has_app_context():
+            tmp_dir = current_app.instance_path
+        if tmp_dir:
+            Path(tmp_dir).mkdir(parents=True, exist_ok=True)
+            jieba.dt.tmp_dir = str(tmp_dir)
+        jieba.initialize()
+        for word in DOMAIN_WORDS:
+            jieba.add_word(word, freq=2000)
+        _jieba_ready = True
+
+
+class MixedTokenizer(Tokenizer):
+    """jieba's tokenizer with word positions (phrase queries work) instead of character offsets.
+
+    At index time (``mode != "query"``) a long word also yields its
+    dictionary sub-words at the same position, like jieba's search mode.
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        import jieba
+
+        init_jieba()
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        pos = start_pos
+        for word, start, end in jieba.tokenize(value, mode="default", HMM=True):
+            if not _WORDLIKE.search(word) or (len(word) == 1 and not _HAN.match(word) and not word.isdigit()):
+                continue
+            pieces = [(word, start, end)]
+            if mode != "query" and len(word) > 2 and _HAN.match(word):
+                freq = jieba.dt.FREQ
+                for size in (2, 3):
+                    for i in range(len(word) - size + 1):
+                        gram = word[i:i + size]
+                        if gram != word and freq.get(gram):
+                            pieces.append((gram, start + i, start + i + size))
+            for text, s, e in pieces:
+                token.original = token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar, token.endchar = start_char + s, start_char + e
+                yield token
+            pos += 1
+
+
+_analyzer = None
+
+
+def analyzer():
+    """jieba's ChineseAnalyzer chain over the positioned tokenizer (built once)."""
+    global _analyzer
+    if _analyzer is None:
+        from jieba.analyse.analyzer import STOP_WORDS
+        from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter
+        from whoosh.lang.porter import stem
+
+        _analyzer = (MixedTokenizer() | LowercaseFilter()
+                     | StopFilter(stoplist=STOP_WORDS, minsize=1, renumber=False)
+                     | StemFilter(stemfn=stem, ignore=None, cachesize=50000))
+    return _analyzer
+
+
+def schema():
+    from whoosh.fields import ID, STORED, TEXT, Schema
+
+    text = analyzer()
+    return Schema(
+        key=ID(stored=True, unique=True), type=ID(stored=True), scope=ID(stored=True),
+        unit_path=ID(stored=True), locale=ID(stored=True), url=STORED,
+        title=TEXT(analyzer=text, stored=True, field_boost=2.0, phrase=True),
+        body=TEXT(analyzer=text, stored=True, phrase=True),
+        tags=TEXT(analyzer=text, stored=True, phrase=True),
+    )
+
+
+# -- the index -------------------------------------------------------------------
+
+_index_lock = threading.Lock()
+_indexes: dict[str, Any] = {}
+
+
+def index_dir() -> str:
+    return current_app.config["SEARCH_INDEX_DIR"]
+
+
+def open_index(directory: str | None = None, *, create: bool = True):
+    """The whoosh index in ``directory`` (default: the app's), created when missing."""
+    from whoosh import index as windex
+
+    directory = directory or index_dir()
+    init_jieba(current_app.instance_path if has_app_context() else None)
+    with _index_lock:
+        ix = _indexes.get(directory)
+        if ix is not None and Path(directory).is_dir() and windex.exists_in(directory, INDEX_NAME):
+            return ix
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        if windex.exists_in(directory, INDEX_NAME):
+            ix = windex.open_dir(directory, indexname=INDEX_NAME)
+        elif create:
+            ix = windex.create_in(directory, schema(), indexname=INDEX_NAME)
+        else:
+            return None
+        _indexes[directory] = ix
+        return ix
+
+
+def _doc_fields(doc: SearchDocument, unit_paths: dict[int, str]) -> dict[str, str]:
+    unit_path = ""
+    if doc.scope.startswith("unit:"):
+        try:
+            unit_path = unit_paths.get(int(doc.scope[5:]), "")
+        except ValueError:
+            unit_path = ""
+    return {"key": doc.key, "type": doc.type, "scope": doc.scope, "unit_path": unit_path,
+            "locale": doc.locale or "", "url": doc.url, "title": doc.title or "",
+            "body": (doc.body or "")[:MAX_BODY_CHARS], "tags": doc.tags or ""}
+
+
+def _unit_paths(docs: Iterable[SearchDocument]) -> dict[int, str]:
+    from portal.extensions import db
+    from portal.org.models import OrgUnit
+
+    ids = set()
+    for doc in docs:
+        if doc.scope.startswith("unit:") and doc.scope[5:].isdigit():
+            ids.add(int(doc.scope[5:]))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(ids))).all())
+
+
+def _coerce(doc: SearchDocument | dict) -> SearchDocument:
+    return doc if isinstance(doc, SearchDocument) else SearchDocument(**doc)
 
 
 def reindex() -> int:
-    """Rebuild the index; returns the number of documents."""
-    return 0
+    """Rebuild the whole index from every enabled plugin's ``portal_search_documents``.
+
+    Replaces all segments in one commit, so searches keep working meanwhile.
+    Queue entries older than the rebuild are dropped (the rebuild covers
+    them). Returns the number of documents indexed.
+    """
+    from whoosh import writing
+
+    from portal.database import write_intent
+    from portal.extensions import db
+    from portal.plugins.manager import call_each
+    from portal.search.models import SearchQueueEntry
+
+    ix = open_index()
+    writer = ix.writer(timeout=LOCK_TIMEOUT)
+    try:
+        with write_intent():
+            last_queued = db.session.scalar(select(func.max(SearchQueueEntry.id))) or 0
+            docs = [_coerce(doc) for _name, result in call_each("portal_search_documents") for doc in result]
+        unit_paths = _unit_paths(docs)
+        seen = set()
+        for doc in docs:
+            if doc.key in seen:
+                continue
+            seen.add(doc.key)
+            writer.add_document(**_doc_fields(doc, unit_paths))
+        writer.commit(mergetype=writing.CLEAR)
+    except BaseException:
+        writer.cancel()
+        raise
+    with write_intent():
+        db.session.execute(delete(SearchQueueEntry).where(SearchQueueEntry.id <= last_queued))
+        db.session.commit()
+    return len(seen)
+
+
+# -- incremental updates (queue) ----------------------------------------------------
+
+def queue_documents(docs: SearchDocument | Iterable[SearchDocument]) -> None:
+    """Queue documents for (re)indexing in the caller's transaction (caller commits)."""
+    from portal.extensions import db
+    from portal.search.models import SearchQueueEntry
+
+    if isinstance(docs, SearchDocument):
+        docs = [docs]
+    for doc in docs:
+        db.session.add(SearchQueueEntry(doc_key=doc.key[:200], action="upsert", document=asdict(doc)))
+    _mark_dirty(db.session)
+
+
+def queue_removals(keys: str | Iterable[str]) -> None:
+    """Queue the removal of documents by key in the caller's transaction (caller commits)."""
+    from portal.extensions import db
+    from portal.search.models import SearchQueueEntry
+
+    if isinstance(keys, str):
+        keys = [keys]
+    for key in keys:
+        db.session.add(SearchQueueEntry(doc_key=key[:200], action="delete", document=None))
+    _mark_dirty(db.session)
+
+
+def _mark_dirty(session) -> None:
+    session.info["search_queued"] = True
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop("search_queued", None)
+
+
+def _after_commit(session) -> None:
+    if not session.info.pop("search_queued", None) or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    if app.config.get("SEARCH_DRAIN_AFTER_COMMIT", not app.testing):
+        _drainer(app).request()
+
+
+class _Drainer:
+    """One background thread per app and process that drains the queue when asked."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.wanted = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def request(self) -> None:
+        self.wanted.set()
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="portal-search-drain", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while self.wanted.wait(timeout=60):
+            self.wanted.clear()
+            try:
+                with self.app.app_context():
+                    while drain() > 0:
+                        pass
+            except Exception:  # the next commit (or cron) retries
+                log.exception("search queue drain failed")
+
+
+_drainers: dict[int, _Drainer] = {}
+
+
+def _drainer(app) -> _Drainer:
+    with _index_lock:
+        return _drainers.setdefault(id(app), _Drainer(app))
+
+
+def drain(limit: int = 2000) -> int:
+    """Apply up to ``limit`` queued changes to the index; returns how many entries were applied.
+
+    Holds whoosh's write lock while reading the queue so drainers apply changes
+    in order; removes the entries only after the index commit.
+    """
+    from portal.database import write_intent
+    from portal.extensions import db
+    from portal.search.models import SearchQueueEntry
+
+    ix = open_index()
+    writer = ix.writer(timeout=LOCK_TIMEOUT)
+    try:
+        rows = db.session.execute(select(SearchQueueEntry.id, SearchQueueEntry.doc_key, SearchQueueEntry.action,
+                                         SearchQueueEntry.document)
+                                  .order_by(SearchQueueEntry.id).limit(limit)).all()
+        db.session.rollback()  # end the read transaction; nothing held while indexing
+        if not rows:
+            writer.cancel()
+            return 0
+        latest: dict[str, tuple[str, dict | None]] = {}
+        for _id, key, action, document in rows:
+            latest[key] = (action, document)
+        docs = {key: _coerce(document) for key, (action, document) in latest.items() if action == "upsert"}
+        unit_paths = _unit_paths(docs.values())
+        for key, (action, _document) in latest.items():
+            if action == "upsert":
+                writer.update_document(**_doc_fields(docs[key], unit_paths))
+            else:
+                writer.delete_by_term("key", key)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    with write_intent():
+        db.session.execute(delete(SearchQueueEntry).where(SearchQueueEntry.id <= rows[-1][0]))
+        db.session.commit()
+    return len(rows)
+
+
+def pending_count() -> int:
+    """Queued changes not yet in the index."""
+    from portal.extensions import db
+    from portal.search.models import SearchQueueEntry
+
+    return db.session.scalar(select(func.count(SearchQueueEntry.id))) or 0
+
+
+# -- searching ----------------------------------------------------------------------
+
+@dataclass
+class SearchResult:
+    """One hit as pages and the API show it."""
+
+    key: str
+    type: str
+    title: str
+    url: str
+    snippet: Markup
+    locale: str
+    score: float
+
+    @property
+    def type_label(self) -> str:
+        return str(_type_labels().get(self.type, self.type.replace("_", " ").capitalize()))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": self.type, "title": self.title, "url": self.url, "snippet": str(self.snippet)}
+
+
+def _scope_filter(account):
+    """A whoosh query matching the documents ``account`` may see (None: everything)."""
+    from whoosh import query as Q
+
+    from portal.org.permissions import is_admin
+
+    allowed = [Q.Term("scope", "public")]
+    if account is None:
+        return Q.Or(allowed)
+    if is_admin(account):
+        return None
+    allowed.append(Q.Term("scope", "members"))
+    member = getattr(account, "member", None)
+    unit_ids: set[int] = set()
+    if member is not None:
+        for unit in (member.home_unit, member.host_unit):
+            if unit is not None:
+                unit_ids.update(unit.ancestor_ids())
+    allowed.extend(Q.Term("scope", f"unit:{uid}") for uid in sorted(unit_ids))
+    for role in account.roles:
+        allowed.append(Q.Prefix("unit_path", role.unit.path))
+    return Q.Or(allowed)
+
+
+class _MarkFormatter:
+    """Escapes the text and wraps matched words in ``<mark>``."""
+
+    between = " … "
+
+    def __call__(self, text, fragments):
+        return self.format(fragments)
+
+    def format(self, fragments, replace=False):
+        parts = []
+        for fragment in fragments:
+            out, index, text = [], fragment.startchar, fragment.text
+            for token in sorted(fragment.matches, key=lambda t: (t.startchar, -(t.endchar - t.startchar))):
+                if token.startchar is None or token.startchar < index:
+                    continue
+                out.append(str(escape(text[index:token.startchar])))
+                out.append(f"<mark>{escape(text[token.startchar:token.endchar])}</mark>")
+                index = token.endchar
+            out.append(str(escape(text[index:fragment.endchar])))
+            parts.append("".join(out).strip())
+        return self.between.join(parts)
+
+
+def parse_query(text: str):
+    """A whoosh query over title, body and tags: words ANDed, ``"quoted phrases"`` as phrases."""
+    from whoosh import qparser
+
+    ix = open_index()
+    parser = qparser.MultifieldParser(["title", "body", "tags"], schema=ix.schema, group=qparser.AndGroup)
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.remove_plugin_class(qparser.FieldsPlugin)
+    return parser.parse(text[:MAX_QUERY_LENGTH])
+
+
+def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None = None,
+           locale: str | None = None) -> list[SearchResult]:
+    """Results visible to ``account`` for ``query``, best first, one per URL.
+
+    Documents in ``locale`` (default: the request's) are preferred when two
+    language versions of the same page match.
+    """
+    from whoosh import highlight
+    from whoosh import query as Q
+
+    query = (query or "").strip()
+    if not query:
+        return []
+    if locale is None:
+        try:
+            from portal.i18n import select_public_locale
+
+            locale = select_public_locale()
+        except Exception:
+            locale = ""
+    ix = open_index()
+    parsed = parse_query(query)
+    if parsed is Q.NullQuery:
+        return []
+    boosted = Q.AndMaybe(parsed, Q.Term("locale", locale, boost=0.5)) if locale else parsed
+    filters = [f for f in (_scope_filter(account),) if f is not None]
+    if types:
+        filters.append(Q.Or([Q.Term("type", t) for t in types]))
+    filter_q = Q.And(filters) if len(filters) > 1 else (filters[0] if filters else None)
+    results: list[SearchResult] = []
+    seen_urls: set[str] = set()
+    with ix.searcher() as searcher:
+        hits = searcher.search(boosted, filter=filter_q, limit=limit * 3, terms=True)
+        hits.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=40)
+        hits.formatter = _MarkFormatter()
+        for hit in hits:
+            if hit["url"] in seen_urls:
+                continue
+            seen_urls.add(hit["url"])
+            snippet = hit.highlights("body", top=2) or hit.highlights("title", top=1)
+            if not snippet:
+                snippet = str(escape(hit["body"][:160]))
+            results.append(SearchResult(key=hit["key"], type=hit["type"], title=hit["title"], url=hit["url"],
+                                        snippet=Markup(snippet), locale=hit.get("locale", ""), score=hit.score))
+            if len(results) >= limit:
+                break
+    return results
