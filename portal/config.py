@@ -87,6 +87,9 @@ def _derive(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        # Enough connections for a threaded worker (or a test) with 20+ concurrent requests.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", 10)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("max_overflow", 20)
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
     app.config["UPLOAD_DIR"] = app.config.get("UPLOAD_DIR") or str(instance / "uploads")

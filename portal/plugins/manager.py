@@ -154,7 +154,13 @@ class PortalPluginManager:
         A plugin whose blueprint name does not start with its own name is
         unloaded and marked failed, so two plugins can never collide.
         """
-        for name, blueprints in self.call_each("portal_blueprints", enabled_only=False):
+        results = self.call_each("portal_blueprints", enabled_only=False)
+        for name, info in self.plugins.items():
+            if info.load_error and info.module is not None:  # raised while handing over blueprints
+                self._unload(name)
+        for name, blueprints in results:
+            if self.plugins.get(name) is not None and self.plugins[name].module is None:
+                continue
             wrong = [bp.name for bp in blueprints or [] if not _owned_name(bp.name, name)]
             if wrong:
                 self._record_load_error(name, f"blueprint {wrong[0]!r} must start with {name!r}")
@@ -300,8 +306,8 @@ class PortalPluginManager:
         log.error("plugin %s raised in %s", name, hook_name, exc_info=exc)
         if has_app_context():
             g.setdefault("_plugin_failures", []).append((name, message))
-        else:
-            self.store_failures([(name, message)])
+        else:  # at start-up: there may be no database yet, keep it as a load error
+            self._record_load_error(name, message)
 
     def store_failures(self, failures: Iterable[tuple[str, str]]) -> None:
         """Write recorded hook failures in a transaction of their own."""
