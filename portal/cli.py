@@ -275,6 +275,96 @@ def search_drain():
     click.echo(f"Applied {total} queued change(s).")
 
 
+def _default_catalog():
+    """Messages of commands in the portal's default language (there is no request to choose one)."""
+    from flask_babel import force_locale
+    from portal.i18n import CATALOG_NAMES
+
+    default = current_app.config["DEFAULT_LOCALE"]
+    return force_locale(CATALOG_NAMES.get(default, default))
+
+
+def _find_unit(value: str):
+    """A unit by id or exact name; a ClickException when unknown or ambiguous."""
+    from portal.extensions import db
+    from portal.org.models import OrgUnit
+    from sqlalchemy import select
+
+    if value.isdigit() and (unit := db.session.get(OrgUnit, int(value))) is not None:
+        return unit
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.name == value).limit(10)).all()
+    if not units:
+        raise click.ClickException(f"No unit with the id or name {value!r}")
+    if len(units) > 1:
+        raise click.ClickException(f"Several units are named {value!r}; use the id: "
+                                   + ", ".join(str(u.id) for u in units))
+    return units[0]
+
+
+@cli.group("import")
+def import_group():
+    """Import data from spreadsheets."""
+
+
+@import_group.command("members")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", "unit_ref", help="Id or name of the unit: home branches must lie below it; "
+              "rows without a home branch join it")
+@click.option("--password", help="Initial password of the accounts created (rows with a username)")
+@click.option("--phone-accounts", is_flag=True, help="Also create accounts logging in by phone for rows with a phone number")
+@with_appcontext
+def import_members(file, unit_ref, password, phone_accounts):
+    """Import members from an .xlsx or .csv file: every row or, on any problem, none."""
+    from portal.accounts.services import hash_password
+    from portal.database import write_intent
+    from portal.extensions import db
+    from portal.org import importer
+
+    with _default_catalog(), write_intent():
+        unit = _find_unit(unit_ref) if unit_ref else None
+        try:
+            plan = importer.check_file(file.read_bytes(), file.name, scope=unit, default_unit=unit,
+                                       phone_accounts=phone_accounts, password=password)
+        except importer.ImportFileError as error:
+            click.echo(f"{file}: {error.message}", err=True)
+            sys.exit(1)
+        if plan.problems:
+            for problem in plan.problems:
+                click.echo(f"{file}:{problem}", err=True)
+            click.echo(f"{len(plan.problems)} problem(s); nothing was imported.", err=True)
+            sys.exit(1)
+        members = importer.apply_import(plan, password_hash=hash_password(password) if plan.account_count else None,
+                                        unit=unit, filename=file.name, via="cli")
+        db.session.commit()
+    click.echo(f"Imported {len(members)} member(s), {plan.account_count} account(s).")
+
+
+@cli.group("export")
+def export_group():
+    """Export data to spreadsheets."""
+
+
+@export_group.command("members")
+@click.argument("unit_ref", metavar="UNIT")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_members(unit_ref, file):
+    """Write the members of UNIT (id or name) and everything below it to an .xlsx FILE."""
+    from portal.audit.services import audit
+    from portal.extensions import db
+    from portal.org.exchange import export_unit_members, unit_members_query
+    from sqlalchemy import func, select
+
+    with _default_catalog():
+        unit = _find_unit(unit_ref)
+        data = export_unit_members(unit)
+        count = db.session.scalar(select(func.count()).select_from(unit_members_query(unit).subquery()))
+    file.write_bytes(data)
+    audit("members.exported", "unit", unit.id, unit_id=unit.id, via="cli")
+    db.session.commit()
+    click.echo(f"Wrote {count} member(s) of {unit.name} to {file}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="portal")

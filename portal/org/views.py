@@ -1,18 +1,38 @@
-"""Org tree and member screens for secretaries, organizers and admins."""
+"""Org tree and member screens for secretaries, organizers and admins.
+
+Thin views: parse the form, check the permission with ``require``/``require_member``,
+call :mod:`portal.org.manage` or :mod:`portal.org.importer`, render.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from portal.audit.services import audit
 from portal.extensions import db
-from portal.org.models import STAGES, Member, OrgUnit, in_subtree
-from portal.org.permissions import can, can_see_member, manageable_units, member_scope, require, require_member
+from portal.org import importer, manage
+from portal.org.forms import (
+    ContactForm, ImportForm, MemberAccountForm, MemberForm, MoveForm, ResetPasswordForm, RoleForm, UnitForm,
+    unit_choices,
+)
+from portal.org.labels import ROLE_LABELS, label
+from portal.org.models import STAGES, Member, OrgUnit, RoleAssignment, in_subtree
+from portal.org.permissions import (
+    can, can_see_member, is_admin, manageable_units, member_scope, require, require_member, unit_scope,
+)
 from portal.web.exports import xlsx_response
 from portal.web.pagination import paginate
 
 bp = Blueprint("org", __name__)
+
+#: Most units offered in a picker (bigger trees: pick from a unit further down).
+PICKER_LIMIT = 2000
+
+
+def _unit_or_404(unit_id: int) -> OrgUnit:
+    return db.session.get(OrgUnit, unit_id) or abort(404)
 
 
 @bp.get("/units")
@@ -52,10 +72,11 @@ def member_filters(query, unit: OrgUnit, args):
 @login_required
 def unit(unit_id: int):
     """A unit's members (home or hosted), filterable and paginated."""
-    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    unit = _unit_or_404(unit_id)
     hosted = request.args.get("where") == "hosted"
-    require("members.view", unit) if not hosted else None
-    if hosted and not (can("members.view", unit) or _hosts(unit)):
+    if not hosted:
+        require("members.view", unit)
+    elif not (can("members.view", unit) or _hosts(unit)):
         abort(404)
     query = member_filters(select(Member).where(member_scope("members.view")), unit, request.args).order_by(Member.name, Member.id)
     children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
@@ -71,9 +92,9 @@ def _hosts(unit: OrgUnit) -> bool:
 @login_required
 def export_members(unit_id: int):
     """The unit subtree's members as a spreadsheet (what secretaries hand upward)."""
-    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    unit = _unit_or_404(unit_id)
     require("members.export", unit)
-    from portal.org.exchange import member_export_rows, member_export_headers
+    from portal.org.exchange import member_export_headers, member_export_rows
 
     query = member_filters(select(Member), unit, request.args).order_by(Member.home_unit_id, Member.name)
     members = db.session.scalars(query)
@@ -94,4 +115,419 @@ def member(member_id: int):
         db.session.commit()
     may_see_id = can_see_member(member, "members.view_sensitive")
     return render_template("org/member.html", member=member, show_id=show_id, may_see_id=may_see_id,
-                           may_edit=can_see_member(member, "members.edit") and can("members.edit", member.home_unit))
+                           may_edit=can("members.edit", member.home_unit),
+                           may_reset=manage.may_reset_password(member, current_user))
+
+
+# --- unit administration -----------------------------------------------------------------------
+
+def _scope_units(permission: str, *, exclude: OrgUnit | None = None) -> list[OrgUnit]:
+    """Open units the current user holds ``permission`` over, in tree order (for pickers)."""
+    query = select(OrgUnit).where(unit_scope(permission), OrgUnit.closed_at.is_(None))
+    if exclude is not None:
+        query = query.where(~in_subtree(OrgUnit.path, exclude.path))
+    return list(db.session.scalars(query.order_by(OrgUnit.path).limit(PICKER_LIMIT)))
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@login_required
+def new_unit():
+    """Create a unit below ``?parent=`` (admins may also create a new root)."""
+    parent_id = request.args.get("parent", type=int)
+    parent = _unit_or_404(parent_id) if parent_id else None
+    if parent is None and not is_admin():
+        abort(403)
+    require("units.manage", parent) if parent is not None else None
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            unit = manage.create_unit(form.name.data, form.kind.data, parent, province=form.province.data,
+                                      city=form.city.data, is_mobile_branch=form.is_mobile_branch.data)
+        except manage.OrgRuleError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Unit %(name)s created.", name=unit.name), "success")
+            return redirect(url_for("org.unit", unit_id=unit.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("org/unit_form.html", form=form, parent=parent, unit=None), status
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_unit(unit_id: int):
+    """Rename a unit, change its kind, province, city or mobile-branch flag; links to move and close."""
+    unit = _unit_or_404(unit_id)
+    require("units.manage", unit)
+    form = UnitForm(obj=unit)
+    if form.validate_on_submit():
+        try:
+            changed = manage.update_unit(unit, name=form.name.data.strip(), kind=form.kind.data,
+                                         province=form.province.data, city=form.city.data,
+                                         is_mobile_branch=bool(form.is_mobile_branch.data))
+        except manage.OrgRuleError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("org.edit_unit", unit_id=unit.id))
+    status = 422 if request.method == "POST" else 200
+    return _unit_edit_page(unit, form, status)
+
+
+def _unit_edit_page(unit: OrgUnit, form: UnitForm, status: int = 200):
+    return render_template("org/unit_form.html", form=form, parent=unit.parent, unit=unit,
+                           contents=manage.unit_contents(unit)), status
+
+
+@bp.route("/units/<int:unit_id>/move", methods=["GET", "POST"])
+@login_required
+def move_unit(unit_id: int):
+    """Move a unit (and everything under it) below another unit the user manages."""
+    unit = _unit_or_404(unit_id)
+    require("units.manage", unit)
+    form = MoveForm()
+    form.parent.choices = [(None, "—")] + unit_choices(_scope_units("units.manage"))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            new_parent = db.session.get(OrgUnit, form.parent.data)
+            if new_parent is None or not can("units.manage", new_parent):
+                form.parent.errors.append(_("Choose one of the units you manage."))
+            else:
+                try:
+                    manage.move_unit(unit, new_parent)
+                except manage.OrgRuleError as error:
+                    form.parent.errors.append(error.message)
+                else:
+                    db.session.commit()
+                    flash(_("Unit moved."), "success")
+                    return redirect(url_for("org.unit", unit_id=unit_id))
+    return render_template("org/unit_move.html", form=form, unit=unit), status
+
+
+@bp.post("/units/<int:unit_id>/close")
+@login_required
+def close_unit(unit_id: int):
+    """Close an empty unit; a unit with sub-units or members stays open with a message saying why."""
+    unit = _unit_or_404(unit_id)
+    require("units.manage", unit)
+    try:
+        manage.close_unit(unit)
+    except manage.OrgRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _unit_edit_page(unit, UnitForm(obj=unit, formdata=None), 409)
+    db.session.commit()
+    flash(_("Unit %(name)s closed.", name=unit.name), "success")
+    return redirect(url_for("org.unit", unit_id=unit_id))
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+@bp.route("/units/<int:unit_id>/roles", methods=["GET", "POST"])
+@login_required
+def roles(unit_id: int):
+    """Who holds which role on this unit (covering its subtree); give and take roles."""
+    unit = _unit_or_404(unit_id)
+    require("roles.manage", unit)
+    form = RoleForm(allow_admin=is_admin())
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                assignment = manage.assign_role(form.username.data, form.role.data, unit, current_user)
+            except manage.OrgRuleError as error:
+                (getattr(form, error.field).errors if error.field else form.username.errors).append(error.message)
+            else:
+                db.session.commit()
+                flash(_("%(user)s is now %(role)s of %(unit)s.", user=assignment.account.username,
+                        role=label(ROLE_LABELS, assignment.role), unit=unit.name), "success")
+                return redirect(url_for("org.roles", unit_id=unit.id))
+    return render_template("org/roles.html", unit=unit, form=form, assignments=manage.unit_roles(unit)), status
+
+
+@bp.post("/units/<int:unit_id>/roles/<int:assignment_id>/remove")
+@login_required
+def remove_role(unit_id: int, assignment_id: int):
+    """Take a role away."""
+    unit = _unit_or_404(unit_id)
+    require("roles.manage", unit)
+    assignment = db.session.get(RoleAssignment, assignment_id)
+    if assignment is None or assignment.unit_id != unit.id:
+        abort(404)
+    try:
+        manage.remove_role(assignment, current_user)
+    except manage.OrgRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        form = RoleForm(allow_admin=is_admin(), formdata=None)
+        return render_template("org/roles.html", unit=unit, form=form, assignments=manage.unit_roles(unit)), 409
+    db.session.commit()
+    flash(_("Role removed."), "success")
+    return redirect(url_for("org.roles", unit_id=unit.id))
+
+
+# --- members ---------------------------------------------------------------------------------
+
+def _member_form(member: Member | None = None, **kwargs) -> MemberForm:
+    homes = _scope_units("members.edit")
+    if member is not None and member.home_unit_id not in {u.id for u in homes}:
+        homes.insert(0, member.home_unit)
+    hosts = list(db.session.scalars(select(OrgUnit).where(
+        OrgUnit.closed_at.is_(None), or_(OrgUnit.is_mobile_branch.is_(True), unit_scope("members.edit")))
+        .order_by(OrgUnit.path).limit(PICKER_LIMIT)))
+    if member is not None and member.host_unit is not None and member.host_unit_id not in {u.id for u in hosts}:
+        hosts.insert(0, member.host_unit)
+    form = MemberForm(obj=member, home_choices=unit_choices(homes), host_choices=unit_choices(hosts), **kwargs)
+    if member is not None and request.method == "GET":
+        form.id_number.data = None  # never put the stored number into the page
+    return form
+
+
+def _chosen_units(form: MemberForm) -> tuple[OrgUnit, OrgUnit | None]:
+    home = db.session.get(OrgUnit, form.home_unit_id.data) if form.home_unit_id.data else None
+    if home is None or not can("members.edit", home):
+        abort(404)
+    host = db.session.get(OrgUnit, form.host_unit_id.data) if form.host_unit_id.data else None
+    return home, host
+
+
+@bp.route("/units/<int:unit_id>/members/new", methods=["GET", "POST"])
+@login_required
+def new_member(unit_id: int):
+    """Add a member to a unit."""
+    unit = _unit_or_404(unit_id)
+    require("members.edit", unit)
+    form = _member_form()
+    if request.method == "GET":
+        form.home_unit_id.data = unit.id
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            home, host = _chosen_units(form)
+            try:
+                member = manage.save_member(None, form.profile_data(), home, host)
+            except manage.OrgRuleError as error:
+                db.session.rollback()
+                getattr(form, error.field or "name").errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("%(name)s added.", name=member.name), "success")
+                return redirect(url_for("org.member", member_id=member.id))
+    return render_template("org/member_form.html", form=form, unit=unit, member=None), status
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_member(member_id: int):
+    """Edit a member's profile (``members.edit`` on the member's home unit)."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        abort(404)
+    require("members.edit", member.home_unit)
+    form = _member_form(member)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            home, host = _chosen_units(form)
+            try:
+                manage.save_member(member, form.profile_data(), home, host)
+            except manage.OrgRuleError as error:
+                db.session.rollback()
+                getattr(form, error.field or "name").errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("org.member", member_id=member_id))
+    return render_template("org/member_form.html", form=form, unit=member.home_unit, member=member), status
+
+
+@bp.route("/members/<int:member_id>/contact", methods=["GET", "POST"])
+@login_required
+def member_contact(member_id: int):
+    """Assign the member's contact person (one-to-one pairing)."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        abort(404)
+    require("members.edit", member.home_unit)
+    form = ContactForm(contact=member.contact_member_id)
+    form.contact.choices = [(None, "—")] + [(m.id, m.name) for m in manage.contact_candidates(member)]
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            contact = db.session.get(Member, form.contact.data) if form.contact.data else None
+            try:
+                manage.assign_contact(member, contact)
+            except manage.OrgRuleError as error:
+                form.contact.errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("org.member", member_id=member_id))
+    return render_template("org/member_contact.html", form=form, member=member), status
+
+
+@bp.route("/members/<int:member_id>/account", methods=["GET", "POST"])
+@login_required
+def member_account(member_id: int):
+    """Create a login for a member who has none (initial password, changed at first login)."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        abort(404)
+    require("members.edit", member.home_unit)
+    if member.account_id is not None:
+        flash(_("This member already has an account."), "error")
+        if request.method == "POST":
+            abort(409)
+        return redirect(url_for("org.member", member_id=member_id))
+    form = MemberAccountForm(username=member.phone, phone=member.phone)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                account = manage.create_account_for_member(member, form.username.data, form.phone.data,
+                                                           form.password.data)
+            except manage.OrgRuleError as error:
+                db.session.rollback()
+                getattr(form, error.field or "username").errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("Account %(name)s created. The member must change the password at first login.",
+                        name=account.username), "success")
+                return redirect(url_for("org.member", member_id=member_id))
+    return render_template("org/member_account.html", form=form, member=member), status
+
+
+@bp.route("/members/<int:member_id>/password", methods=["GET", "POST"])
+@login_required
+def reset_password(member_id: int):
+    """Give a member a temporary password they must change at next login."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        abort(404)
+    require("accounts.reset_password", member.home_unit)
+    if not manage.may_reset_password(member, current_user):
+        abort(403 if member.account_id else 404)
+    form = ResetPasswordForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                manage.reset_password(member, form.password.data)
+            except manage.OrgRuleError as error:
+                form.password.errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("The password of %(name)s was reset. They must choose a new one at next login.",
+                        name=member.name), "success")
+                return redirect(url_for("org.member", member_id=member_id))
+    return render_template("org/member_password.html", form=form, member=member), status
+
+
+# --- import --------------------------------------------------------------------------------
+
+SESSION_KEY = "member_import"
+
+
+def _import_page(unit: OrgUnit, form: ImportForm, status: int = 200, **context):
+    return render_template("org/import.html", unit=unit, form=form, titles=importer.column_titles(),
+                           max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                           max_mb=current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024, **context), status
+
+
+@bp.route("/units/<int:unit_id>/import", methods=["GET", "POST"])
+@login_required
+def import_members(unit_id: int):
+    """Upload a spreadsheet: a preview when every row is right, else the row-by-row error report."""
+    unit = _unit_or_404(unit_id)
+    require("members.edit", unit)
+    form = ImportForm()
+    if request.method == "GET":
+        return _import_page(unit, form)
+    upload = request.files.get("file")
+    if not form.validate():
+        return _import_page(unit, form, 422)
+    if upload is None or not upload.filename:
+        form.file.errors.append(_("Choose a file to upload."))
+        return _import_page(unit, form, 400)
+    max_bytes = current_app.config["UPLOAD_MAX_BYTES"]
+    data = upload.read(max_bytes + 1)
+    options = dict(scope=unit, default_unit=unit, phone_accounts=bool(form.phone_accounts.data))
+    try:
+        plan = importer.check_file(data, upload.filename, password=form.password.data or None, **options)
+    except importer.ImportFileError as error:
+        form.file.errors.append(error.message)
+        return _import_page(unit, form, 413 if len(data) > max_bytes else 400)
+    if plan.problems:
+        return _import_page(unit, form, 422, plan=plan, filename=upload.filename)
+    from portal.accounts.services import hash_password
+
+    importer.discard_upload(session.pop(SESSION_KEY, None))
+    token = importer.store_upload(data, {
+        "unit_id": unit.id, "account_id": current_user.id, "filename": upload.filename,
+        "phone_accounts": options["phone_accounts"],
+        "password_hash": hash_password(form.password.data) if plan.account_count else None,
+    })
+    session[SESSION_KEY] = token
+    return _import_page(unit, form, 200, plan=plan, filename=upload.filename, token=token,
+                        preview=plan.rows[:200])
+
+
+def _stored_import(unit: OrgUnit):
+    token = request.form.get("token")
+    stored = importer.load_upload(token) if token and token == session.get(SESSION_KEY) else None
+    if stored is None or stored[1].get("unit_id") != unit.id or stored[1].get("account_id") != current_user.id:
+        return token, None
+    return token, stored
+
+
+@bp.post("/units/<int:unit_id>/import/confirm")
+@login_required
+def import_confirm(unit_id: int):
+    """Import the previewed file: everything, after checking it again, or nothing."""
+    unit = _unit_or_404(unit_id)
+    require("members.edit", unit)
+    token, stored = _stored_import(unit)
+    form = ImportForm(formdata=None)
+    if stored is None:
+        form.file.errors.append(_("This import has expired or was already done. Upload the file again."))
+        return _import_page(unit, form, 409)
+    data, meta = stored
+    try:
+        plan = importer.check_file(data, meta["filename"], scope=unit, default_unit=unit,
+                                   phone_accounts=meta["phone_accounts"], password_checked=bool(meta["password_hash"]))
+    except importer.ImportFileError as error:  # limits changed since the preview
+        plan = None
+        form.file.errors.append(error.message)
+    if plan is None or plan.problems:
+        importer.discard_upload(token)
+        session.pop(SESSION_KEY, None)
+        return _import_page(unit, form, 409, plan=plan, filename=meta["filename"])
+    members = importer.apply_import(plan, password_hash=meta["password_hash"], unit=unit, filename=meta["filename"])
+    db.session.commit()
+    importer.discard_upload(token)
+    session.pop(SESSION_KEY, None)
+    flash(_("%(n)d members imported.", n=len(members)), "success")
+    return redirect(url_for("org.unit", unit_id=unit.id))
+
+
+@bp.post("/units/<int:unit_id>/import/cancel")
+@login_required
+def import_cancel(unit_id: int):
+    """Drop the previewed file."""
+    unit = _unit_or_404(unit_id)
+    require("members.edit", unit)
+    token, _stored = _stored_import(unit)
+    if _stored is not None:
+        importer.discard_upload(token)
+    session.pop(SESSION_KEY, None)
+    flash(_("Import cancelled; nothing was changed."), "success")
+    return redirect(url_for("org.import_members", unit_id=unit.id))

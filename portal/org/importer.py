@@ -1,0 +1,632 @@
+"""Member import from ``.xlsx`` and ``.csv``: read, check every row, then import all or nothing.
+
+The same code serves the web screen (upload → preview → confirm) and
+``portal import members FILE``:
+
+1. :func:`read_table` turns the bytes into a header row and data rows, or
+   raises :class:`ImportFileError` (empty, too large, not a spreadsheet,
+   unreadable encoding, too many rows).
+2. :func:`plan_import` maps the headers (English or Chinese, and the export's
+   own titles in every language of the portal), converts and checks each cell,
+   resolves home and host branches, and finds duplicates in the file and in the
+   database. Every problem is reported with its row number, column and a
+   translated message.
+3. :func:`apply_import` writes a plan without problems in the caller's
+   transaction; the caller commits.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+import time
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import or_, select
+
+from portal.accounts import services as account_services
+from portal.accounts.models import Account
+from portal.audit.services import audit
+from portal.extensions import db
+from portal.org import labels, validation
+from portal.org.exchange import EXPORT_COLUMNS, IMPORT_ONLY_COLUMNS
+from portal.org.models import Member, OrgUnit, in_subtree
+
+#: Header spellings accepted besides the translated column titles (compared after :func:`_norm`).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "full name", "姓名"),
+    "gender": ("gender", "sex", "性别"),
+    "birth_date": ("birth date", "date of birth", "birthday", "出生日期", "出生年月", "出生年月日"),
+    "ethnicity": ("ethnicity", "民族"),
+    "education": ("education", "学历", "文化程度"),
+    "phone": ("phone number", "phone", "mobile", "mobile phone", "手机号码", "手机号", "手机", "联系电话", "电话"),
+    "id_number": ("national id number", "id number", "id card", "身份证号", "身份证号码", "公民身份号码", "身份证"),
+    "stage": ("membership stage", "stage", "党员类别", "人员类别", "类别", "发展阶段"),
+    "joined_on": ("date joined", "joined", "入党日期", "入党时间"),
+    "occupation": ("occupation", "job", "职业"),
+    "industry": ("industry", "行业", "所在行业"),
+    "employer": ("employer", "work unit", "工作单位", "单位"),
+    "current_province": ("current province", "province", "现居住省份", "现居省份", "所在省份", "省份"),
+    "current_city": ("current city", "city", "现居住城市", "现居城市", "所在城市", "城市"),
+    "home_unit": ("home branch", "branch", "所在党支部", "党支部", "所在支部", "正式组织关系所在党支部", "流出地党组织"),
+    "host_unit": ("host branch", "流入地党组织", "流入地党支部"),
+    "is_away": ("away", "away from home", "外出", "是否外出", "是否流动", "流动党员"),
+    "lost_contact": ("lost contact", "失联", "是否失联"),
+    "notes": ("notes", "remarks", "备注"),
+    "username": ("username", "login", "用户名", "登录名", "账号"),
+    "last_active": ("last active", "最近活跃", "最近活跃时间"),
+}
+#: Columns read but not imported (the export writes them for information).
+IGNORED_FIELDS = {"last_active"}
+
+#: Coded values in Chinese as branches write them (besides codes and translated labels).
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "gender": {"男": "male", "女": "female", "m": "male", "f": "female"},
+    "education": {"小学": "primary", "初中": "junior_high", "高中": "high_school", "中专": "vocational",
+                  "中职": "vocational", "技校": "vocational", "职高": "vocational", "大专": "associate",
+                  "专科": "associate", "大学专科": "associate", "本科": "bachelor", "大学本科": "bachelor",
+                  "大学": "bachelor", "硕士": "master", "研究生": "master", "硕士研究生": "master", "博士": "doctorate",
+                  "博士研究生": "doctorate"},
+    "stage": {"入党申请人": "applicant", "申请人": "applicant", "入党积极分子": "activist", "积极分子": "activist",
+              "发展对象": "candidate", "预备党员": "probationary", "预备": "probationary", "正式党员": "full",
+              "正式": "full", "党员": "full"},
+    "yesno": {"yes": "1", "y": "1", "true": "1", "1": "1", "x": "1", "是": "1", "√": "1",
+              "no": "0", "n": "0", "false": "0", "0": "0", "否": "0"},
+}
+_CODED = {"gender": labels.GENDER_LABELS, "education": labels.EDUCATION_LABELS, "stage": labels.STAGE_LABELS}
+_TEXT_LIMITS = {"name": 100, "ethnicity": 30, "occupation": 100, "industry": 100, "employer": 200,
+                "current_province": 50, "current_city": 50, "notes": 5000}
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read; ``message`` is translated."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ImportProblem:
+    """One line of the error report: spreadsheet row (None: the whole file), column title, problem."""
+
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = _("row %(n)d", n=self.row) if self.row else _("file")
+        return f"{where}\t{self.column}\t{self.message}"
+
+
+@dataclass
+class ImportRow:
+    """A checked row ready to be imported."""
+
+    number: int
+    data: dict[str, Any]
+    home_unit: OrgUnit
+    host_unit: OrgUnit | None = None
+    username: str | None = None
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do, or why it cannot."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+    @property
+    def account_count(self) -> int:
+        return sum(1 for row in self.rows if row.username)
+
+
+# --- reading the file ------------------------------------------------------------------------
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _trim(values: Iterable[Any]) -> list[Any]:
+    row = [_cell(v) for v in values]
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ImportFileError(_("The file's text encoding cannot be read. Save it as CSV in UTF-8 or GBK, "
+                                "or as an Excel workbook (.xlsx).")) from None
+
+
+def _csv_rows(data: bytes) -> Iterable[list[Any]]:
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError:
+        raise ImportFileError(_("The file's text encoding cannot be read. Save it as CSV in UTF-8 or GBK, "
+                                "or as an Excel workbook (.xlsx).")) from None
+    if "\x00" in text:
+        raise ImportFileError(_("This file is not a spreadsheet. Upload an Excel workbook (.xlsx) or a CSV file."))
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";", "，"), key=first_line.count)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error:
+        raise ImportFileError(_("This file is not a spreadsheet. Upload an Excel workbook (.xlsx) or a CSV file.")) from None
+
+
+def _xlsx_rows(data: bytes) -> Iterable[tuple]:
+    from openpyxl import load_workbook
+
+    invalid = _("This file is not a valid Excel workbook (.xlsx). Open it in Excel or WPS and save it again.")
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+    except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for broken files
+        raise ImportFileError(invalid) from None
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    except Exception:
+        raise ImportFileError(invalid) from None
+    finally:
+        workbook.close()
+
+
+def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None,
+               max_bytes: int | None = None) -> tuple[int, list[Any], list[tuple[int, list[Any]]]]:
+    """``(header row number, header cells, [(row number, cells)])`` of the file's first sheet.
+
+    Empty rows are skipped; a lone title line above the headers (a merged
+    "…党员名册" cell) is skipped too. Raises :class:`ImportFileError`.
+    """
+    config = current_app.config
+    max_rows = max_rows or config["IMPORT_MAX_ROWS"]
+    max_bytes = max_bytes or config["UPLOAD_MAX_BYTES"]
+    if not data or not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    if len(data) > max_bytes:
+        raise ImportFileError(_("The file is larger than %(mb).1f MB. Split it into smaller files.",
+                                mb=max_bytes / 1024 / 1024))
+    name = (filename or "").lower()
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(_("Old Excel files (.xls) cannot be read. Save the file as an Excel workbook "
+                                "(.xlsx) or as CSV and upload it again."))
+    if data.startswith(b"PK\x03\x04") or zipfile.is_zipfile(io.BytesIO(data)):
+        source: Iterable = _xlsx_rows(data)
+    elif name.endswith((".xlsx", ".xlsm")):
+        raise ImportFileError(_("This file is not a valid Excel workbook (.xlsx). Open it in Excel or WPS and "
+                                "save it again."))
+    else:
+        source = _csv_rows(data)
+    header_number, header, pending_title = 0, None, None
+    rows: list[tuple[int, list[Any]]] = []
+    for number, values in enumerate(source, start=1):
+        cells = _trim(values)
+        if not cells:
+            continue
+        if header is None:
+            filled = sum(1 for c in cells if c is not None)
+            if filled == 1 and pending_title is None:
+                pending_title = (number, cells)  # maybe a title line; the header may follow
+                continue
+            header_number, header = number, cells
+            continue
+        if len(rows) >= max_rows:
+            raise ImportFileError(_("The file has more than %(n)d members. Split it into smaller files.", n=max_rows))
+        rows.append((number, cells))
+    if header is None and pending_title is not None:
+        header_number, header = pending_title
+    if header is None:
+        raise ImportFileError(_("The file is empty."))
+    if not rows:
+        raise ImportFileError(_("The file has column titles but no members."))
+    return header_number, header, rows
+
+
+# --- understanding headers and values ----------------------------------------------------------
+
+def _norm(text: Any) -> str:
+    value = str(text or "").strip().lower()
+    value = re.sub(r"[(（].*?[)）]", "", value)
+    return re.sub(r"[\s*:：_]", "", value)
+
+
+def _locales() -> list[str]:
+    from portal.i18n import CATALOG_NAMES
+
+    return [CATALOG_NAMES.get(code, code) for code in current_app.config["LOCALES"]]
+
+
+def column_titles() -> dict[str, str]:
+    """``{field: title}`` of every importable column in the current language."""
+    return {f: str(title) for f, title in (*EXPORT_COLUMNS, *IMPORT_ONLY_COLUMNS) if f not in IGNORED_FIELDS}
+
+
+def header_map() -> dict[str, str]:
+    """Normalized header text → field, from the aliases and the titles in every language of the portal."""
+    mapping = {_norm(alias): f for f, aliases in HEADER_ALIASES.items() for alias in aliases}
+    for locale in _locales():
+        with force_locale(locale):
+            for f, title in (*EXPORT_COLUMNS, *IMPORT_ONLY_COLUMNS):
+                mapping.setdefault(_norm(str(title)), f)
+    return mapping
+
+
+def value_maps() -> dict[str, dict[str, str]]:
+    """Normalized value → code for each coded column, in codes, aliases and every language's labels."""
+    maps = {kind: {_norm(k): v for k, v in aliases.items()} for kind, aliases in VALUE_ALIASES.items()}
+    for kind, mapping in _CODED.items():
+        for code in mapping:
+            maps[kind][_norm(code)] = code
+    for locale in _locales():
+        with force_locale(locale):
+            for kind, mapping in _CODED.items():
+                for code, text in mapping.items():
+                    maps[kind].setdefault(_norm(str(text)), code)
+            maps["yesno"].setdefault(_norm(_("yes")), "1")
+            maps["yesno"].setdefault(_norm(_("no")), "0")
+    return maps
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+class _UnitResolver:
+    """Finds units by id or name, within a scope (home branches) or anywhere open (host branches)."""
+
+    def __init__(self, scope: OrgUnit | None) -> None:
+        self.scope = scope
+        self._cache: dict[str, OrgUnit | str] = {}
+
+    def resolve(self, value: Any) -> OrgUnit:
+        key = _as_text(value) or ""
+        if key not in self._cache:
+            self._cache[key] = self._lookup(key)
+        found = self._cache[key]
+        if isinstance(found, str):
+            raise ValueError(found)
+        return found
+
+    def _within(self, query):
+        if self.scope is not None:
+            query = query.where(in_subtree(OrgUnit.path, self.scope.path))
+        return query
+
+    def _lookup(self, key: str) -> OrgUnit | str:
+        if key.isdigit():
+            unit = db.session.scalar(self._within(select(OrgUnit).where(OrgUnit.id == int(key))))
+            if unit is not None:
+                return self._open(unit)
+        units = list(db.session.scalars(self._within(select(OrgUnit).where(OrgUnit.name == key)).limit(5)))
+        open_units = [u for u in units if not u.is_closed]
+        if len(open_units) > 1:
+            return _("Several units are named “%(name)s”; write the unit's number (%(ids)s) instead.",
+                     name=key, ids=", ".join(str(u.id) for u in open_units))
+        if open_units:
+            return open_units[0]
+        if units:
+            return self._open(units[0])
+        if self.scope is not None:
+            return _("No unit “%(name)s” among the units you manage (%(scope)s).", name=key, scope=self.scope.name)
+        return _("No unit is named “%(name)s”.", name=key)
+
+    @staticmethod
+    def _open(unit: OrgUnit) -> OrgUnit | str:
+        return _("The unit “%(name)s” is closed.", name=unit.name) if unit.is_closed else unit
+
+
+def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, list[Any]]], *,
+                scope: OrgUnit | None, default_unit: OrgUnit | None = None, phone_accounts: bool = False,
+                password: str | None = None, password_checked: bool = False,
+                today: date | None = None) -> ImportPlan:
+    """Check every row; the plan lists problems (then nothing may be imported) or the rows to import.
+
+    ``scope``: home branches must lie in this subtree (None: anywhere, for the CLI).
+    ``default_unit``: home branch of rows that name none (only a branch or group).
+    ``phone_accounts``: rows with a phone number and no username get an account logging in by phone.
+    ``password``: the initial password of new accounts (``password_checked``: it was checked earlier).
+    """
+    plan = ImportPlan(titles=column_titles())
+    problems = plan.problems
+    mapping = header_map()
+    columns: dict[int, str] = {}
+    seen_fields: dict[str, int] = {}
+    for index, title in enumerate(header):
+        if title is None:
+            continue
+        f = mapping.get(_norm(title))
+        if f is None:
+            problems.append(ImportProblem(header_number, str(title), _(
+                "Unknown column. Rename it to one of the titles listed on the import page, or remove it.")))
+        elif f in seen_fields:
+            problems.append(ImportProblem(header_number, str(title), _("This column appears twice.")))
+        else:
+            seen_fields[f] = index
+            if f not in IGNORED_FIELDS:
+                columns[index] = f
+    if "name" not in seen_fields:
+        problems.append(ImportProblem(header_number, plan.titles["name"], _("The file has no column of names.")))
+    if "home_unit" not in seen_fields and (default_unit is None or default_unit.kind not in ("branch", "group")):
+        problems.append(ImportProblem(header_number, plan.titles["home_unit"], _(
+            "Add a Home branch column: members can only be imported into a branch or a group.")))
+    if problems:
+        return plan
+
+    title_of = {f: str(header[i]) for i, f in columns.items()}
+    untitled = {i for i, t in enumerate(header) if t is None}
+    maps = value_maps()
+    homes, hosts = _UnitResolver(scope), _UnitResolver(None)
+    today = today or date.today()
+    first_seen: dict[tuple[str, str], int] = {}
+    wants_accounts = False
+
+    for number, cells in rows:
+        data: dict[str, Any] = {}
+        row_problems: list[ImportProblem] = []
+        failed: set[str] = set()
+
+        def problem(f: str, message: str) -> None:
+            row_problems.append(ImportProblem(number, title_of.get(f, plan.titles.get(f, f)), message))
+
+        for index in untitled:
+            if index < len(cells) and cells[index] is not None:
+                row_problems.append(ImportProblem(number, _("column %(n)d", n=index + 1), _(
+                    "This column has no title; give it one of the titles listed on the import page.")))
+                break
+        raw = {f: (cells[i] if i < len(cells) else None) for i, f in columns.items()}
+        for f, value in raw.items():
+            try:
+                if f in _TEXT_LIMITS:
+                    text = _as_text(value)
+                    if text and len(text) > _TEXT_LIMITS[f]:
+                        raise ValueError(_("Too long: at most %(n)d characters.", n=_TEXT_LIMITS[f]))
+                    data[f] = text
+                elif f in _CODED:
+                    text = _as_text(value)
+                    if text is None:
+                        data[f] = "full" if f == "stage" else None
+                    elif (code := maps[f].get(_norm(text))) is None:
+                        allowed = "、".join(str(label) for label in _CODED[f].values())
+                        raise ValueError(_("Unknown value “%(value)s”; use one of: %(allowed)s.",
+                                           value=text, allowed=allowed))
+                    else:
+                        data[f] = code
+                elif f in ("is_away", "lost_contact"):
+                    text = _as_text(value)
+                    if text is None:
+                        data[f] = None
+                    elif (flag := maps["yesno"].get(_norm(text))) is None:
+                        raise ValueError(_("Write yes or no (是 or 否)."))
+                    else:
+                        data[f] = flag == "1"
+                elif f in ("birth_date", "joined_on"):
+                    data[f] = validation.parse_date(value)
+                elif f == "phone":
+                    data[f] = validation.normalize_phone(_as_text(value))
+                elif f == "id_number":
+                    if isinstance(value, float):
+                        raise ValueError(_("The ID number was stored as a number and lost digits. Format the "
+                                           "column as text in the spreadsheet and type it again."))
+                    data[f] = validation.normalize_id_number(_as_text(value), today=today)
+                elif f == "username":
+                    text = _as_text(value)
+                    if text and (message := validation.username_problem(text)):
+                        raise ValueError(message)
+                    data[f] = text
+                elif f == "home_unit":
+                    data[f] = homes.resolve(value) if _as_text(value) else None
+                elif f == "host_unit":
+                    data[f] = hosts.resolve(value) if _as_text(value) else None
+            except ValueError as error:
+                failed.add(f)
+                problem(f, str(error))
+        if not data.get("name") and "name" not in failed:
+            problem("name", _("The name is missing."))
+        if message := validation.birth_date_problem(data.get("birth_date"), today=today):
+            problem("birth_date", message)
+        if message := validation.joined_on_problem(data.get("joined_on"), data.get("birth_date"), today=today):
+            problem("joined_on", message)
+        if message := validation.id_matches_profile_problem(data.get("id_number"), data.get("birth_date"),
+                                                            data.get("gender")):
+            problem("id_number", message)
+        home = data.pop("home_unit", None) or (None if "home_unit" in failed else default_unit)
+        if "home_unit" not in failed and (home is None or home.kind not in ("branch", "group")):
+            problem("home_unit", _("Name the member's home branch (a branch or a group)."))
+        host = data.pop("host_unit", None)
+        if host is not None:
+            if data.get("is_away") is False:
+                problem("is_away", _("A member with a host branch is away from home."))
+            if home is not None and host.id == home.id:
+                problem("host_unit", _("The host branch must differ from the home branch."))
+        data["is_away"] = bool(data.get("is_away")) or host is not None
+        data["lost_contact"] = bool(data.get("lost_contact"))
+        username = data.pop("username", None)
+        if username is None and phone_accounts and data.get("phone"):
+            username = data["phone"]
+        wants_accounts = wants_accounts or username is not None
+        for key, value, f in (("phone", data.get("phone"), "phone"), ("id_number", data.get("id_number"), "id_number"),
+                              ("login", username, "username" if "username" in raw else "phone"),
+                              ("login", data.get("phone") if username else None, "phone")):
+            if not value:
+                continue
+            if (key, value) in first_seen and first_seen[(key, value)] != number:
+                problem(f, _("Also in row %(n)d: each member may appear only once.", n=first_seen[(key, value)]))
+            first_seen.setdefault((key, value), number)
+        problems.extend(row_problems)
+        if not row_problems:
+            plan.rows.append(ImportRow(number, data, home, host, username))
+
+    _check_database_duplicates(plan, title_of)
+    if wants_accounts and not password_checked:
+        title = _("Initial password for new accounts")
+        if not password:
+            problems.append(ImportProblem(None, title, _("Choose an initial password for the new accounts.")))
+        elif message := account_services.password_problem(password):
+            problems.append(ImportProblem(None, title, message))
+    problems.sort(key=lambda p: (p.row or 0))
+    if problems:
+        plan.rows = []
+    return plan
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _check_database_duplicates(plan: ImportPlan, title_of: dict[str, str]) -> None:
+    """Phone numbers, ID numbers and logins that already exist in the portal."""
+    def title(f: str) -> str:
+        return title_of.get(f, plan.titles.get(f, f))
+
+    phones = [r.data["phone"] for r in plan.rows if r.data.get("phone")]
+    ids = [r.data["id_number"] for r in plan.rows if r.data.get("id_number")]
+    logins = [v for r in plan.rows if r.username for v in (r.username, r.data.get("phone")) if v]
+    taken_phones, taken_ids, taken_logins = set(), set(), set()
+    for chunk in _chunks(phones):
+        taken_phones.update(db.session.scalars(select(Member.phone).where(Member.phone.in_(chunk))))
+    for chunk in _chunks(ids):
+        taken_ids.update(db.session.scalars(select(Member.id_number).where(Member.id_number.in_(chunk))))
+    for chunk in _chunks(logins):
+        for username, phone in db.session.execute(select(Account.username, Account.phone).where(
+                or_(Account.username.in_(chunk), Account.phone.in_(chunk)))):
+            taken_logins.update(v for v in (username, phone) if v)
+    for row in plan.rows:
+        phone = row.data.get("phone")
+        if phone in taken_phones:
+            plan.problems.append(ImportProblem(row.number, title("phone"),
+                                               _("A member with this phone number is already in the portal.")))
+        if row.data.get("id_number") in taken_ids:
+            plan.problems.append(ImportProblem(row.number, title("id_number"),
+                                               _("A member with this national ID number is already in the portal.")))
+        if row.username and row.username in taken_logins:
+            plan.problems.append(ImportProblem(row.number, title("username") if "username" in title_of else title("phone"),
+                                               _("This username is already taken.")))
+        elif row.username and phone and phone in taken_logins and phone not in taken_phones:
+            plan.problems.append(ImportProblem(row.number, title("phone"),
+                                               _("Another account already logs in with this phone number.")))
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+def apply_import(plan: ImportPlan, *, password_hash: str | None, unit: OrgUnit | None = None,
+                 filename: str = "", via: str = "web") -> list[Member]:
+    """Create the plan's members (and accounts) in the caller's transaction; audited once."""
+    if not plan.ok:
+        raise ValueError("a plan with problems cannot be applied")
+    members = []
+    for row in plan.rows:
+        account = None
+        if row.username:
+            if not password_hash:
+                raise ValueError("accounts need a password hash")
+            account = Account(username=row.username, display_name=row.data["name"], phone=row.data.get("phone"),
+                              password_hash=password_hash, must_change_password=True, session_version=1)
+            db.session.add(account)
+        member = Member(home_unit_id=row.home_unit.id, host_unit_id=row.host_unit.id if row.host_unit else None,
+                        account=account, **row.data)
+        db.session.add(member)
+        members.append(member)
+    db.session.flush()
+    audit("members.imported", "unit", unit.id if unit else None, unit_id=unit.id if unit else None,
+          count=len(members), accounts=plan.account_count, filename=filename[:200], via=via)
+    return members
+
+
+def check_file(data: bytes, filename: str, **options: Any) -> ImportPlan:
+    """Read and check a file in one step (raises :class:`ImportFileError` for unreadable files)."""
+    header_number, header, rows = read_table(data, filename)
+    return plan_import(header_number, header, rows, **options)
+
+
+# --- keeping the upload between preview and confirm --------------------------------------------
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_upload(data: bytes, meta: dict[str, Any]) -> str:
+    """Keep ``data`` and ``meta`` in the instance folder under a random token; returns the token."""
+    purge_stale_uploads()
+    token = secrets.token_urlsafe(24)
+    folder = _upload_dir()
+    (folder / f"{token}.bin").write_bytes(data)
+    (folder / f"{token}.json").write_text(json.dumps({**meta, "stored_at": time.time()}), encoding="utf-8")
+    for suffix in (".bin", ".json"):
+        os.chmod(folder / f"{token}{suffix}", 0o600)
+    return token
+
+
+def load_upload(token: str | None) -> tuple[bytes, dict[str, Any]] | None:
+    """The stored file and its meta data, or None when the token is unknown, malformed or expired."""
+    if not token or not _TOKEN.match(token):
+        return None
+    folder = _upload_dir()
+    try:
+        return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def discard_upload(token: str | None) -> None:
+    """Delete a stored upload (no error when it is already gone)."""
+    if not token or not _TOKEN.match(token):
+        return
+    for suffix in (".bin", ".json"):
+        try:
+            (_upload_dir() / f"{token}{suffix}").unlink()
+        except FileNotFoundError:
+            pass
+
+
+def purge_stale_uploads(max_age_seconds: int = 24 * 3600) -> int:
+    """Delete uploads nobody confirmed or cancelled within ``max_age_seconds``; returns how many files."""
+    removed, limit = 0, time.time() - max_age_seconds
+    for path in _upload_dir().iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
