@@ -9,6 +9,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 
@@ -23,11 +24,14 @@ class IsolatedClient(FlaskClient):
     """Each request gets a fresh app context (fresh ``g`` and DB session), as in production.
 
     Without this, Flask reuses the test's pushed app context for requests.
-    Objects the test loaded before a request may be stale after it: re-query
-    them or call ``db.session.expire_all()``.
+    The test's own transaction is committed first: an open read snapshot would
+    go stale (and SQLite would refuse the test's next write), and committing
+    expires the test's objects so they reload what the request wrote.
     """
 
     def open(self, *args, **kwargs):
+        if has_app_context():
+            _db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

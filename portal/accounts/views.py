@@ -62,7 +62,9 @@ def change_password():
             services.set_password(current_user, form.new.data)
             audit("account.password_changed", "account", current_user.id)
             db.session.commit()
-            login_user(current_user)  # the session version changed; keep this session
+            # The session version changed; log this session in again (with the real object:
+            # handing flask-login the proxy itself makes current_user point at itself).
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("web.dashboard"))
     return render_template("auth/change_password.html", form=form)

@@ -13,7 +13,7 @@ from portal.i18n import normalize_locale
 from portal.org.models import OrgUnit
 from portal.org.permissions import manageable_units, require
 from portal.org.personal import personal_data
-from portal.plugins.manager import call_list
+from portal.web.widgets import render_widgets
 from portal.web.ui import safe_next_url
 
 bp = Blueprint("web", __name__)
@@ -31,7 +31,7 @@ def home():
 @login_required
 def dashboard():
     """The member dashboard, composed of every enabled plugin's widgets."""
-    widgets = call_list("portal_dashboard_widgets", account=current_user)
+    widgets = render_widgets("portal_dashboard_widgets", account=current_user)
     units = manageable_units("units.dashboard") if current_user.roles else []
     return render_template("web/dashboard.html", widgets=widgets, units=units)
 
@@ -42,7 +42,7 @@ def unit_dashboard(unit_id: int):
     """A secretary's dashboard for one unit's subtree."""
     unit = db.session.get(OrgUnit, unit_id) or abort(404)
     require("units.dashboard", unit)
-    widgets = call_list("portal_unit_dashboard_widgets", account=current_user, unit=unit)
+    widgets = render_widgets("portal_unit_dashboard_widgets", account=current_user, unit=unit)
     return render_template("web/unit_dashboard.html", unit=unit, widgets=widgets)
 
 
