@@ -1,0 +1,184 @@
+"""Care JSON API under ``/api/v1/care`` (blueprint ``care_api``)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal import toolkit as tk
+from portal_care import services
+from portal_care.models import CareRequest
+
+bp = Blueprint("care_api", __name__, url_prefix="/api/v1/care")
+db = tk.db
+
+
+def _error(error: services.CareError):
+    db.session.rollback()
+    code = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid"}.get(error.status, "error")
+    return tk.api_error(error.status, code, error.message, error.fields or None)
+
+
+def _not_found():
+    return tk.api_error(404, "not_found", _("Not found."))
+
+
+@bp.post("/requests")
+@tk.api_login_required
+def create_request():
+    """File a request for oneself, or (``member_id``) for a member in the secretary's scope."""
+    account = tk.current_account()
+    data = tk.api_json()
+    member = account.member
+    if data.get("member_id") is not None:
+        target = db.session.get(tk.Member, data["member_id"]) if isinstance(data["member_id"], int) else None
+        if target is None or not tk.can_see_member(target, "care.file_for", account):
+            return _not_found()
+        member = target
+    if member is None:
+        return tk.api_error(403, "forbidden", _("Only members can file care requests."))
+    try:
+        req = services.file_request(member, data, filed_by=account, now=tk.utcnow())
+    except services.CareError as error:
+        return _error(error)
+    db.session.commit()
+    return jsonify({"id": req.id, "status": req.status, "unit": {"id": req.unit.id, "name": req.unit.name},
+                    "due_at": req.respond_due_at.isoformat()}), 201
+
+
+@bp.get("/requests")
+@tk.api_login_required
+def list_requests():
+    """A member's own requests (and those they handle), or for a secretary those routed to their units."""
+    account = tk.current_account()
+    try:
+        condition = services.status_condition(request.args.get("status"))
+    except services.CareError as error:
+        return _error(error)
+    query = select(CareRequest).where(services.list_condition(account))
+    if condition is not None:
+        query = query.where(condition)
+    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
+    rows = db.session.scalars(query.order_by(CareRequest.created_at.desc(), CareRequest.id.desc()).limit(limit))
+    return jsonify({"requests": [
+        {"id": r.id, "title": r.title, "status": r.status, "category": r.category,
+         "due_at": services._iso(services.due_at(r)),
+         "unit": {"id": r.unit.id, "name": r.unit.name}, "created_at": r.created_at.isoformat()} for r in rows]})
+
+
+@bp.get("/requests/<int:request_id>")
+@tk.api_login_required
+def get_request(request_id: int):
+    """One request; 404 unless the caller is the requester, a handler or a secretary of the routing unit."""
+    account = tk.current_account()
+    req = services.get_visible(request_id, account)
+    if req is None:
+        return _not_found()
+    services.record_view(req, account, via="api")
+    db.session.commit()
+    return jsonify(services.request_json(req, account))
+
+
+@bp.post("/requests/<int:request_id>/transitions")
+@tk.api_login_required
+def post_transition(request_id: int):
+    """``{"to", "comment", …}`` → 200 with the request, 409 when the move is not allowed from the current state."""
+    account = tk.current_account()
+    req = services.get_visible(request_id, account)
+    if req is None:
+        return _not_found()
+    data = tk.api_json()
+    to = data.get("to")
+    if not isinstance(to, str):
+        return tk.api_error(422, "invalid", _("Please correct the marked fields."), {"to": _("Not a valid status.")})
+    try:
+        services.transition(req, account, to, now=tk.utcnow(), comment=_text(data.get("comment")),
+                            reason=_text(data.get("reason")), summary=_text(data.get("summary")),
+                            support_kind=data.get("support_kind"), support_amount=data.get("support_amount"),
+                            rating=data.get("rating"), rating_comment=_text(data.get("rating_comment")))
+    except services.CareError as error:
+        return _error(error)
+    db.session.commit()
+    return jsonify(services.request_json(req, account))
+
+
+@bp.post("/requests/<int:request_id>/comments")
+@tk.api_login_required
+def post_comment(request_id: int):
+    """``{"body", "internal"}`` → 201."""
+    account = tk.current_account()
+    req = services.get_visible(request_id, account)
+    if req is None:
+        return _not_found()
+    data = tk.api_json()
+    try:
+        event = services.add_comment(req, account, _text(data.get("body")) or "", now=tk.utcnow(),
+                                     internal=data.get("internal") is True)
+    except services.CareError as error:
+        return _error(error)
+    db.session.commit()
+    return jsonify({"id": event.id}), 201
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
+
+
+def _error_ref():
+    return {"$ref": "#/components/responses/Error"}
+
+
+REQUEST_BODY = {"type": "object", "required": ["category", "title", "description", "where"], "properties": {
+    "category": {"type": "string"}, "title": {"type": "string", "maxLength": services.TITLE_MAX},
+    "description": {"type": "string", "maxLength": services.TEXT_MAX},
+    "urgency": {"type": "string", "enum": list(services.URGENCIES)},
+    "where": {"type": "string", "enum": list(services.WHERE)},
+    "contact_pref": {"type": "string", "enum": list(services.CONTACT_PREFS)},
+    "contact_detail": {"type": "string"}, "consent_host": {"type": "boolean"},
+    "member_id": {"type": "integer", "description": "file on behalf of this member (secretaries)"}}}
+
+API_PATHS = {
+    "/api/v1/care/requests": {
+        "post": {"summary": "File a care request", "tags": ["care"],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_BODY}}},
+                 "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {
+                     "type": "object", "properties": {"id": {"type": "integer"}}}}}},
+                     "401": _error_ref(), "403": _error_ref(), "422": _error_ref()}},
+        "get": {"summary": "Care requests: one's own and handled ones, or those routed to one's units", "tags": ["care"],
+                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"},
+                                "description": "open, all, or a status: " + ", ".join(services.STATUSES)}],
+                "responses": {"200": {"description": "Requests", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"requests": {"type": "array", "items": {
+                        "type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                                                         "status": {"type": "string"}, "category": {"type": "string"},
+                                                         "due_at": {"type": "string", "nullable": True}}}}}}}}},
+                    "401": _error_ref(), "422": _error_ref()}},
+    },
+    "/api/v1/care/requests/{id}": {"get": {
+        "summary": "One care request (404 unless visible to the caller)", "tags": ["care"],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The request"}, "401": _error_ref(), "404": _error_ref()}}},
+    "/api/v1/care/requests/{id}/transitions": {"post": {
+        "summary": "Move a request through the workflow", "tags": ["care"],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["to"], "properties": {
+                "to": {"type": "string", "enum": list(services.STATUSES)}, "comment": {"type": "string"},
+                "reason": {"type": "string", "description": "required to reject"},
+                "summary": {"type": "string", "description": "required to resolve"},
+                "support_kind": {"type": "string", "enum": list(services.SUPPORT_KINDS)},
+                "support_amount": {"type": "string", "description": "required when support_kind is money"},
+                "rating": {"type": "integer", "minimum": 1, "maximum": 5,
+                           "description": "required when the member confirms (resolved → closed)"},
+                "rating_comment": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "The request after the move"}, "401": _error_ref(),
+                      "403": _error_ref(), "404": _error_ref(), "409": _error_ref(), "422": _error_ref()}}},
+    "/api/v1/care/requests/{id}/comments": {"post": {
+        "summary": "Comment on a request (internal notes for secretaries and handlers)", "tags": ["care"],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["body"], "properties": {"body": {"type": "string"},
+                                                                   "internal": {"type": "boolean"}}}}}},
+        "responses": {"201": {"description": "Added"}, "401": _error_ref(), "403": _error_ref(),
+                      "404": _error_ref(), "422": _error_ref()}}},
+}
