@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.plugins.types import SettingSpec
 
@@ -21,9 +21,9 @@ def settings_form(specs: list[SettingSpec], values: dict) -> FlaskForm:
         if spec.type == "bool":
             field = BooleanField(spec.label, default=bool(value), description=spec.help)
         elif spec.type == "int":
-            field = IntegerField(spec.label, default=value, validators=[DataRequired(), *limits], description=spec.help)
+            field = IntegerField(spec.label, default=value, validators=[InputRequired(), *limits], description=spec.help)
         elif spec.type == "float":
-            field = DecimalField(spec.label, default=value, validators=[DataRequired(), *limits], description=spec.help)
+            field = DecimalField(spec.label, default=value, validators=[InputRequired(), *limits], description=spec.help)
         elif spec.type == "choice":
             field = SelectField(spec.label, default=value, choices=[(k, str(v)) for k, v in spec.choices], description=spec.help)
         elif spec.type == "list":
