@@ -282,8 +282,8 @@ def _member_form(member: Member | None = None, **kwargs) -> MemberForm:
     if member is not None and member.host_unit is not None and member.host_unit_id not in {u.id for u in hosts}:
         hosts.insert(0, member.host_unit)
     form = MemberForm(obj=member, home_choices=unit_choices(homes), host_choices=unit_choices(hosts), **kwargs)
-    if member is not None and request.method == "GET":
-        form.id_number.data = None  # never put the stored number into the page
+    if not form.id_number.raw_data:
+        form.id_number.data = None  # never put the stored number into the page; empty keeps it
     return form
 
 
