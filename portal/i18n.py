@@ -8,7 +8,7 @@ name (see STACK-NOTES.md).
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from portal.config import CORE_TRANSLATIONS
@@ -33,7 +33,9 @@ def normalize_locale(code: str | None) -> str | None:
 
 
 def select_public_locale() -> str:
-    """The public code of the locale this request is rendered in."""
+    """The public code of the locale this request is rendered in (the default outside requests: CLI, cron)."""
+    if not has_request_context():
+        return normalize_locale(current_app.config["DEFAULT_LOCALE"]) or "en"
     if current_user and current_user.is_authenticated and normalize_locale(current_user.locale):
         return normalize_locale(current_user.locale)
     if normalize_locale(session.get("locale")):
