@@ -55,5 +55,5 @@ def browser_login(page, base_url: str, username: str, password: str = "pass-1234
     page.goto(f"{base_url}/login")
     page.fill("input[name=login]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state()
