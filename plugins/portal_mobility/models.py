@@ -1,0 +1,215 @@
+"""Mobility records: outflows, certificates, check-ins, moves, reviews, transfers, contacts, lost contact.
+
+Every table is named ``mobility_…``. The core ``Member`` row keeps the current
+state (``is_away``, ``host_unit_id``, ``home_unit_id``, ``lost_contact``);
+these tables keep the history of how it got there.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import toolkit as tk
+
+db = tk.db
+
+OUTFLOW_STATUSES = ("pending", "changes_requested", "approved", "returned", "transferred", "cancelled")
+OPEN_OUTFLOW = ("pending", "changes_requested", "approved")
+CHECKIN_STATUSES = ("pending", "confirmed", "rejected", "ended")
+CHANNELS = ("call", "message", "visit", "video", "letter")
+REVIEW_OUTCOMES = ("renewed", "follow_up", "closed")
+REVIEW_CHECKLIST = ("kept_contact", "branch_life", "dues_paid", "reports_sent", "details_current")
+TRANSFER_STATUSES = ("pending", "approved", "rejected", "cancelled")
+
+
+class Outflow(db.Model):
+    """A member's registration of leaving home (外出登记) and its decision."""
+
+    __tablename__ = "mobility_outflow"
+    __table_args__ = (Index("ix_mobility_outflow_member_status", "member_id", "status"),
+                      Index("ix_mobility_outflow_unit_status", "home_unit_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    home_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    destination_province: Mapped[str] = mapped_column(String(50))
+    destination_city: Mapped[str] = mapped_column(String(50))
+    destination_district: Mapped[str | None] = mapped_column(String(50))
+    employer: Mapped[str | None] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    start_date: Mapped[date]
+    expected_months: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text)
+    contact_there: Mapped[str | None] = mapped_column(String(200))
+    photo_file: Mapped[str | None] = mapped_column(String(100))
+    created_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    decided_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    last_confirmed_at: Mapped[datetime | None]
+    confirm_prompted_at: Mapped[datetime | None]
+    returned_on: Mapped[date | None]
+    return_note: Mapped[str | None] = mapped_column(Text)
+    return_summary: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=tk.utcnow, onupdate=tk.utcnow)
+
+    member = relationship(tk.Member, foreign_keys=[member_id])
+    home_unit = relationship(tk.OrgUnit, foreign_keys=[home_unit_id])
+
+
+class Certificate(db.Model):
+    """The mobile member activity certificate (流动党员活动证) issued on approval."""
+
+    __tablename__ = "mobility_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    outflow_id: Mapped[int] = mapped_column(ForeignKey("mobility_outflow.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    issuing_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    valid_until: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active / closed
+    photo_file: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None]
+    closed_note: Mapped[str | None] = mapped_column(Text)
+    review_prompted_at: Mapped[datetime | None]
+
+    outflow = relationship(Outflow)
+    member = relationship(tk.Member)
+    issuing_unit = relationship(tk.OrgUnit)
+
+    def is_valid(self, today: date) -> bool:
+        return self.status == "active" and self.valid_until >= today
+
+
+class CheckIn(db.Model):
+    """A member reporting at a host branch (报到), confirmed by its secretary.
+
+    ``source`` is ``member`` (the member picked the branch) or ``host`` (the
+    host secretary registered an arrival without a certificate; the home
+    branch then confirms the identity: ``identity_status``).
+    """
+
+    __tablename__ = "mobility_checkin"
+    __table_args__ = (Index("ix_mobility_checkin_host_status", "host_unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    outflow_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_outflow.id", ondelete="SET NULL"))
+    host_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    source: Mapped[str] = mapped_column(String(10), default="member")
+    identity_status: Mapped[str | None] = mapped_column(String(20))  # pending / confirmed / rejected
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    requested_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    ended_at: Mapped[datetime | None]
+
+    member = relationship(tk.Member)
+    host_unit = relationship(tk.OrgUnit)
+    outflow = relationship(Outflow)
+
+
+class Move(db.Model):
+    """A reported change of place, employer or contact (变动报告), or a confirmation that nothing changed."""
+
+    __tablename__ = "mobility_move"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    outflow_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_outflow.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10), default="change")  # change / confirm
+    changed_on: Mapped[date]
+    reported_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    late: Mapped[bool] = mapped_column(default=False)
+    old_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    new_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+    reported_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+
+    member = relationship(tk.Member)
+
+
+class Review(db.Model):
+    """The annual review (年度审核) of an active certificate."""
+
+    __tablename__ = "mobility_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("mobility_certificate.id", ondelete="CASCADE"), index=True)
+    reviewed_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    reviewer_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    valid_until_after: Mapped[date | None]
+
+    certificate = relationship(Certificate)
+
+
+class Transfer(db.Model):
+    """A membership transfer (组织关系转接) approved by both sides, with its letter of introduction."""
+
+    __tablename__ = "mobility_transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    from_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    to_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    requested_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    from_approved_at: Mapped[datetime | None]
+    from_approved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    to_approved_at: Mapped[datetime | None]
+    to_approved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    completed_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    member = relationship(tk.Member)
+    from_unit = relationship(tk.OrgUnit, foreign_keys=[from_unit_id])
+    to_unit = relationship(tk.OrgUnit, foreign_keys=[to_unit_id])
+
+
+class ContactLog(db.Model):
+    """One contact with an away member: date, channel, note (联系记录)."""
+
+    __tablename__ = "mobility_contact_log"
+    __table_args__ = (Index("ix_mobility_contact_member_on", "member_id", "contacted_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    contacted_on: Mapped[date]
+    channel: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+
+    member = relationship(tk.Member)
+    by_account = relationship(tk.Account)
+
+
+class LostContactCase(db.Model):
+    """A period during which a member counted as lost contact (失联), and its escalation."""
+
+    __tablename__ = "mobility_lost_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    flagged_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    escalated_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    cleared_at: Mapped[datetime | None]
+
+    member = relationship(tk.Member)
