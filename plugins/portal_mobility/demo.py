@@ -1,0 +1,76 @@
+"""Demo data: the away members of the core demo get an approved outflow, a certificate and a confirmed
+check-in; member2 has a registration waiting; there is a contact log and one lost-contact case.
+
+Idempotent: a member who already has an outflow is left alone.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from portal import toolkit as tk
+
+from . import services
+from .models import ContactLog, LostContactCase, Outflow
+
+db = tk.db
+EMPLOYERS = ["深圳市华达电子有限公司", "杭州顺风物流有限公司", "中建某局第三项目部", "个体"]
+
+
+def _has_outflow(member) -> bool:
+    return db.session.scalar(select(func.count(Outflow.id)).where(Outflow.member_id == member.id)) > 0
+
+
+def _away(member, context, days_ago: int) -> None:
+    """An approved outflow to the member's host city, its certificate and a confirmed check-in there."""
+    host = member.host_unit
+    start = context.now - timedelta(days=days_ago)
+    outflow = services.register_outflow(member, {
+        "destination_province": host.province or member.current_province or "广东省",
+        "destination_city": host.city or member.current_city or "深圳市",
+        "employer": member.employer or context.rng.choice(EMPLOYERS), "industry": member.industry,
+        "start_date": start.date().isoformat(), "expected_months": context.rng.choice([6, 12, 24]),
+        "reason": "外出务工", "contact_there": member.phone,
+    }, now=start)
+    services.approve_outflow(outflow, now=start + timedelta(days=2))
+    member.host_unit_id, member.host_unit = None, None  # the core demo placed them; the check-in records it
+    checkin = services.request_checkin(member, host, now=start + timedelta(days=9))
+    services.confirm_checkin(checkin, now=start + timedelta(days=10))
+
+
+def build(context) -> None:
+    members = context.members
+    secretary = context.accounts.get("home-secretary")
+    lost_candidate = None
+    for index, member in enumerate(members, start=1):
+        if not member.is_away or member.host_unit is None or _has_outflow(member):
+            continue
+        days = 200 if index == 1 else context.rng.randint(20, 800)
+        _away(member, context, days)
+        if index != 1 and lost_candidate is None and days > 150:
+            lost_candidate = member
+            continue
+        if db.session.scalar(select(func.count(ContactLog.id)).where(ContactLog.member_id == member.id)) == 0:
+            services.log_contact(member, context.rng.choice(["call", "message", "video"]),
+                                 (context.now - timedelta(days=context.rng.randint(3, 40))).date(),
+                                 "近况良好，工作稳定。", by_account=secretary, now=context.now)
+    member1 = members[0] if members else None
+    if member1 is not None and db.session.scalar(
+            select(func.count(ContactLog.id)).where(ContactLog.member_id == member1.id)) < 2:
+        services.log_contact(member1, "video", (context.now - timedelta(days=60)).date(),
+                             "视频联系，了解在深圳的工作和生活情况，提醒按时交纳党费。", by_account=secretary, now=context.now)
+    member2 = members[1] if len(members) > 1 else None
+    if member2 is not None and not member2.is_away and not _has_outflow(member2):
+        services.register_outflow(member2, {
+            "destination_province": "浙江省", "destination_city": "杭州市", "destination_district": "余杭区",
+            "employer": "杭州顺风物流有限公司", "industry": "交通运输业",
+            "start_date": (context.now + timedelta(days=14)).date().isoformat(), "expected_months": 12,
+            "reason": "到杭州从事物流工作", "contact_there": member2.phone,
+        }, by_account=member2.account, now=context.now)
+    if lost_candidate is not None and services.open_case(lost_candidate) is None:
+        lost_candidate.lost_contact = True
+        db.session.add(LostContactCase(member_id=lost_candidate.id, unit_id=lost_candidate.home_unit_id,
+                                       flagged_at=context.now - timedelta(days=12),
+                                       last_seen_at=services.last_seen(lost_candidate)))
+    db.session.flush()

@@ -1,0 +1,91 @@
+"""Forms of the mobility pages. They render and bind input; the rules are checked in services."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectChoice, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from .models import CHANNELS, REVIEW_CHECKLIST, REVIEW_OUTCOMES
+
+DATE = {"type": "date"}
+
+
+def options(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms select choices."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class OutflowForm(FlaskForm):
+    destination_province = StringField(_l("Destination province"), render_kw={"autocomplete": "address-level1"})
+    destination_city = StringField(_l("Destination city"), render_kw={"autocomplete": "address-level2"})
+    destination_district = StringField(_l("District or county (optional)"))
+    employer = StringField(_l("Employer (optional)"))
+    industry = StringField(_l("Industry (optional)"))
+    start_date = StringField(_l("Leaving on"), render_kw=DATE)
+    expected_months = IntegerField(_l("Expected months away (optional)"), validators=[Optional()],
+                                   render_kw={"inputmode": "numeric", "min": 1, "max": 240})
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3})
+    contact_there = StringField(_l("How to reach you there (phone, WeChat …)"))
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField(_l("Note to the member (required when asking for changes)"), render_kw={"rows": 2})
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Member photo (JPEG or PNG)"), render_kw={"accept": "image/jpeg,image/png"})
+
+
+class ReturnForm(FlaskForm):
+    returned_on = StringField(_l("Back home on"), render_kw=DATE)
+    certificate_returned = BooleanField(_l("The activity certificate was handed back for checking"))
+    note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+
+
+def review_form(data=None) -> FlaskForm:
+    from .services import REVIEW_CHECK_LABELS, REVIEW_OUTCOME_LABELS
+
+    class ReviewForm(FlaskForm):
+        outcome = SelectField(_l("Outcome"), choices=options((key, REVIEW_OUTCOME_LABELS[key]) for key in REVIEW_OUTCOMES))
+        note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+
+    for key in REVIEW_CHECKLIST:
+        setattr(ReviewForm, f"check_{key}", BooleanField(REVIEW_CHECK_LABELS[key]))
+    return ReviewForm(data)
+
+
+class MoveForm(FlaskForm):
+    changed_on = StringField(_l("Changed on"), render_kw=DATE)
+    current_province = StringField(_l("Province now"))
+    current_city = StringField(_l("City now"))
+    district = StringField(_l("District or county"))
+    employer = StringField(_l("Employer"))
+    industry = StringField(_l("Industry"))
+    phone = StringField(_l("Phone number"), render_kw={"inputmode": "tel", "autocomplete": "tel"})
+    note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+
+
+def contact_form(data=None) -> FlaskForm:
+    from .services import CHANNEL_LABELS
+
+    class ContactForm(FlaskForm):
+        channel = SelectField(_l("Channel"), choices=options((key, CHANNEL_LABELS[key]) for key in CHANNELS))
+        contacted_on = StringField(_l("Date"), render_kw=DATE)
+        note = TextAreaField(_l("Note"), render_kw={"rows": 2})
+
+    return ContactForm(data)
+
+
+class ArrivalForm(FlaskForm):
+    name = StringField(_l("Member's name"))
+    phone = StringField(_l("Member's phone number"), render_kw={"inputmode": "tel"})
+    home_unit_id = SelectField(_l("Home branch"), coerce=str)
+    note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+
+
+class TransferForm(FlaskForm):
+    to_unit_id = SelectField(_l("Transfer membership to"), coerce=str)
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3})
+    member_id = HiddenField()
