@@ -239,8 +239,11 @@ def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None,
             if filled == 1 and pending_title is None:
                 pending_title = (number, cells)  # maybe a title line; the header may follow
                 continue
-            header_number, header = number, cells
-            continue
+            if filled == 1:  # two lone cells in a row: a one-column file whose header came first
+                header_number, header = pending_title
+            else:
+                header_number, header = number, cells
+                continue
         if len(rows) >= max_rows:
             raise ImportFileError(_("The file has more than %(n)d members. Split it into smaller files.", n=max_rows))
         rows.append((number, cells))

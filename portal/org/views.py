@@ -498,19 +498,20 @@ def import_confirm(unit_id: int):
     token, stored = _stored_import(unit)
     form = ImportForm(formdata=None)
     if stored is None:
-        form.file.errors.append(_("This import has expired or was already done. Upload the file again."))
-        return _import_page(unit, form, 409)
+        return _import_page(unit, form, 409, notice=_("This import has expired or was already done. "
+                                                      "Upload the file again."))
     data, meta = stored
     try:
         plan = importer.check_file(data, meta["filename"], scope=unit, default_unit=unit,
                                    phone_accounts=meta["phone_accounts"], password_checked=bool(meta["password_hash"]))
     except importer.ImportFileError as error:  # limits changed since the preview
-        plan = None
-        form.file.errors.append(error.message)
+        plan, notice = None, error.message
+    else:
+        notice = None
     if plan is None or plan.problems:
         importer.discard_upload(token)
         session.pop(SESSION_KEY, None)
-        return _import_page(unit, form, 409, plan=plan, filename=meta["filename"])
+        return _import_page(unit, form, 409, plan=plan, filename=meta["filename"], notice=notice)
     members = importer.apply_import(plan, password_hash=meta["password_hash"], unit=unit, filename=meta["filename"])
     db.session.commit()
     importer.discard_upload(token)
