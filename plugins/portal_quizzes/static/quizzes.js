@@ -1,0 +1,68 @@
+/* Save each answer as it is given (PUT to the API), so a dropped connection or a closed
+   browser loses nothing. Without JavaScript the form still saves on "next". */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-save-url]");
+  if (!form || !window.fetch) { return; }
+  var url = form.getAttribute("data-save-url");
+  var qtype = form.getAttribute("data-qtype");
+  var status = form.querySelector(".save-status");
+  var timer = null;
+  var pending = null;
+  var lang = document.documentElement.lang || "";
+  var zh = lang.indexOf("zh") === 0;
+  var words = {saving: zh ? "正在保存…" : "Saving…", saved: zh ? "已保存" : "Saved",
+               failed: zh ? "未能保存，点击“下一题”时会再次保存" : "Not saved yet; it will be saved when you go on"};
+
+  function answer() {
+    var data = new FormData(form);
+    if (qtype === "multi") { return data.getAll("answer"); }
+    if (qtype === "matching") {
+      var out = {};
+      form.querySelectorAll("select").forEach(function (sel) { out[sel.name.replace(/^answer-/, "")] = sel.value; });
+      return out;
+    }
+    var value = data.get("answer");
+    if (qtype === "truefalse") { return value === null ? null : value === "true"; }
+    return value;
+  }
+
+  function save() {
+    var body = JSON.stringify({answer: answer()});
+    if (body === pending) { return; }
+    pending = body;
+    status.textContent = words.saving;
+    fetch(url, {method: "PUT", credentials: "same-origin",
+                headers: {"Content-Type": "application/json", "Accept": "application/json"}, body: body})
+      .then(function (res) {
+        if (res.ok) { status.textContent = words.saved; form.setAttribute("data-saved", "1"); return; }
+        pending = null;
+        return res.json().then(function (err) {
+          status.textContent = (err && err.error && err.error.message) || words.failed;
+          if (res.status === 409) { window.location.reload(); }
+        });
+      })
+      .catch(function () { pending = null; status.textContent = words.failed; });
+  }
+
+  form.addEventListener("change", function () { clearTimeout(timer); save(); });
+  form.addEventListener("input", function (event) {
+    if (event.target.tagName === "TEXTAREA" || event.target.type === "text" || !event.target.type || event.target.inputMode === "decimal") {
+      clearTimeout(timer);
+      timer = setTimeout(save, 600);
+    }
+  });
+
+  var clock = document.querySelector(".timer[data-remaining]");
+  if (clock) {
+    var left = parseInt(clock.getAttribute("data-remaining"), 10);
+    var tick = function () {
+      if (left <= 0) { clock.textContent = "0:00"; return; }
+      var m = Math.floor(left / 60), s = left % 60;
+      clock.textContent = m + ":" + (s < 10 ? "0" : "") + s;
+      left -= 1;
+      setTimeout(tick, 1000);
+    };
+    tick();
+  }
+}());

@@ -1,0 +1,612 @@
+"""Quiz pages: taking quizzes and the daily quiz (members), the bank, results and grading (secretaries).
+
+Thin views: parse input, check permission, call ``services``, render. Every
+page works without JavaScript; ``static/quizzes.js`` only saves answers as
+they are given.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response as FlaskResponse, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal import toolkit as tk
+from portal_quizzes import formats, grading, services
+from portal_quizzes.forms import EssayGradeForm, ImportForm, QuestionGiftForm, QuizForm
+from portal_quizzes.models import Attempt, Category, DailyResult, Question, Quiz, QuizSlot, Response
+
+bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+db = tk.db
+
+
+def _member():
+    return tk.current_member()
+
+
+# ---------------------------------------------------------------------------
+# Members
+# ---------------------------------------------------------------------------
+
+@bp.get("/")
+@tk.login_required_member
+def index():
+    """The member's quizzes, today's daily quiz and their results."""
+    member = _member()
+    now = tk.utcnow()
+    rows = []
+    for quiz in services.available_quizzes(member, now):
+        rows.append({"quiz": quiz, "title": services.display_title(quiz), "open": services.is_open(quiz, now),
+                     "grade": services.quiz_grade(quiz, member), "passed": services.has_passed(quiz, member),
+                     "current": services.open_attempt(quiz, member)})
+    day = services.today(now)
+    return render_template("quizzes/index.html", rows=rows, daily_done=services.daily_result(member, day),
+                           streak=services.streak(member, day), daily_on=services.setting("daily_enabled"))
+
+
+def _quiz_or_404(quiz_id: int, member) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None or not services.is_assigned(quiz, member):
+        abort(404)
+    return quiz
+
+
+@bp.get("/<int:quiz_id>")
+@tk.login_required_member
+def quiz(quiz_id: int):
+    """A quiz's rules, the member's attempts and a start/continue button."""
+    member = _member()
+    quiz = _quiz_or_404(quiz_id, member)
+    now = tk.utcnow()
+    current = services.open_attempt(quiz, member)
+    if current is not None and services.close_if_overdue(current, now):
+        db.session.commit()
+        current = None
+    attempts = services.member_attempts(quiz, member)
+    left = None if not quiz.attempts_allowed else max(0, quiz.attempts_allowed - len(attempts))
+    return render_template("quizzes/quiz.html", quiz=quiz, title=services.display_title(quiz), attempts=attempts,
+                           current=current, open=services.is_open(quiz, now), left=left,
+                           grade=services.quiz_grade(quiz, member), passed=services.has_passed(quiz, member),
+                           question_count=len(quiz.slots) + (quiz.random_count or 0))
+
+
+@bp.post("/<int:quiz_id>/start")
+@tk.login_required_member
+def start(quiz_id: int):
+    """Start (or resume) an attempt and go to its first question."""
+    member = _member()
+    quiz = _quiz_or_404(quiz_id, member)
+    try:
+        attempt, _created = services.start_attempt(quiz, member, tk.utcnow())
+    except services.QuizError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    member = _member()
+    if attempt is None or member is None or attempt.member_id != member.id:
+        abort(404)
+    return attempt
+
+
+def _index_arg(count: int) -> int:
+    try:
+        return min(max(0, int(request.values.get("q", 0))), max(0, count - 1))
+    except ValueError:
+        return 0
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@tk.login_required_member
+def attempt(attempt_id: int):
+    """One question of an attempt per page, with the answer saved so far (resumes after a reload)."""
+    attempt = _own_attempt(attempt_id)
+    now = tk.utcnow()
+    if services.close_if_overdue(attempt, now):
+        db.session.commit()
+        flash(_("The time is up. Your saved answers were submitted."), "warning")
+    if attempt.state != "in_progress":
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    return _render_attempt(attempt, _index_arg(len(attempt.layout)), now)
+
+
+def _render_attempt(attempt: Attempt, index: int, now, status: int = 200, typed=None, error: str | None = None):
+    items = services.attempt_questions(attempt)
+    responses = services.responses_by_question(attempt)
+    entry, question = items[index]
+    public = services.public_question(question, entry.get("order"))
+    response = responses.get(question.id)
+    value = typed if typed is not None else (response.value if response else None)
+    answered = [bool(responses.get(q.id) and responses[q.id].value not in (None, "", [], {})) for _e, q in items]
+    remaining = int((attempt.deadline - now).total_seconds()) if attempt.deadline else None
+    return render_template("quizzes/attempt.html", attempt=attempt, quiz=attempt.quiz, index=index, count=len(items),
+                           question=question, public=public, value=value, answered=answered, remaining=remaining,
+                           error=error, title=services.display_title(attempt.quiz)), status
+
+
+def form_answer(question: Question, form, prefix: str = "answer"):
+    """The answer a no-JavaScript form carries for ``question`` (None: nothing given)."""
+    if question.qtype == "multi":
+        return form.getlist(prefix)
+    if question.qtype == "matching":
+        return {p["id"]: form.get(f"{prefix}-{p['id']}", "") for p in question.data["pairs"] if p["left"]}
+    if question.qtype in ("essay", "shortanswer", "numerical"):
+        return form.get(prefix) if prefix in form else None
+    value = form.get(prefix)
+    return value if value not in (None, "") else None
+
+
+@bp.post("/attempts/<int:attempt_id>/save")
+@tk.login_required_member
+def save(attempt_id: int):
+    """The no-JavaScript path: save this page's answer, then go to the next/previous question or the summary."""
+    attempt = _own_attempt(attempt_id)
+    now = tk.utcnow()
+    items = services.attempt_questions(attempt)
+    index = _index_arg(len(items))
+    _entry, question = items[index]
+    raw = form_answer(question, request.form)
+    if raw is not None and question.qtype != "description":
+        try:
+            services.save_response(attempt, question.id, raw, now)
+        except services.QuizError as error:
+            if error.status == 400:
+                db.session.rollback()
+                return _render_attempt(attempt, index, now, 400, typed=raw, error=error.message)
+            db.session.commit()
+            flash(error.message, "error")
+            return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    db.session.commit()
+    go = request.form.get("go", "next")
+    if go == "finish" or (go == "next" and index + 1 >= len(items)):
+        return redirect(url_for("quizzes.summary", attempt_id=attempt.id))
+    if go == "prev":
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=max(0, index - 1)))
+    if go.isdigit():
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=int(go)))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=index + 1))
+
+
+@bp.get("/attempts/<int:attempt_id>/summary")
+@tk.login_required_member
+def summary(attempt_id: int):
+    """Which questions are answered, and the submit button."""
+    attempt = _own_attempt(attempt_id)
+    now = tk.utcnow()
+    if services.close_if_overdue(attempt, now):
+        db.session.commit()
+    if attempt.state != "in_progress":
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    responses = services.responses_by_question(attempt)
+    rows = [{"index": i, "question": q,
+             "answered": bool(responses.get(q.id) and responses[q.id].value not in (None, "", [], {}))}
+            for i, (_e, q) in enumerate(services.attempt_questions(attempt))]
+    return render_template("quizzes/summary.html", attempt=attempt, rows=rows, title=services.display_title(attempt.quiz),
+                           remaining=int((attempt.deadline - now).total_seconds()) if attempt.deadline else None)
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@tk.login_required_member
+def submit(attempt_id: int):
+    """Submit once; a second tap lands on the same result."""
+    attempt = _own_attempt(attempt_id)
+    services.submit_attempt(attempt.id, tk.utcnow())
+    db.session.commit()
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@tk.login_required_member
+def review(attempt_id: int):
+    """The result, and answers with feedback when the quiz's review options allow."""
+    attempt = _own_attempt(attempt_id)
+    now = tk.utcnow()
+    if services.close_if_overdue(attempt, now):
+        db.session.commit()
+    if attempt.state == "in_progress":
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    responses = services.responses_by_question(attempt)
+    show = services.can_review(attempt, now)
+    rows = []
+    for entry, question in services.attempt_questions(attempt):
+        response = responses.get(question.id)
+        value = response.value if response else None
+        rows.append({"question": question, "mark": entry["mark"], "response": response,
+                     "html": services.render_text(question.text, question.text_format),
+                     "shown": _shown_answer(question, value),
+                     "right": grading.right_answer_text(question.qtype, question.data),
+                     "feedback": grading.feedback_for(question.qtype, question.data, value)})
+    return render_template("quizzes/review.html", attempt=attempt, quiz=attempt.quiz, rows=rows, show=show,
+                           title=services.display_title(attempt.quiz),
+                           passed=services.has_passed(attempt.quiz, attempt.member))
+
+
+def _shown_answer(question: Question, value) -> str:
+    """The member's answer in words."""
+    if value in (None, "", [], {}):
+        return ""
+    data = question.data
+    if question.qtype in ("single", "multi"):
+        ids = value if isinstance(value, list) else [value]
+        texts = {c["id"]: c["text"] for c in data["choices"]}
+        return "; ".join(texts.get(i, "?") for i in ids)
+    if question.qtype == "truefalse":
+        return _("True") if value else _("False")
+    if question.qtype == "matching":
+        rights = {p["right_id"]: p["right"] for p in data["pairs"]}
+        return "; ".join(f"{p['left']} → {rights.get(value.get(p['id']), '—')}" for p in data["pairs"] if p["left"])
+    return str(value)
+
+
+@bp.route("/daily", methods=["GET", "POST"])
+@tk.login_required_member
+def daily():
+    """Today's daily quiz on one page; one scored submission a day."""
+    member = _member()
+    if not services.setting("daily_enabled"):
+        abort(404)
+    now = tk.utcnow()
+    day = services.today(now)
+    done = services.daily_result(member, day)
+    questions = services.daily_questions(member, day)
+    typed, error, status = {}, None, 200
+    if request.method == "POST":
+        if done is not None:
+            flash(_("You have already done today's quiz. Come back tomorrow!"), "warning")
+            return redirect(url_for("quizzes.daily")), 303
+        typed = {str(q.id): form_answer(q, request.form, f"q{q.id}") for q in questions}
+        try:
+            done = services.submit_daily(member, typed, now)
+        except services.QuizError as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
+            if status == 409:
+                flash(error, "warning")
+                return redirect(url_for("quizzes.daily")), 303
+        else:
+            db.session.commit()
+            flash(_("Well done! %(correct)d of %(total)d right.", correct=done.correct, total=len(done.results)),
+                  "success")
+            return redirect(url_for("quizzes.daily"))
+    results = {r["id"]: r for r in (done.results if done else [])}
+    answers = done.answers if done else typed
+    rows = [{"question": q, "public": services.public_question(q), "value": answers.get(str(q.id)),
+             "result": results.get(q.id), "shown": _shown_answer(q, answers.get(str(q.id)))} for q in questions]
+    return render_template("quizzes/daily.html", rows=rows, done=done, day=day, error=error,
+                           streak=services.streak(member, day)), status
+
+
+# ---------------------------------------------------------------------------
+# Secretaries and organizers
+# ---------------------------------------------------------------------------
+
+def _require_any() -> None:
+    if not (tk.can("quizzes.manage") or tk.can("quizzes.results") or tk.can("quizzes.grade")):
+        abort(403)
+
+
+def _require_manage(quiz: Quiz | None = None) -> None:
+    tk.require("quizzes.manage", quiz.unit if quiz is not None and quiz.unit is not None else None)
+
+
+@bp.get("/manage/")
+@login_required
+def manage_index():
+    """Every quiz with how many members tried and passed (in the viewer's scope)."""
+    _require_any()
+    quizzes = db.session.scalars(select(Quiz).order_by(Quiz.id.desc())).all()
+    counts = dict(db.session.execute(
+        select(Attempt.quiz_id, func.count(func.distinct(Attempt.member_id)))
+        .join(tk.Member, tk.Member.id == Attempt.member_id)
+        .where(Attempt.state != "in_progress", tk.member_scope("quizzes.results")).group_by(Attempt.quiz_id)).all())
+    waiting = db.session.scalar(select(func.count()).select_from(services.essay_queue_query().subquery())) \
+        if tk.can("quizzes.grade") else 0
+    return render_template("quizzes/manage_index.html", quizzes=quizzes, counts=counts, waiting=waiting,
+                           can_manage=tk.can("quizzes.manage"), can_results=tk.can("quizzes.results"))
+
+
+def _quiz_form(quiz: Quiz | None) -> QuizForm:
+    form = QuizForm(obj=quiz)
+    form.fill_choices(tk.manageable_units("quizzes.manage"), services.all_categories())
+    if request.method == "GET" and quiz is not None:
+        form.unit_id.data = quiz.unit_id or 0
+        form.random_category_id.data = quiz.random_category_id or 0
+    return form
+
+
+def _save_quiz(form: QuizForm, quiz: Quiz) -> str | None:
+    unit = db.session.get(tk.OrgUnit, form.unit_id.data) if form.unit_id.data else None
+    if unit is not None and not tk.can("quizzes.manage", unit):
+        return _("You cannot assign quizzes to this unit.")
+    if form.unit_id.data and unit is None:
+        return _("Choose a unit from the list.")
+    if form.opens_at.data and form.closes_at.data and form.closes_at.data <= form.opens_at.data:
+        return _("The quiz must close after it opens.")
+    for name in ("title", "description", "opens_at", "closes_at", "grading_method", "shuffle_questions",
+                 "shuffle_answers", "review_when", "review_show_answers", "review_show_feedback", "published"):
+        setattr(quiz, name, getattr(form, name).data)
+    quiz.time_limit_minutes = form.time_limit_minutes.data or 0
+    quiz.attempts_allowed = form.attempts_allowed.data or 0
+    quiz.pass_percent = float(form.pass_percent.data)
+    quiz.unit_id = unit.id if unit else None
+    quiz.stages = list(form.stages.data or [])
+    quiz.random_category_id = form.random_category_id.data or None
+    quiz.random_count = form.random_count.data or 0
+    return None
+
+
+@bp.route("/manage/new", methods=["GET", "POST"])
+@login_required
+def new_quiz():
+    """Create a quiz."""
+    _require_manage()
+    form = _quiz_form(None)
+    if form.validate_on_submit():
+        quiz = Quiz(titles={})
+        problem = _save_quiz(form, quiz)
+        if problem is None:
+            db.session.add(quiz)
+            db.session.flush()
+            tk.audit("quiz.created", "quiz", quiz.id, title=quiz.title)
+            db.session.commit()
+            flash(_("Quiz created. Now add questions."), "success")
+            return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
+        form.unit_id.errors.append(problem)
+    return render_template("quizzes/quiz_form.html", form=form, quiz=None), 422 if request.method == "POST" else 200
+
+
+@bp.route("/manage/<int:quiz_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_quiz(quiz_id: int):
+    """Edit a quiz's rules and its fixed questions."""
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    _require_manage(quiz)
+    form = _quiz_form(quiz)
+    if request.method == "POST" and form.validate_on_submit():
+        problem = _save_quiz(form, quiz)
+        if problem is None:
+            tk.audit("quiz.edited", "quiz", quiz.id)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
+        form.unit_id.errors.append(problem)
+    category = db.session.get(Category, request.args.get("category", type=int) or 0)
+    bank = db.session.scalars(services.bank_query(category).limit(200)).all()
+    in_quiz = {slot.question_id for slot in quiz.slots}
+    return render_template("quizzes/quiz_form.html", form=form, quiz=quiz, bank=bank, in_quiz=in_quiz,
+                           categories=services.all_categories(), category=category), \
+        422 if request.method == "POST" else 200
+
+
+@bp.post("/manage/<int:quiz_id>/questions")
+@login_required
+def quiz_questions(quiz_id: int):
+    """Add checked bank questions to a quiz, or remove one."""
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    _require_manage(quiz)
+    remove = request.form.get("remove", type=int)
+    if remove:
+        quiz.slots = [s for s in quiz.slots if s.question_id != remove]
+    else:
+        try:
+            ids = [int(v) for v in request.form.getlist("question")]
+        except ValueError:
+            abort(400)
+        present = {s.question_id for s in quiz.slots}
+        position = max((s.position for s in quiz.slots), default=-1)
+        for question in db.session.scalars(select(Question).where(Question.id.in_(ids or [0]),
+                                                                  Question.retired.is_(False))):
+            if question.id not in present:
+                position += 1
+                quiz.slots.append(QuizSlot(question_id=question.id, position=position, mark=question.max_mark))
+    tk.audit("quiz.questions_changed", "quiz", quiz.id)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
+
+
+@bp.get("/manage/bank")
+@login_required
+def bank():
+    """The question bank by category and tag."""
+    _require_manage()
+    category = db.session.get(Category, request.args.get("category", type=int) or 0)
+    tag = (request.args.get("tag") or "").strip() or None
+    text = (request.args.get("q") or "").strip() or None
+    page = tk.paginate(services.bank_query(category, tag, text))
+    return render_template("quizzes/bank.html", page=page, categories=services.all_categories(), category=category,
+                           tag=tag or "", q=text or "")
+
+
+@bp.get("/manage/bank/export.gift")
+@login_required
+def export_bank():
+    """The bank (or one category) as a GIFT file."""
+    _require_manage()
+    category = db.session.get(Category, request.args.get("category", type=int) or 0)
+    questions = db.session.scalars(services.bank_query(category)).all()
+    tk.audit("quizzes.exported", "question_bank", category.id if category else None, count=len(questions))
+    db.session.commit()
+    return FlaskResponse(services.export_questions(questions), mimetype="text/plain; charset=utf-8",
+                         headers={"Content-Disposition": "attachment; filename=questions.gift.txt"})
+
+
+@bp.route("/manage/bank/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def question(question_id: int):
+    """Preview a question and correct it in GIFT (re-grading the attempts that used it)."""
+    _require_manage()
+    question = db.session.get(Question, question_id) or abort(404)
+    form = QuestionGiftForm()
+    problems, status = [], 200
+    if form.validate_on_submit():
+        try:
+            count = services.update_question_from_gift(question, form.gift.data)
+        except formats.FormatError as error:
+            db.session.rollback()
+            problems, status = [str(p) for p in error.problems], 422
+        else:
+            tk.audit("question.corrected", "question", question.id, regraded=count)
+            db.session.commit()
+            flash(_("Saved. %(count)d attempts were re-graded.", count=count), "success")
+            return redirect(url_for("quizzes.question", question_id=question.id))
+    elif request.method == "POST":
+        status = 422
+    if request.method == "GET":
+        form.gift.data = services.export_questions([question]).strip()
+    return render_template("quizzes/question.html", question=question, form=form, problems=problems,
+                           public=services.public_question(question),
+                           right=grading.right_answer_text(question.qtype, question.data)), status
+
+
+@bp.route("/manage/import", methods=["GET", "POST"])
+@login_required
+def import_questions():
+    """Upload a GIFT or Aiken file; every problem is listed as file:line: message and nothing is imported."""
+    _require_manage()
+    form = ImportForm()
+    problems, result, status = [], None, 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or "upload.txt"
+        try:
+            text = services.decode_upload(upload.read(), filename)
+            result = services.import_text(text, form.format.data, filename,
+                                          services.parse_category_option(form.category.data))
+        except formats.FormatError as error:
+            db.session.rollback()
+            problems, status = [str(p) for p in error.problems], 422
+        else:
+            db.session.commit()
+            flash(_("Imported %(count)d questions.", count=result.total), "success")
+    elif request.method == "POST":
+        status = 422
+    return render_template("quizzes/import.html", form=form, problems=problems, result=result), status
+
+
+def _unit_arg():
+    unit_id = request.args.get("unit", type=int)
+    if not unit_id:
+        return None
+    unit = db.session.get(tk.OrgUnit, unit_id) or abort(404)
+    tk.require("quizzes.results", unit)
+    return unit
+
+
+@bp.get("/manage/<int:quiz_id>/results")
+@login_required
+def results(quiz_id: int):
+    """Results per unit and per member (members the viewer may see)."""
+    tk.require("quizzes.results")
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    unit = _unit_arg()
+    data = services.results_by_unit(quiz, unit)
+    return render_template("quizzes/results.html", quiz=quiz, unit=unit, data=data,
+                           units=tk.manageable_units("quizzes.results"), can_manage=tk.can("quizzes.manage"))
+
+
+@bp.get("/manage/<int:quiz_id>/results.xlsx")
+@login_required
+def results_xlsx(quiz_id: int):
+    """Every attempt in the viewer's scope as a spreadsheet."""
+    tk.require("quizzes.results")
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    unit = _unit_arg()
+    headers = [_("Name"), _("Home branch"), _("Host branch"), _("Attempt"), _("Started"), _("Submitted"), _("Score"),
+               _("Out of"), _("Percent"), _("Right answers"), _("State")]
+    rows = services.export_rows(quiz, unit)
+    tk.audit("quiz.results_exported", "quiz", quiz.id, rows=len(rows))
+    db.session.commit()
+    return tk.xlsx_response(f"{quiz.title}-results.xlsx", headers, rows, title=_("Results"))
+
+
+@bp.get("/manage/<int:quiz_id>/analysis")
+@login_required
+def analysis(quiz_id: int):
+    """Item analysis: facility of each question and how often each answer was chosen."""
+    tk.require("quizzes.results")
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    unit = _unit_arg()
+    return render_template("quizzes/analysis.html", quiz=quiz, unit=unit, items=services.item_analysis(quiz, unit))
+
+
+@bp.post("/manage/<int:quiz_id>/regrade")
+@login_required
+def regrade(quiz_id: int):
+    """Re-grade every submitted attempt of the quiz with the questions as they are now."""
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    _require_manage(quiz)
+    count = services.regrade_quiz(quiz)
+    tk.audit("quiz.regraded", "quiz", quiz.id, changed=count)
+    db.session.commit()
+    flash(_("Re-graded; %(count)d attempts changed.", count=count), "success")
+    return redirect(url_for("quizzes.results", quiz_id=quiz.id))
+
+
+@bp.get("/manage/grading")
+@login_required
+def grading_queue():
+    """Essay answers waiting for a mark."""
+    tk.require("quizzes.grade")
+    page = tk.paginate(services.essay_queue_query())
+    attempts = {r.attempt_id: db.session.get(Attempt, r.attempt_id) for r in page.items}
+    questions = {r.question_id: db.session.get(Question, r.question_id) for r in page.items}
+    return render_template("quizzes/grading.html", page=page, attempts=attempts, questions=questions)
+
+
+@bp.route("/manage/grading/<int:response_id>", methods=["GET", "POST"])
+@login_required
+def grade_response(response_id: int):
+    """Mark one essay answer."""
+    tk.require("quizzes.grade")
+    response = db.session.get(Response, response_id) or abort(404)
+    attempt = db.session.get(Attempt, response.attempt_id)
+    question = db.session.get(Question, response.question_id)
+    if question.qtype != "essay" or not tk.can_see_member(attempt.member, "quizzes.grade") \
+            or attempt.member.account_id == current_user.id:
+        abort(404)
+    mark = next((e["mark"] for e in attempt.layout if e["q"] == question.id), 1.0)
+    form = EssayGradeForm()
+    status = 200
+    if form.validate_on_submit():
+        if float(form.mark.data) > mark:
+            form.mark.errors.append(_("The mark must be between 0 and the question's mark."))
+            status = 422
+        else:
+            services.grade_essay(response, float(form.mark.data) / mark if mark else 0.0, form.comment.data or "",
+                                 current_user, tk.utcnow())
+            tk.audit("quiz.essay_graded", "quiz_response", response.id)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("quizzes.grading_queue"))
+    elif request.method == "POST":
+        status = 422
+    elif response.fraction is not None:
+        form.mark.data = round(response.fraction * mark, 2)
+        form.comment.data = response.comment
+    return render_template("quizzes/grade.html", form=form, response=response, attempt=attempt, question=question,
+                           mark=mark, qhtml=services.render_text(question.text, question.text_format)), status
+
+
+# ---------------------------------------------------------------------------
+# Dashboard widgets
+# ---------------------------------------------------------------------------
+
+def unit_widget_context(unit) -> dict:
+    """How many of the unit's members did the daily quiz today and in the last 7 days."""
+    day = services.today(tk.utcnow())
+    base = (select(func.count(func.distinct(DailyResult.member_id))).join(tk.Member, tk.Member.id == DailyResult.member_id)
+            .where(tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))))
+    today_count = db.session.scalar(base.where(DailyResult.day == day)) or 0
+    week_count = db.session.scalar(base.where(DailyResult.day > day - timedelta(days=7))) or 0
+    members = db.session.scalar(select(func.count()).select_from(tk.Member).where(
+        tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))) or 0
+    return {"today": today_count, "week": week_count, "members": members}
