@@ -219,7 +219,7 @@ def award(member_id: int):
         services.award_manual(member, form.points.data, form.reason.data, account=current_user, campaign=campaign)
     except services.PointsError as error:
         db.session.rollback()
-        form.points.errors = [*form.points.errors, error.message]
+        flash(error.message, "error")
         return _member_page(db.session.get(tk.Member, member_id), form=form, status=422)
     db.session.commit()
     flash(_("Saved: %(points)+d points for %(name)s.", points=form.points.data, name=member.name), "success")
