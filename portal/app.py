@@ -110,6 +110,10 @@ def _register_request_hooks(app: Flask, manager) -> None:
             csrf.protect()
         return enforce_password_change()
 
+    from portal.activity.daily_login import record_daily_login
+
+    app.before_request(record_daily_login)
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

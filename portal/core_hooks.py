@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.plugins import hookimpl
-from portal.plugins.types import NavItem, Permission, SettingSpec, Widget
+from portal.plugins.types import ActivityVerb, NavItem, Permission, SettingSpec, Widget
 
 SECRETARIAL = ("secretary", "organizer", "admin")
 
@@ -29,6 +29,11 @@ def portal_permissions():
         Permission("settings.manage", _l("Change settings"), ("admin",)),
         Permission("accounts.manage", _l("Manage accounts"), ("admin",)),
     ]
+
+
+@hookimpl
+def portal_activity_verbs():
+    return [ActivityVerb("member.daily_login", _l("Used the portal (first time each day)"), "login")]
 
 
 @hookimpl
