@@ -1,0 +1,742 @@
+"""The online school's rules: visibility, reading and completion, certificates,
+assigned learning, discussion, authoring and search documents.
+
+Views, the API, the CLI and tests call these; every function that depends on
+the clock takes ``now``.
+"""
+from __future__ import annotations
+
+import html
+import io
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable
+
+import nh3
+from flask import current_app, has_request_context, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from portal import toolkit as tk
+from portal_courses.models import (
+    RULES, Assignment, Certificate, Comment, Course, Enrollment, Lesson, LessonProgress, pick,
+)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+COMMENT_MAX = 2000
+
+CATEGORIES = {
+    "getting-started": _l("Getting started"),
+    "mobility": _l("Staying connected"),
+    "rights": _l("Rights and welfare"),
+    "theory": _l("Theory and policy"),
+    "skills": _l("Skills"),
+    "general": _l("General"),
+}
+
+
+def category_label(key: str) -> str:
+    return str(CATEGORIES.get(key, key))
+
+
+def current_locale() -> str:
+    """``zh_CN`` or ``en`` for the request being served."""
+    locale = get_locale() if has_request_context() else None
+    return "zh_CN" if locale is None or locale.language == "zh" else "en"
+
+
+class CourseError(Exception):
+    """A refused action, with a translated message and the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 422, code: str = "invalid", **extra: Any) -> None:
+        super().__init__(message)
+        self.message, self.status, self.code, self.extra = message, status, code, extra
+
+
+# -- visibility ------------------------------------------------------------------------
+
+def _account_units(account) -> tuple[set[int], list]:
+    member = getattr(account, "member", None)
+    ids: set[int] = set()
+    if member is not None:
+        for unit in (member.home_unit, member.host_unit):
+            if unit is not None:
+                ids.update(unit.ancestor_ids())
+    return ids, [role.unit for role in getattr(account, "roles", [])]
+
+
+def visible_courses_condition(account, *, include_drafts: bool = False):
+    """SQL condition on :class:`Course` for the courses ``account`` may study (or edit, with drafts)."""
+    base = [Course.retired_at.is_(None)]
+    if account is None:
+        return and_(*base, Course.published.is_(True), Course.owner_unit_id.is_(None))
+    if tk.is_admin(account):
+        return and_(*base) if include_drafts else and_(*base, Course.published.is_(True))
+    unit_ids, role_units = _account_units(account)
+    reach = [Course.owner_unit_id.is_(None)]
+    if unit_ids:
+        reach.append(Course.owner_unit_id.in_(unit_ids))
+    for unit in role_units:
+        reach.append(Course.owner_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
+    published = Course.published.is_(True)
+    if include_drafts:
+        authoring = [Course.owner_unit.has(tk.in_subtree(tk.OrgUnit.path, u.path)) for u in tk.granting_units("courses.author", account)]
+        if authoring:
+            published = or_(published, *authoring)
+    return and_(*base, published, or_(*reach))
+
+
+def can_view_course(course: Course | None, account) -> bool:
+    if course is None:
+        return False
+    return tk.db.session.scalar(select(func.count(Course.id)).where(
+        Course.id == course.id, visible_courses_condition(account, include_drafts=True))) == 1
+
+
+def can_edit_course(course: Course) -> bool:
+    """Browser-authored courses can be edited by authors over their unit (file courses: edit the files)."""
+    if course.source != "web":
+        return False
+    return tk.can("courses.author", course.owner_unit) if course.owner_unit else tk.is_admin()
+
+
+def catalogue(account, *, category: str | None = None, tag: str | None = None, course_ids: Iterable[int] | None = None,
+              locale: str = "en") -> list[Course]:
+    query = select(Course).where(visible_courses_condition(account)).order_by(Course.position, Course.id)
+    if category:
+        query = query.where(Course.category == category)
+    if course_ids is not None:
+        query = query.where(Course.id.in_(list(course_ids)))
+    courses = list(tk.db.session.scalars(query))
+    if tag:
+        courses = [c for c in courses if tag in c.tag_list(locale) or any(tag in v for v in (c.tags or {}).values())]
+    return courses
+
+
+def categories_in_use(account) -> list[str]:
+    return sorted(set(tk.db.session.scalars(select(Course.category).where(visible_courses_condition(account)))))
+
+
+# -- progress ------------------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    completed_at: datetime | None = None
+    quiz_passed: bool = False
+    resume_lesson: Lesson | None = None
+    started: bool = False
+    done_ids: set[int] = field(default_factory=set)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def lesson_min_seconds(lesson: Lesson) -> int:
+    """Seconds a member must spend on a lesson before it counts (guards against click-through).
+
+    The lesson's own ``min_seconds`` when set; else half the estimated reading
+    time (``reading_chars_per_minute``), between the ``min_reading_seconds`` and
+    ``max_reading_seconds`` settings.
+    """
+    if lesson.min_seconds is not None:
+        return lesson.min_seconds
+    low = int(tk.get_setting("courses", "min_reading_seconds", 30))
+    high = int(tk.get_setting("courses", "max_reading_seconds", 180))
+    per_minute = max(1, int(tk.get_setting("courses", "reading_chars_per_minute", 400)))
+    estimate = round(lesson.reading_chars / per_minute * 60 / 2)
+    return max(low, min(high, estimate))
+
+
+def enrollment(member, course: Course) -> Enrollment | None:
+    return tk.db.session.scalar(select(Enrollment).where(Enrollment.member_id == member.id, Enrollment.course_id == course.id))
+
+
+def course_progress(member, course: Course) -> Progress:
+    lessons = course.active_lessons
+    ids = [lesson.id for lesson in lessons]
+    done_ids = set(tk.db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.member_id == member.id, LessonProgress.lesson_id.in_(ids),
+        LessonProgress.completed_at.is_not(None)))) if member is not None and ids else set()
+    enrolled = enrollment(member, course) if member is not None else None
+    resume = None
+    if enrolled and enrolled.last_lesson and enrolled.last_lesson.retired_at is None:
+        resume = enrolled.last_lesson
+        if resume.id in done_ids:
+            resume = next((lesson for lesson in lessons if lesson.id not in done_ids and lesson.position > resume.position), resume)
+    elif lessons:
+        resume = next((lesson for lesson in lessons if lesson.id not in done_ids), lessons[0])
+    return Progress(done=len(done_ids), total=len(lessons), completed_at=enrolled.completed_at if enrolled else None,
+                    quiz_passed=bool(enrolled and enrolled.quiz_passed_at), resume_lesson=resume,
+                    started=enrolled is not None, done_ids=done_ids)
+
+
+def progress_map(member, courses: list[Course]) -> dict[int, Progress]:
+    return {course.id: course_progress(member, course) for course in courses}
+
+
+def lesson_progress(member, lesson: Lesson) -> LessonProgress | None:
+    if member is None:
+        return None
+    return tk.db.session.scalar(select(LessonProgress).where(
+        LessonProgress.member_id == member.id, LessonProgress.lesson_id == lesson.id))
+
+
+def open_lesson(member, lesson: Lesson, now: datetime | None = None) -> LessonProgress:
+    """Record that ``member`` opened ``lesson`` (starts the reading clock once; remembers where to resume). Commits."""
+    now = now or tk.utcnow()
+    tk.db.session.commit()  # end the request's read transaction: this write starts a writer (SQLite)
+    with tk.write_intent():
+        progress = lesson_progress(member, lesson)
+        if progress is None:
+            progress = LessonProgress(member_id=member.id, lesson_id=lesson.id, started_at=now, last_opened_at=now)
+            try:
+                with tk.db.session.begin_nested():
+                    tk.db.session.add(progress)
+            except IntegrityError:
+                progress = lesson_progress(member, lesson)
+        progress.last_opened_at = now
+        enrolled = enrollment(member, lesson.course)
+        if enrolled is None:
+            enrolled = Enrollment(member_id=member.id, course_id=lesson.course_id, started_at=now)
+            try:
+                with tk.db.session.begin_nested():
+                    tk.db.session.add(enrolled)
+            except IntegrityError:
+                enrolled = enrollment(member, lesson.course)
+        enrolled.last_lesson_id = lesson.id
+        tk.db.session.commit()
+    return progress
+
+
+def seconds_left(member, lesson: Lesson, now: datetime | None = None) -> int | None:
+    """Seconds until ``lesson`` may be marked complete (0: now; None: never opened)."""
+    now = now or tk.utcnow()
+    progress = lesson_progress(member, lesson)
+    if progress is None:
+        return None
+    if progress.completed_at is not None:
+        return 0
+    waited = (now - progress.started_at).total_seconds()
+    return max(0, int(lesson_min_seconds(lesson) - waited + 0.999))
+
+
+def complete_lesson(member, lesson: Lesson, now: datetime | None = None) -> tuple[LessonProgress, bool]:
+    """Mark ``lesson`` complete for ``member`` after the minimum reading time; idempotent.
+
+    Returns ``(progress, newly_completed)``; raises :class:`CourseError` (409)
+    when the lesson was never opened or too little time has passed. Records
+    ``lesson.completed`` and, when the course's rule is met, completes the
+    course. Caller commits.
+    """
+    now = now or tk.utcnow()
+    if lesson.retired_at is not None or lesson.course.retired_at is not None:
+        raise CourseError(_("This lesson has been retired."), 409, "retired")
+    progress = lesson_progress(member, lesson)
+    if progress is None:
+        raise CourseError(_("Open the lesson and read it before marking it complete."), 409, "not_started",
+                          seconds_left=lesson_min_seconds(lesson))
+    if progress.completed_at is not None:
+        return progress, False
+    left = seconds_left(member, lesson, now)
+    if left:
+        raise CourseError(_("Please keep reading: you can mark this lesson complete in %(num)d seconds.", num=left),
+                          409, "too_soon", seconds_left=left)
+    progress.completed_at = now
+    tk.record_activity(member, "lesson.completed", "lesson", lesson.id, at=now,
+                       extras={"course": lesson.course.slug, "lesson": lesson.slug})
+    tk.db.session.flush()
+    check_course_completion(member, lesson.course, now)
+    return progress, True
+
+
+def final_quiz(course: Course, member) -> dict | None:
+    """The quiz plugin's answer about the course's final quiz for ``member`` (None when there is none)."""
+    results = tk.get_manager().call_each("portal_course_final_quiz", course_slug=course.slug, member=member)
+    return results[0][1] if results else None
+
+
+def check_course_completion(member, course: Course, now: datetime | None = None) -> bool:
+    """Complete the course when its rule is met (all lessons; and the final quiz passed when there is one)."""
+    now = now or tk.utcnow()
+    enrolled = enrollment(member, course)
+    if enrolled is not None and enrolled.completed_at is not None:
+        return False
+    progress = course_progress(member, course)
+    if progress.total == 0 or progress.done < progress.total:
+        return False
+    if course.needs_quiz and not (enrolled and enrolled.quiz_passed_at):
+        quiz = final_quiz(course, member)
+        if quiz is not None and not quiz.get("passed"):
+            return False
+    if enrolled is None:
+        enrolled = Enrollment(member_id=member.id, course_id=course.id, started_at=now)
+        tk.db.session.add(enrolled)
+    enrolled.completed_at = now
+    tk.record_activity(member, "course.completed", "course", course.id, at=now, extras={"course": course.slug})
+    if course.grants_certificate:
+        issue_certificate(member, course, now)
+    return True
+
+
+def quiz_passed(member, course_slug: str, now: datetime | None = None) -> None:
+    """The quiz plugin reported ``quiz.passed`` for a course's final quiz: remember it and maybe complete."""
+    now = now or tk.utcnow()
+    course = tk.db.session.scalar(select(Course).where(Course.slug == course_slug))
+    if course is None:
+        return
+    enrolled = enrollment(member, course)
+    if enrolled is None:
+        enrolled = Enrollment(member_id=member.id, course_id=course.id, started_at=now)
+        tk.db.session.add(enrolled)
+    if enrolled.quiz_passed_at is None:
+        enrolled.quiz_passed_at = now
+    tk.db.session.flush()
+    check_course_completion(member, course, now)
+
+
+# -- certificates ------------------------------------------------------------------------
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def issue_certificate(member, course: Course, now: datetime | None = None) -> Certificate:
+    """Issue (once) the completion certificate; records ``certificate.issued``."""
+    now = now or tk.utcnow()
+    existing = tk.db.session.scalar(select(Certificate).where(Certificate.member_id == member.id, Certificate.course_id == course.id))
+    if existing is not None:
+        return existing
+    unit = member.home_unit
+    cert = Certificate(code=new_code(), member_id=member.id, course_id=course.id, member_name=member.name,
+                       course_titles=dict(course.titles), issuing_unit_id=unit.id if unit else None,
+                       issuing_unit_name=unit.name if unit else "", issued_at=now)
+    try:
+        with tk.db.session.begin_nested():
+            tk.db.session.add(cert)
+    except IntegrityError:
+        return tk.db.session.scalar(select(Certificate).where(Certificate.member_id == member.id, Certificate.course_id == course.id))
+    tk.record_activity(member, "certificate.issued", "certificate", cert.id, at=now,
+                       extras={"course": course.slug, "code": cert.code})
+    return cert
+
+
+def certificate_by_code(code: str) -> Certificate | None:
+    code = (code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9-]{4,20}", code):
+        return None
+    return tk.db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def revoke_certificate(cert: Certificate, reason: str, now: datetime | None = None) -> None:
+    """Revoke a certificate (admins); the verification page then says it is not valid. Caller commits."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CourseError(_("Give a reason for the revocation."))
+    if cert.revoked_at is not None:
+        raise CourseError(_("This certificate is already revoked."), 409, "conflict")
+    cert.revoked_at = now or tk.utcnow()
+    cert.revoke_reason = reason[:300]
+    if has_request_context():
+        from flask_login import current_user
+
+        cert.revoked_by_id = current_user.id if current_user.is_authenticated else None
+    tk.audit("certificate.revoked", "certificate", cert.id, code=cert.code, reason=cert.revoke_reason)
+
+
+def verify_url(cert: Certificate) -> str:
+    return url_for("courses.verify_certificate", code=cert.code, _external=True)
+
+
+def certificate_pdf(cert: Certificate, locale: str) -> bytes:
+    """The certificate as a PDF (A4 landscape, CJK font embedded, QR code to the verification page)."""
+    from fpdf.enums import XPos, YPos
+
+    pdf = tk.new_pdf(orientation="L")
+    pdf.set_draw_color(183, 28, 28)
+    pdf.set_line_width(1.2)
+    pdf.rect(10, 10, 277, 190)
+    pdf.set_line_width(0.3)
+    pdf.rect(14, 14, 269, 182)
+    width = 277 - 40
+
+    def line(text: str, size: int, height: float, *, color=(29, 29, 31)) -> None:
+        pdf.set_font("cjk", size=size)
+        pdf.set_text_color(*color)
+        pdf.set_x(20)
+        pdf.multi_cell(width, height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.set_y(30)
+    line(_("Certificate of completion"), 30, 16, color=(183, 28, 28))
+    pdf.ln(6)
+    line(_("This certifies that"), 14, 9)
+    line(cert.member_name, 26, 16)
+    line(_("has completed the course"), 14, 9)
+    line(cert.course_title(locale), 20, 12)
+    pdf.ln(6)
+    line(_("Date: %(date)s", date=tk.fmt_date(cert.issued_at, "long")), 12, 8)
+    if cert.issuing_unit_name:
+        line(_("Issued by: %(unit)s", unit=cert.issuing_unit_name), 12, 8)
+    line(_("Verification code: %(code)s", code=cert.code), 12, 8)
+    url = verify_url(cert)
+    pdf.image(io.BytesIO(tk.qr_png(url, scale=4)), x=240, y=150, w=36)
+    pdf.set_font("cjk", size=8)
+    pdf.set_text_color(95, 99, 104)
+    pdf.set_xy(20, 182)
+    pdf.cell(215, 5, _("Check this certificate at %(url)s", url=url))
+    return bytes(pdf.output())
+
+
+# -- assigned learning ----------------------------------------------------------------------
+
+def assignment_member_condition(assignment: Assignment):
+    """Members an assignment targets: home or host unit under its unit, and its stage when set."""
+    unit = assignment.unit
+    condition = or_(tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)),
+                    tk.Member.host_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
+    if assignment.stage:
+        condition = and_(condition, tk.Member.stage == assignment.stage)
+    return condition
+
+
+def create_assignment(course: Course, unit, due_on: date, stage: str | None = None, note: str = "",
+                      account=None, now: datetime | None = None) -> Assignment:
+    """Assign a course to a unit's members (optionally one stage); notifies them. Caller commits."""
+    now = now or tk.utcnow()
+    if stage and stage not in tk.STAGES:
+        raise CourseError(_("Unknown membership stage."))
+    if due_on < now.date():
+        raise CourseError(_("The due date cannot be in the past."))
+    assignment = Assignment(course_id=course.id, unit_id=unit.id, stage=stage or None, due_on=due_on,
+                            note=(note or "").strip()[:2000] or None, created_by_id=account.id if account else None,
+                            created_at=now)
+    tk.db.session.add(assignment)
+    tk.db.session.flush()
+    accounts = tk.db.session.scalars(select(tk.Member.account_id).where(assignment_member_condition(assignment))).all()
+    title = course.title("zh_CN")
+    url = url_for("courses.course", slug=course.slug) if has_request_context() else None
+    tk.notify([a for a in accounts if a], _("New assigned course: %(title)s (due %(date)s)", title=title, date=tk.fmt_date(due_on)),
+              url=url, kind="courses.assigned")
+    tk.audit("courses.assigned", "course", course.id, unit_id=unit.id, due_on=due_on.isoformat(), stage=stage or "")
+    return assignment
+
+
+@dataclass
+class AssignmentRow:
+    member: Any
+    done: int
+    total: int
+    completed_at: datetime | None
+    overdue: bool
+
+    @property
+    def status(self) -> str:
+        if self.completed_at:
+            return "completed"
+        return "in_progress" if self.done else "not_started"
+
+
+def assignment_report(assignment: Assignment, now: datetime | None = None) -> tuple[list[AssignmentRow], list[dict]]:
+    """Per member (name order) and per home unit: progress, completion and overdue flags."""
+    now = now or tk.utcnow()
+    course = assignment.course
+    lesson_ids = [lesson.id for lesson in course.active_lessons]
+    members = list(tk.db.session.scalars(select(tk.Member).where(assignment_member_condition(assignment))
+                                         .order_by(tk.Member.name, tk.Member.id)))
+    ids = [m.id for m in members]
+    done = dict(tk.db.session.execute(select(LessonProgress.member_id, func.count(LessonProgress.id)).where(
+        LessonProgress.member_id.in_(ids), LessonProgress.lesson_id.in_(lesson_ids),
+        LessonProgress.completed_at.is_not(None)).group_by(LessonProgress.member_id)).all()) if ids and lesson_ids else {}
+    completed = dict(tk.db.session.execute(select(Enrollment.member_id, Enrollment.completed_at).where(
+        Enrollment.course_id == course.id, Enrollment.member_id.in_(ids), Enrollment.completed_at.is_not(None))).all()) if ids else {}
+    past_due = now.date() > assignment.due_on
+    rows = [AssignmentRow(member=m, done=done.get(m.id, 0), total=len(lesson_ids), completed_at=completed.get(m.id),
+                          overdue=past_due and m.id not in completed) for m in members]
+    units: dict[int, dict] = {}
+    for row in rows:
+        unit = row.member.home_unit
+        entry = units.setdefault(unit.id, {"unit": unit, "total": 0, "completed": 0, "overdue": 0})
+        entry["total"] += 1
+        entry["completed"] += 1 if row.completed_at else 0
+        entry["overdue"] += 1 if row.overdue else 0
+    per_unit = sorted(units.values(), key=lambda e: e["unit"].path)
+    for entry in per_unit:
+        entry["percent"] = round(100 * entry["completed"] / entry["total"]) if entry["total"] else 0
+    return rows, per_unit
+
+
+def assignments_for_member(member, now: datetime | None = None) -> list[dict]:
+    """Active assignments that target ``member``, with their progress and overdue flag."""
+    now = now or tk.utcnow()
+    unit_ids: set[int] = set()
+    for unit in (member.home_unit, member.host_unit):
+        if unit is not None:
+            unit_ids.update(unit.ancestor_ids())
+    if not unit_ids:
+        return []
+    query = select(Assignment).where(Assignment.unit_id.in_(unit_ids), Assignment.cancelled_at.is_(None),
+                                     or_(Assignment.stage.is_(None), Assignment.stage == member.stage)) \
+        .order_by(Assignment.due_on)
+    result, seen = [], set()
+    for assignment in tk.db.session.scalars(query):
+        course = assignment.course
+        if course.id in seen or course.retired_at is not None:
+            continue
+        seen.add(course.id)
+        progress = course_progress(member, course)
+        result.append({"assignment": assignment, "course": course, "progress": progress,
+                       "overdue": progress.completed_at is None and now.date() > assignment.due_on})
+    return result
+
+
+def assignments_query(account):
+    """Assignments on units the account may assign for, newest first."""
+    return select(Assignment).join(tk.OrgUnit, Assignment.unit_id == tk.OrgUnit.id) \
+        .where(tk.unit_scope("courses.assign", account), Assignment.cancelled_at.is_(None)) \
+        .order_by(Assignment.due_on.desc(), Assignment.id.desc())
+
+
+def overdue_counts(now: datetime | None = None) -> list[tuple[Assignment, int]]:
+    """``(assignment, members overdue)`` for assignments past due (the alerts scan)."""
+    now = now or tk.utcnow()
+    result = []
+    query = select(Assignment).where(Assignment.cancelled_at.is_(None), Assignment.due_on < now.date(),
+                                     Assignment.due_on >= now.date() - timedelta(days=30))
+    for assignment in tk.db.session.scalars(query):
+        rows, _units = assignment_report(assignment, now)
+        overdue = sum(1 for row in rows if row.overdue)
+        if overdue:
+            result.append((assignment, overdue))
+    return result
+
+
+# -- discussion -------------------------------------------------------------------------------
+
+def add_comment(member, lesson: Lesson, body: str, now: datetime | None = None) -> Comment:
+    """Post a comment (Markdown, sanitized when shown). Caller commits."""
+    if not tk.get_setting("courses", "comments_enabled", True):
+        raise CourseError(_("The discussion is closed."), 403, "forbidden")
+    text = (body or "").strip()
+    if not text:
+        raise CourseError(_("Write something before posting."))
+    if len(text) > COMMENT_MAX:
+        raise CourseError(_("A comment can be at most %(num)d characters long.", num=COMMENT_MAX))
+    comment = Comment(lesson_id=lesson.id, member_id=member.id, body=text, created_at=now or tk.utcnow())
+    tk.db.session.add(comment)
+    tk.db.session.flush()
+    tk.record_activity(member, "lesson.commented", "comment", comment.id, at=comment.created_at,
+                       extras={"course": lesson.course.slug, "lesson": lesson.id})
+    return comment
+
+
+def can_moderate(comment: Comment) -> bool:
+    return tk.can_see_member(comment.member, "courses.moderate") and comment.member.account_id != _current_account_id() \
+        or tk.is_admin()
+
+
+def _current_account_id() -> int | None:
+    from flask_login import current_user
+
+    return current_user.id if has_request_context() and current_user.is_authenticated else None
+
+
+def set_comment_hidden(comment: Comment, hidden: bool, reason: str = "", now: datetime | None = None) -> None:
+    """Hide (with a reason) or show again a comment. Caller commits."""
+    if hidden:
+        comment.hidden_at = now or tk.utcnow()
+        comment.hidden_by_id = _current_account_id()
+        comment.hidden_reason = (reason or "").strip()[:200] or None
+    else:
+        comment.hidden_at = comment.hidden_by_id = comment.hidden_reason = None
+    tk.audit("courses.comment_hidden" if hidden else "courses.comment_shown", "comment", comment.id,
+             unit_id=comment.member.home_unit_id)
+
+
+def lesson_comments(lesson: Lesson) -> list[Comment]:
+    return list(tk.db.session.scalars(select(Comment).where(Comment.lesson_id == lesson.id).order_by(Comment.created_at, Comment.id)))
+
+
+# -- authoring ----------------------------------------------------------------------------------
+
+def save_course(course: Course | None, data: dict, unit, now: datetime | None = None) -> Course:
+    """Create or update a browser-authored course from form data. Caller commits."""
+    now = now or tk.utcnow()
+    slug = data["slug"].strip().lower()
+    clash = tk.db.session.scalar(select(Course).where(Course.slug == slug))
+    if clash is not None and clash is not course:
+        raise CourseError(_("This short name is already used by another course."))
+    if data.get("completion_rule") not in RULES:
+        raise CourseError(_("Unknown completion rule."))
+    if course is None:
+        course = Course(source="web", created_at=now, owner_unit_id=unit.id if unit else None, published=False)
+        tk.db.session.add(course)
+    course.slug = slug
+    course.titles = {k: v for k, v in {"zh_CN": data.get("title_zh", "").strip(), "en": data.get("title_en", "").strip()}.items() if v}
+    course.summaries = {k: v for k, v in {"zh_CN": data.get("summary_zh", "").strip(), "en": data.get("summary_en", "").strip()}.items() if v}
+    course.category = data.get("category") or "general"
+    tags = [t.strip() for t in re.split(r"[,，]", data.get("tags") or "") if t.strip()]
+    course.tags = {"zh_CN": tags, "en": tags}
+    course.estimated_minutes = int(data.get("estimated_minutes") or 0)
+    course.grants_certificate = bool(data.get("grants_certificate"))
+    course.completion_rule = data["completion_rule"]
+    course.published = bool(data.get("published"))
+    course.updated_at = now
+    tk.db.session.flush()
+    queue_course_documents(course)
+    return course
+
+
+def save_lesson(course: Course, lesson: Lesson | None, data: dict, now: datetime | None = None) -> Lesson:
+    """Create or update a lesson of a browser-authored course. Caller commits."""
+    now = now or tk.utcnow()
+    if lesson is None:
+        position = (max((l.position for l in course.lessons), default=0) or 0) + 1
+        lesson = Lesson(course_id=course.id, slug=f"web-{secrets.token_hex(4)}", position=position, created_at=now)
+        tk.db.session.add(lesson)
+    lesson.titles = {k: v for k, v in {"zh_CN": data.get("title_zh", "").strip(), "en": data.get("title_en", "").strip()}.items() if v}
+    lesson.bodies = {k: v for k, v in {"zh_CN": data.get("body_zh", "").strip(), "en": data.get("body_en", "").strip()}.items() if v}
+    if data.get("position"):
+        lesson.position = int(data["position"])
+    lesson.min_seconds = int(data["min_seconds"]) if data.get("min_seconds") not in (None, "") else None
+    lesson.updated_at = now
+    tk.db.session.flush()
+    tk.db.session.refresh(course)
+    queue_lesson_documents(lesson, course)
+    return lesson
+
+
+# -- search documents ------------------------------------------------------------------------------
+
+def plain_text(markdown: str) -> str:
+    """Markdown to plain text (for the index)."""
+    rendered = str(tk.render_markdown(markdown))
+    text = nh3.clean(re.sub(r"</(p|h\d|li|tr|blockquote|pre)>", "\n", rendered), tags=set())
+    return re.sub(r"\n{3,}", "\n\n", html.unescape(text)).strip()
+
+
+def _path(endpoint: str, **values) -> str:
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _scope(course: Course) -> str:
+    return f"unit:{course.owner_unit_id}" if course.owner_unit_id else "members"
+
+
+def _searchable(course: Course) -> bool:
+    return course.published and course.retired_at is None
+
+
+def course_documents(course: Course) -> list:
+    docs = []
+    for locale in sorted(set(course.titles) | set(course.summaries)):
+        docs.append(tk.SearchDocument(
+            key=f"courses:course:{course.id}:{locale}", type="course", title=pick(course.titles, locale, course.slug),
+            body=pick(course.summaries, locale), url=_path("courses.course", slug=course.slug), scope=_scope(course),
+            locale=locale, tags=" ".join((course.tags or {}).get(locale, []))))
+    return docs
+
+
+def lesson_documents(lesson: Lesson, course: Course) -> list:
+    return [tk.SearchDocument(
+        key=f"courses:lesson:{lesson.id}:{locale}", type="lesson", title=pick(lesson.titles, locale, lesson.slug),
+        body=plain_text(body), url=_path("courses.lesson", slug=course.slug, lesson_id=lesson.id),
+        scope=_scope(course), locale=locale, tags=pick(course.titles, locale))
+        for locale, body in sorted((lesson.bodies or {}).items())]
+
+
+def _keys(kind: str, obj_id: int) -> list[str]:
+    return [f"courses:{kind}:{obj_id}:{locale}" for locale in ("zh_CN", "en")]
+
+
+def queue_course_documents(course: Course) -> None:
+    """Queue the course and its lessons for the index (or their removal when hidden)."""
+    if not _searchable(course):
+        queue_course_removal(course)
+        return
+    tk.search_remove(_keys("course", course.id))
+    tk.search_update(course_documents(course))
+
+
+def queue_course_removal(course: Course) -> None:
+    tk.search_remove(_keys("course", course.id))
+    for lesson in course.lessons:
+        tk.search_remove(_keys("lesson", lesson.id))
+
+
+def queue_lesson_documents(lesson: Lesson, course: Course) -> None:
+    tk.search_remove(_keys("lesson", lesson.id))
+    if _searchable(course) and lesson.retired_at is None:
+        tk.search_update(lesson_documents(lesson, course))
+
+
+def queue_lesson_removal(lesson: Lesson) -> None:
+    tk.search_remove(_keys("lesson", lesson.id))
+
+
+def all_documents() -> Iterable:
+    """Every searchable course and lesson (``portal search reindex``)."""
+    for course in tk.db.session.scalars(select(Course).where(Course.published.is_(True), Course.retired_at.is_(None))):
+        yield from course_documents(course)
+        for lesson in course.active_lessons:
+            yield from lesson_documents(lesson, course)
+
+
+# -- personal data and summaries --------------------------------------------------------------------
+
+def personal_data(member) -> dict[str, list[dict]]:
+    progress = tk.db.session.scalars(select(LessonProgress).where(LessonProgress.member_id == member.id)
+                                     .order_by(LessonProgress.started_at)).all()
+    comments = tk.db.session.scalars(select(Comment).where(Comment.member_id == member.id).order_by(Comment.created_at)).all()
+    certificates = tk.db.session.scalars(select(Certificate).where(Certificate.member_id == member.id)).all()
+    enrollments = tk.db.session.scalars(select(Enrollment).where(Enrollment.member_id == member.id)).all()
+    return {
+        _("Courses"): [{"course": e.course.slug, "started_at": e.started_at, "quiz_passed_at": e.quiz_passed_at,
+                        "completed_at": e.completed_at} for e in enrollments],
+        _("Lessons read"): [{"course": p.lesson.course.slug, "lesson": p.lesson.slug, "started_at": p.started_at,
+                             "last_opened_at": p.last_opened_at, "completed_at": p.completed_at} for p in progress],
+        _("Comments"): [{"lesson": c.lesson_id, "at": c.created_at, "text": c.body, "hidden": c.hidden_at is not None}
+                        for c in comments],
+        _("Certificates"): [{"code": c.code, "course": c.course.slug, "issued_at": c.issued_at,
+                             "revoked_at": c.revoked_at} for c in certificates],
+    }
+
+
+def member_summary(member, since: datetime, until: datetime) -> list[tuple[str, Any]]:
+    lessons = tk.db.session.scalar(select(func.count(LessonProgress.id)).where(
+        LessonProgress.member_id == member.id, LessonProgress.completed_at >= since, LessonProgress.completed_at < until)) or 0
+    courses = tk.db.session.scalar(select(func.count(Enrollment.id)).where(
+        Enrollment.member_id == member.id, Enrollment.completed_at >= since, Enrollment.completed_at < until)) or 0
+    return [(_("Lessons completed"), lessons), (_("Courses completed"), courses)]
+
+
+def started_courses(member, limit: int = 5) -> list[dict]:
+    """Courses the member started, most recent first, with progress (the dashboard's "resume")."""
+    enrollments = tk.db.session.scalars(select(Enrollment).where(Enrollment.member_id == member.id)
+                                        .order_by(Enrollment.started_at.desc()).limit(limit)).all()
+    return [{"course": e.course, "progress": course_progress(member, e.course)} for e in enrollments
+            if e.course.retired_at is None]
+
+
+def unit_assignment_summaries(unit, now: datetime | None = None) -> list[dict]:
+    """Active assignments on ``unit``'s subtree with completion and overdue counts (unit dashboard)."""
+    query = select(Assignment).join(tk.OrgUnit, Assignment.unit_id == tk.OrgUnit.id).where(
+        tk.in_subtree(tk.OrgUnit.path, unit.path), Assignment.cancelled_at.is_(None)).order_by(Assignment.due_on.desc()).limit(10)
+    result = []
+    for assignment in tk.db.session.scalars(query):
+        rows, _units = assignment_report(assignment, now)
+        result.append({"assignment": assignment, "total": len(rows),
+                       "completed": sum(1 for r in rows if r.completed_at), "overdue": sum(1 for r in rows if r.overdue)})
+    return result
+
+
+def assignment_path(assignment: Assignment) -> str:
+    return _path("courses.assignment", assignment_id=assignment.id)
