@@ -80,7 +80,7 @@ def _app_for_setup():
     return create_app()
 
 
-@cli.command("init")
+@cli.command("init", with_appcontext=False)
 def init_command():
     """Create or upgrade the database (safe to run again)."""
     app = _app_for_setup()
@@ -128,7 +128,7 @@ def db_revision(message, owner, empty):
     revision(message, owner, autogenerate=not empty)
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--members", default=60, show_default=True, help="How many members to create")
 @click.option("--password", default="demo-2026", show_default=True, help="Password of every demo account")
 def demo_command(members, password):
