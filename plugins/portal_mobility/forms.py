@@ -53,7 +53,7 @@ def review_form(data=None) -> FlaskForm:
 
     for key in REVIEW_CHECKLIST:
         setattr(ReviewForm, f"check_{key}", BooleanField(REVIEW_CHECK_LABELS[key]))
-    return ReviewForm(data)
+    return ReviewForm() if data is None else ReviewForm(data=data)
 
 
 class MoveForm(FlaskForm):
@@ -75,7 +75,7 @@ def contact_form(data=None) -> FlaskForm:
         contacted_on = StringField(_l("Date"), render_kw=DATE)
         note = TextAreaField(_l("Note"), render_kw={"rows": 2})
 
-    return ContactForm(data)
+    return ContactForm() if data is None else ContactForm(data=data)
 
 
 class ArrivalForm(FlaskForm):

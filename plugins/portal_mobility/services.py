@@ -299,7 +299,7 @@ def close_certificate(certificate: Certificate, note: str | None, now: datetime)
 def certificate_pdf(certificate: Certificate) -> bytes:
     """The printable card: name, unit, number, validity, photo, QR code to the verification page."""
     member = certificate.member
-    pdf = tk.new_pdf(orientation="L", page_format="A6")
+    pdf = tk.new_pdf(orientation="L", page_format=(105, 148))  # A6 landscape
     pdf.set_fill_color(183, 28, 28)
     pdf.rect(0, 0, 148, 16, style="F")
     pdf.set_text_color(255, 255, 255)

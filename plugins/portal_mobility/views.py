@@ -95,7 +95,7 @@ def index():
         certificate=services.active_certificate(member), checkin=services.open_checkin(member),
         confirm_due=services.confirmation_due(member, now), settle=services.settled_long_enough(member, now),
         transfer=services.open_transfer(member), history=services.certificate_history(member),
-        moves=services.moves_of(member, 10), past=_past_outflows(member), labels=services)
+        moves=services.moves_of(member, 10), past=_past_outflows(member), today=now.date())
 
 
 def _past_outflows(member) -> list[Outflow]:
