@@ -1,0 +1,39 @@
+"""Filing a care request on a phone: the half-written text survives a reload (care-draft.js), then it is sent."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal_care.models import CareRequest
+from tests.browser.conftest import browser_login
+
+DESCRIPTION = "包工头拖欠三月份工资 6800 元，电话不接。"
+
+
+def test_half_written_request_survives_reload_and_is_sent(page, live_server, db, org, tmp_path):
+    browser_login(page, live_server, "member1")
+    page.goto(f"{live_server}/care/new")
+    page.select_option("select[name=category]", "wages")
+    page.fill("input[name=title]", "三月份工资被拖欠")
+    page.fill("textarea[name=description]", DESCRIPTION)
+    page.select_option("select[name=where]", "host")
+    page.check("input[name=consent_host]")
+    page.reload()
+    # restored from this browser's localStorage by the vendored script
+    assert page.input_value("input[name=title]") == "三月份工资被拖欠"
+    assert page.input_value("textarea[name=description]") == DESCRIPTION
+    assert page.input_value("select[name=where]") == "host"
+    assert page.is_checked("input[name=consent_host]")
+    # fits a 360 px phone: no horizontal scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "care-new.png"), full_page=True)
+    page.click("button[value=submit]")
+    page.wait_for_load_state()
+    assert "/care/requests/" in page.url
+    assert page.locator("h1").inner_text() == "三月份工资被拖欠"
+    page.screenshot(path=str(tmp_path / "care-detail.png"), full_page=True)
+    db.session.commit()  # end this session's snapshot: the live server wrote in another connection
+    req = db.session.scalar(select(CareRequest))
+    assert (req.description, req.unit_id) == (DESCRIPTION, org.host.id)
+    # the stored copy is gone once sent: a new form starts empty
+    page.goto(f"{live_server}/care/new")
+    assert page.input_value("input[name=title]") == ""
