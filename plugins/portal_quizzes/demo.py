@@ -56,11 +56,14 @@ def load_demo(context) -> None:
             Question.source == "starter", Question.idnumber.like("zh-%")).order_by(Question.id))]
         quiz.slots = [QuizSlot(question_id=qid, position=i, mark=1.0) for i, qid in enumerate(ids[:8] + ids[-1:])]
     tk.db.session.flush()
-    rng = context.rng
     now = context.now
     for index, member in enumerate(context.members[:24]):
+        import random
+
+        rng = random.Random(f"quizzes-demo:{member.id}")  # the same choices every run: nothing new appears
         skill = 0.5 + (index % 5) / 10
         for days_ago in range(1, 15):
+            rng = random.Random(f"quizzes-demo:{member.id}:{days_ago}")
             if rng.random() > 0.35 + skill / 2:
                 continue
             at = now - timedelta(days=days_ago)
@@ -73,11 +76,16 @@ def load_demo(context) -> None:
             services.submit_daily(member, answers, at)
         if index < 10 and not tk.db.session.scalar(select(Attempt.id).where(Attempt.quiz_id == quiz.id,
                                                                              Attempt.member_id == member.id)):
+            rng = random.Random(f"quizzes-demo:{member.id}:quiz")
             started = now - timedelta(days=3, hours=index)
             attempt, _created = services.start_attempt(quiz, member, started)
             for entry, question in services.attempt_questions(attempt):
                 value = _answer(question, rng, rng.random() < skill)
                 if value is not None:
                     services.save_response(attempt, question.id, value, started + timedelta(minutes=1))
-            services.submit_attempt(attempt.id, started + timedelta(minutes=9))
+            attempt, _counted = services.submit_attempt(attempt.id, started + timedelta(minutes=9))
+            if index % 2 == 0:  # half the essays are already marked; the rest wait in the secretaries' queue
+                for response in attempt.responses:
+                    if response.fraction is None:
+                        services.grade_essay(response, 0.8, "写得很实在。", None, started + timedelta(days=1))
     tk.db.session.flush()

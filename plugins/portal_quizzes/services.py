@@ -297,7 +297,13 @@ def sync_course_quiz(course: dict, now: datetime | None = None) -> Quiz | None:
     for question in old:
         question.retired = True
     db.session.flush()
-    quiz.slots = [QuizSlot(question_id=q.id, position=i, mark=q.max_mark) for i, q in enumerate(result.questions)]
+    existing = {slot.question_id: slot for slot in quiz.slots}
+    slots = []
+    for position, question in enumerate(result.questions):
+        slot = existing.get(question.id) or QuizSlot(question_id=question.id)
+        slot.position, slot.mark = position, question.max_mark
+        slots.append(slot)
+    quiz.slots = slots
     db.session.flush()
     for question_id in result.changed_ids:
         regrade_question(db.session.get(Question, question_id))
