@@ -649,7 +649,7 @@ def lesson_documents(lesson: Lesson, course: Course) -> list:
     return [tk.SearchDocument(
         key=f"courses:lesson:{lesson.id}:{locale}", type="lesson", title=pick(lesson.titles, locale, lesson.slug),
         body=plain_text(body), url=_path("courses.lesson", slug=course.slug, lesson_id=lesson.id),
-        scope=_scope(course), locale=locale, tags=pick(course.titles, locale))
+        scope=_scope(course), locale=locale)
         for locale, body in sorted((lesson.bodies or {}).items())]
 
 

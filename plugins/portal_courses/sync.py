@@ -337,16 +337,16 @@ def sync_directory(directory: Path | None = None, *, now: datetime | None = None
             raise ContentErrors(conflicts)
         synced = []
         for spec in specs:
-            course = existing.get(spec.slug)
-            changed_course = _apply_course(spec, course, now, report)
-            course = changed_course or course
-            synced.append((spec, course))
+            unchanged_before = report.courses_unchanged
+            course = _apply_course(spec, existing.get(spec.slug), now, report)
+            synced.append((spec, course, report.courses_unchanged == unchanged_before))
         _retire_missing_courses(directory, {s.slug for s in specs}, now, report)
         tk.db.session.flush()
-        for spec, course in synced:
-            services.queue_course_documents(course)
+        for spec, course, changed in synced:
+            if changed:
+                services.queue_course_documents(course)
         tk.db.session.commit()
-        for spec, course in synced:
+        for spec, course, _changed in synced:
             tk.get_manager().call_each("portal_course_synced", course={
                 "slug": course.slug, "title": dict(course.titles), "directory": spec.directory,
                 "quiz_file": spec.directory / spec.quiz if spec.quiz else None})

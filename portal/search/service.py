@@ -110,7 +110,9 @@ class MixedTokenizer(Tokenizer):
     """jieba's tokenizer with word positions (phrase queries work) instead of character offsets.
 
     At index time (``mode != "query"``) a long word also yields its
-    dictionary sub-words at the same position, like jieba's search mode.
+    dictionary sub-words at the same position, like jieba's search mode (which
+    only looks at 2- and 3-character sub-words; we take every length, so
+    流动党员活动证 also indexes 流动党员).
     """
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
@@ -135,7 +137,7 @@ class MixedTokenizer(Tokenizer):
             pieces = [(word, start, end)]
             if mode != "query" and len(word) > 2 and _HAN.match(word):
                 freq = jieba.dt.FREQ
-                for size in (2, 3):
+                for size in range(2, len(word)):
                     for i in range(len(word) - size + 1):
                         gram = word[i:i + size]
                         if gram != word and freq.get(gram):
@@ -511,26 +513,23 @@ def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None 
     parsed = parse_query(query)
     if parsed is Q.NullQuery:
         return []
-    boosted = Q.AndMaybe(parsed, Q.Term("locale", locale, boost=0.5)) if locale else parsed
     filters = [f for f in (_scope_filter(account),) if f is not None]
     if types:
         filters.append(Q.Or([Q.Term("type", t) for t in types]))
     filter_q = Q.And(filters) if len(filters) > 1 else (filters[0] if filters else None)
     results: list[SearchResult] = []
-    seen_urls: set[str] = set()
     with ix.searcher() as searcher:
-        hits = searcher.search(boosted, filter=filter_q, limit=limit * 3, terms=True)
+        hits = searcher.search(parsed, filter=filter_q, limit=limit * 3, terms=True)
         hits.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=40)
         hits.formatter = _MarkFormatter()
-        for hit in hits:
-            if hit["url"] in seen_urls:
-                continue
-            seen_urls.add(hit["url"])
+        groups: dict[str, list] = {}
+        for hit in hits:  # best first; one result per URL, in the viewer's language when it matched too
+            groups.setdefault(hit["url"], []).append(hit)
+        for url, group in list(groups.items())[:limit]:
+            hit = next((h for h in group if locale and h.get("locale") == locale), group[0])
             snippet = hit.highlights("body", top=2) or hit.highlights("title", top=1)
             if not snippet:
                 snippet = str(escape(hit["body"][:160]))
-            results.append(SearchResult(key=hit["key"], type=hit["type"], title=hit["title"], url=hit["url"],
-                                        snippet=Markup(snippet), locale=hit.get("locale", ""), score=hit.score))
-            if len(results) >= limit:
-                break
+            results.append(SearchResult(key=hit["key"], type=hit["type"], title=hit["title"], url=url,
+                                        snippet=Markup(snippet), locale=hit.get("locale", ""), score=group[0].score))
     return results

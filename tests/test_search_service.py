@@ -1,0 +1,187 @@
+"""The core search service: Chinese and English analysis, phrases, scopes, snippets, queue, API."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import toolkit as tk
+from portal.cli import cli
+from portal.search import service
+from portal.search.models import SearchQueueEntry
+from portal_courses.models import Lesson
+from portal_courses.sync import sync_directory
+from tests.conftest import login
+
+
+def put(*docs):
+    tk.search_update(list(docs))
+    tk.db.session.commit()
+    while tk.search_drain():
+        pass
+
+
+def doc(key, body, *, title="T", scope="members", locale="en", type="lesson", url=None):
+    return tk.SearchDocument(key=key, type=type, title=title, body=body, url=url or f"/x/{key}", scope=scope, locale=locale)
+
+
+@pytest.fixture
+def shipped(app, db):
+    """The shipped courses, synced and indexed from scratch."""
+    sync_directory()
+    count = service.reindex()
+    assert count >= 24
+    return count
+
+
+@pytest.fixture
+def empty_index(app, db):
+    service.reindex()  # nothing in the database: a clean index
+
+
+def keys(results):
+    return [r.key for r in results]
+
+
+def lesson_text(key: str) -> str:
+    _, _, lesson_id, locale = key.split(":")
+    lesson = tk.db.session.get(Lesson, int(lesson_id))
+    return lesson.titles[locale] + lesson.bodies[locale]
+
+
+@pytest.mark.parametrize("query,words", [("流动党员", ["流动党员"]), ("党费 缴纳", ["党费", "缴纳"]), ("讨薪", ["讨薪"])])
+def test_chinese_queries_find_the_lessons_that_contain_them(shipped, org, query, words):
+    results = service.search(query, org.member1.account, locale="zh_CN", types=("lesson",))
+    assert results, query
+    for result in results:
+        text = lesson_text(result.key)
+        assert all(word in text for word in words), (query, result.title)
+    containing = [l for l in tk.db.session.scalars(select(Lesson))
+                  if all(w in l.bodies.get("zh_CN", "") for w in words)]
+    found_urls = {r.url for r in results}
+    assert all(f"/lessons/{l.id}" in " ".join(found_urls) for l in containing)
+    assert all("<mark>" in str(r.snippet) for r in results)
+
+
+def test_shipped_lessons_for_each_topic(shipped, org):
+    top = lambda q, loc: service.search(q, org.member1.account, locale=loc, types=("lesson",))[0].title  # noqa: E731
+    assert top("讨薪", "zh_CN") == "工资、加班费和讨薪"
+    assert top("活动证", "zh_CN") == "流动党员活动证"
+    assert top("wages", "en") == "Wages, overtime and unpaid wages"
+    assert top('"work injury"', "en").startswith("Work injury")
+
+
+def test_english_stemming(empty_index, org):
+    put(doc("a", "If your wage is not paid, keep the records."), doc("b", "Nothing about money here."))
+    assert keys(service.search("wages", org.member1.account)) == ["a"]
+    assert keys(service.search("recording", org.member1.account)) == ["a"]
+
+
+def test_phrases_with_quotes(empty_index, org):
+    put(doc("a", "Report a work injury at once.", locale="en"), doc("b", "Injury at work is covered.", locale="en"),
+        doc("c", "外出前做好外出登记，流动党员要带好活动证。", locale="zh_CN"),
+        doc("d", "党员流动频繁时，要按季度报告。", locale="zh_CN"))
+    viewer = org.member1.account
+    assert sorted(keys(service.search("work injury", viewer))) == ["a", "b"]
+    assert keys(service.search('"work injury"', viewer)) == ["a"]
+    assert keys(service.search('"流动党员"', viewer)) == ["c"]
+    assert sorted(keys(service.search("流动 党员", viewer))) == ["c", "d"]
+
+
+def test_results_are_filtered_by_scope(empty_index, org):
+    put(doc("pub", "公开的讨薪指南", scope="public"), doc("mem", "党员都能看的讨薪指南", scope="members"),
+        doc("home", "东岭村支部的讨薪通知", scope=f"unit:{org.home.id}"),
+        doc("host", "深圳支部的讨薪通知", scope=f"unit:{org.host.id}"),
+        doc("town", "乡镇的讨薪通知", scope=f"unit:{org.township.id}"))
+    seen = lambda account: sorted(keys(service.search("讨薪", account)))  # noqa: E731
+    assert seen(None) == ["pub"]
+    assert seen(org.member1.account) == ["home", "host", "mem", "pub", "town"]  # home branch and host branch
+    assert seen(org.member2.account) == ["home", "mem", "pub", "town"]
+    assert seen(org.outsider.account) == ["mem", "pub", "town"]  # the township is above the foreign branch too
+    assert seen(org.foreign_sec) == ["mem", "pub", "town"]
+    assert seen(org.home_sec) == ["home", "mem", "pub", "town"]
+    assert seen(org.host_sec) == ["host", "mem", "pub"]
+    assert seen(org.organizer) == ["home", "host", "mem", "pub", "town"]  # role over the root: everything below
+    assert seen(org.admin) == ["home", "host", "mem", "pub", "town"]
+
+
+def test_snippets_are_escaped_and_highlighted(empty_index, org):
+    put(doc("x", "注意：<script>alert(1)</script> 遇到拖欠工资可以讨薪维权，并保存证据。"))
+    [result] = service.search("讨薪", org.member1.account)
+    snippet = str(result.snippet)
+    assert "<script>" not in snippet and "</script>" not in snippet and "&lt;/script&gt;" in snippet
+    assert "<mark>讨薪</mark>" in snippet
+
+
+def test_one_result_per_url_preferring_the_viewers_language(empty_index, org):
+    put(doc("l:zh", "党费按月交纳 dues", title="党费", locale="zh_CN", url="/same"),
+        doc("l:en", "Dues are paid monthly 党费", title="Dues", locale="en", url="/same"))
+    assert [r.title for r in service.search("党费", org.member1.account, locale="en")] == ["Dues"]
+    assert [r.title for r in service.search("党费", org.member1.account, locale="zh_CN")] == ["党费"]
+
+
+def test_queue_is_transactional_and_drained_outside_the_request(empty_index, org):
+    tk.search_update(doc("q1", "排队等待索引的讨薪文档"))
+    tk.db.session.rollback()
+    assert service.pending_count() == 0  # rolled back with the change
+    tk.search_update(doc("q1", "排队等待索引的讨薪文档"))
+    tk.db.session.commit()
+    assert service.pending_count() == 1
+    assert service.search("排队", org.member1.account) == []  # not indexed during the transaction
+    assert tk.search_drain() == 1 and service.pending_count() == 0
+    assert keys(service.search("排队", org.member1.account)) == ["q1"]
+    tk.search_update(doc("q1", "改过的文档"))
+    tk.search_remove("q1")
+    tk.db.session.commit()
+    tk.search_drain()
+    assert service.search("排队", org.member1.account) == [] and service.search("改过", org.member1.account) == []
+
+
+def test_after_commit_wakes_the_background_drainer(app, db, monkeypatch):
+    woken = []
+    monkeypatch.setattr(service._Drainer, "request", lambda self: woken.append(self.app))
+    monkeypatch.setitem(app.config, "SEARCH_DRAIN_AFTER_COMMIT", True)
+    tk.search_update(doc("w", "x"))
+    tk.db.session.commit()
+    assert woken == [app]
+    monkeypatch.setitem(app.config, "SEARCH_DRAIN_AFTER_COMMIT", False)
+    tk.search_update(doc("w", "y"))
+    tk.db.session.commit()
+    assert len(woken) == 1
+
+
+def test_reindex_cli_rebuilds_and_clears_the_queue(app, db, org):
+    sync_directory()
+    assert service.pending_count() > 0
+    result = app.test_cli_runner().invoke(cli, args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    count = int(result.output.split("Indexed ")[1].split()[0])
+    assert count >= 24 and service.pending_count() == 0
+    assert service.search("讨薪", org.member1.account)
+    result = app.test_cli_runner().invoke(cli, args=["search", "drain"])
+    assert "Applied 0" in result.output
+
+
+def test_jieba_is_set_up_once_in_the_instance_folder(shipped, app):
+    import jieba
+
+    assert jieba.dt.tmp_dir and jieba.dt.initialized
+    assert logging.getLogger("jieba").level >= logging.WARNING
+    assert service._jieba_ready
+
+
+def test_web_search_page_and_api(shipped, client, org):
+    login(client, "member1")
+    page = client.get("/search?q=讨薪", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "工资、加班费和讨薪" in page and "<mark>讨薪</mark>" in page
+    data = client.get("/api/v1/search?q=wages").json
+    assert data["results"] and {"type", "title", "url", "snippet"} <= set(data["results"][0])
+    assert any(r["title"] == "Wages, overtime and unpaid wages" for r in data["results"])
+    assert client.get("/api/v1/search").status_code == 400
+    assert client.get("/api/v1/search?q=" + "x" * 300).status_code == 400
+    assert client.get("/api/v1/openapi.json").json["paths"]["/api/v1/search"]
+
+
+def test_anonymous_api_sees_only_public_documents(shipped, client):
+    assert client.get("/api/v1/search?q=讨薪").json == {"results": []}  # courses are for members
