@@ -417,3 +417,17 @@ def test_demo_data_is_idempotent(db, app):
     assert statuses["深圳工地三月份工资被拖欠"] == ("in_progress", "host")
     assert statuses["老家母亲腿脚不便，需要有人照看"] == ("resolved", "home")
     assert db.session.scalar(select(CareWish.status)) == "open"
+
+
+def test_member_summary_counts_requests_help_and_wishes(db, org):
+    req = make_request(db, org)
+    services.assign(req, org.home_sec, org.member2.account_id, now=T0)
+    services.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=1), summary="x",
+                        support_kind="advice")
+    db.session.commit()
+    period = (T0 - timedelta(days=1), T0 + timedelta(days=30))
+    assert dict((str(k), v) for k, v in services.member_summary(org.member1, *period)) == {
+        "Care requests filed": 1, "Care requests resolved as handler": 0, "Micro-wishes fulfilled": 0}
+    assert dict((str(k), v) for k, v in services.member_summary(org.member2, *period))[
+        "Care requests resolved as handler"] == 1
+    assert services.member_summary(org.member1, T0 + timedelta(days=40), T0 + timedelta(days=50))[0][1] == 0

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, true
@@ -119,9 +119,19 @@ class Forbidden(CareError):
 # -- categories and routing -------------------------------------------------
 
 
+def _category_rows() -> dict:
+    """Admins' category rows, read once per request."""
+    cached = g.get("_care_categories") if has_request_context() else None
+    if cached is None:
+        cached = {row.key: row for row in tk.db.session.scalars(select(CareCategory))}
+        if has_request_context():
+            g._care_categories = cached
+    return cached
+
+
 def categories(include_inactive: bool = False) -> list[tuple[str, str, bool]]:
     """``[(key, label, active)]``: built-ins as admins changed them, then categories admins added."""
-    rows = {row.key: row for row in tk.db.session.scalars(select(CareCategory))}
+    rows = _category_rows()
     result = []
     for position, (key, label) in enumerate(BUILTIN_CATEGORIES.items()):
         row = rows.get(key)
@@ -148,6 +158,8 @@ def save_category(key: str, label: str | None, active: bool, position: int) -> C
     row.active = active
     row.position = position
     tk.db.session.add(row)
+    if has_request_context():
+        g.pop("_care_categories", None)
     return row
 
 
