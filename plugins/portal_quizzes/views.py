@@ -313,9 +313,19 @@ def manage_index():
                            can_manage=tk.can("quizzes.manage"), can_results=tk.can("quizzes.results"))
 
 
+def _assignable_units() -> list:
+    """Every open unit under the ones the user manages quizzes for (the picker of "for members of")."""
+    units = []
+    for top in tk.manageable_units("quizzes.manage"):
+        units.extend(db.session.scalars(select(tk.OrgUnit).where(tk.in_subtree(tk.OrgUnit.path, top.path),
+                                                                 tk.OrgUnit.closed_at.is_(None))
+                                        .order_by(tk.OrgUnit.path).limit(2000)))
+    return units
+
+
 def _quiz_form(quiz: Quiz | None) -> QuizForm:
     form = QuizForm(obj=quiz)
-    form.fill_choices(tk.manageable_units("quizzes.manage"), services.all_categories())
+    form.fill_choices(_assignable_units(), services.all_categories())
     if request.method == "GET" and quiz is not None:
         form.unit_id.data = quiz.unit_id or 0
         form.random_category_id.data = quiz.random_category_id or 0
