@@ -6,13 +6,23 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField,
 )
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms < 3.3 takes plain (value, label) pairs
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal_care import services
 
 
+def as_choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms options (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, str(label)) for value, label in pairs]
+
+
 def _choices(mapping):
-    return [(key, str(label)) for key, label in mapping.items()]
+    return as_choices(mapping.items())
 
 
 class RequestForm(FlaskForm):
@@ -31,7 +41,7 @@ class RequestForm(FlaskForm):
     attachments = MultipleFileField(_l("Photos or documents (optional)"))
 
     def set_choices(self) -> "RequestForm":
-        self.category.choices = [("", str(_l("Choose…")))] + [(k, label) for k, label, _a in services.categories()]
+        self.category.choices = as_choices([("", _l("Choose…"))] + [(k, label) for k, label, _a in services.categories()])
         self.urgency.choices = _choices(services.URGENCIES)
         self.where.choices = _choices(services.WHERE)
         self.contact_pref.choices = _choices(services.CONTACT_PREFS)
@@ -55,8 +65,9 @@ class CategoryForm(FlaskForm):
 
 class RuleForm(FlaskForm):
     category = SelectField(_l("Category"))
-    where = SelectField(_l("Where the need is"), choices=[("any", _l("Anywhere")), ("hometown", _l("Hometown")),
-                                                          ("host", _l("Host city"))])
+    where = SelectField(_l("Where the need is"), choices=[SelectChoice("any", _l("Anywhere")),
+                                                          SelectChoice("hometown", _l("Hometown")),
+                                                          SelectChoice("host", _l("Host city"))])
     scope_unit = SelectField(_l("For members under"), coerce=int,
                              description=_l("The rule applies when the request would go to this unit or one below it."))
     target_unit = SelectField(_l("Send to"), coerce=int)

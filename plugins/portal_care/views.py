@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from portal import toolkit as tk
 from portal_care import services
-from portal_care.forms import CategoryForm, RequestForm, RuleForm, WishForm
+from portal_care.forms import CategoryForm, RequestForm, RuleForm, WishForm, as_choices
 from portal_care.models import CareAttachment, CareRequest, CareRoutingRule, CareWish
 
 bp = Blueprint("care", __name__, url_prefix=services.URL_PREFIX, template_folder="templates",
@@ -337,9 +337,9 @@ def admin_rules():
     tk.require("care.admin")
     form = RuleForm()
     units = _unit_choices()
-    form.category.choices = [(k, label) for k, label, _a in services.categories(include_inactive=True)]
-    form.scope_unit.choices = [(0, _("Everywhere"))] + units
-    form.target_unit.choices = units
+    form.category.choices = as_choices((k, label) for k, label, _a in services.categories(include_inactive=True))
+    form.scope_unit.choices = as_choices([(0, _("Everywhere"))] + units)
+    form.target_unit.choices = as_choices(units)
     status = 200
     if request.method == "POST":
         if form.validate():
