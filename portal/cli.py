@@ -333,10 +333,10 @@ def import_members(file, unit_ref, password, phone_accounts):
                 click.echo(f"{file}:{problem}", err=True)
             click.echo(f"{len(plan.problems)} problem(s); nothing was imported.", err=True)
             sys.exit(1)
-        members = importer.apply_import(plan, password_hash=hash_password(password) if plan.account_count else None,
-                                        unit=unit, filename=file.name, via="cli")
+        count = importer.apply_import(plan, password_hash=hash_password(password) if plan.account_count else None,
+                                      unit=unit, filename=file.name, via="cli")
         db.session.commit()
-    click.echo(f"Imported {len(members)} member(s), {plan.account_count} account(s).")
+    click.echo(f"Imported {count} member(s), {plan.account_count} account(s).")
 
 
 @cli.group("export")

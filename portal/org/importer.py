@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from portal.accounts import services as account_services
 from portal.accounts.models import Account
@@ -510,7 +510,7 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
     return plan
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+def _chunks(values: list, size: int = 500) -> Iterable[list]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
@@ -551,27 +551,33 @@ def _check_database_duplicates(plan: ImportPlan, title_of: dict[str, str]) -> No
 # --- writing -----------------------------------------------------------------------------------
 
 def apply_import(plan: ImportPlan, *, password_hash: str | None, unit: OrgUnit | None = None,
-                 filename: str = "", via: str = "web") -> list[Member]:
-    """Create the plan's members (and accounts) in the caller's transaction; audited once."""
+                 filename: str = "", via: str = "web") -> int:
+    """Create the plan's members (and accounts) in the caller's transaction; returns how many (audited once).
+
+    Bulk INSERTs (a few statements per thousand rows): a 20 000-member roster
+    must fit in one web request.
+    """
     if not plan.ok:
         raise ValueError("a plan with problems cannot be applied")
-    members = []
-    for row in plan.rows:
-        account = None
-        if row.username:
-            if not password_hash:
-                raise ValueError("accounts need a password hash")
-            account = Account(username=row.username, display_name=row.data["name"], phone=row.data.get("phone"),
-                              password_hash=password_hash, must_change_password=True, session_version=1)
-            db.session.add(account)
-        member = Member(home_unit_id=row.home_unit.id, host_unit_id=row.host_unit.id if row.host_unit else None,
-                        account=account, **row.data)
-        db.session.add(member)
-        members.append(member)
-    db.session.flush()
+    account_ids: dict[str, int] = {}
+    accounts = [{"username": row.username, "display_name": row.data["name"], "phone": row.data.get("phone"),
+                 "password_hash": password_hash, "must_change_password": True, "session_version": 1}
+                for row in plan.rows if row.username]
+    if accounts:
+        if not password_hash:
+            raise ValueError("accounts need a password hash")
+        for chunk in _chunks(accounts, 1000):
+            result = db.session.execute(insert(Account).returning(Account.id, Account.username,
+                                                                  sort_by_parameter_order=True), chunk)
+            account_ids.update((username, account_id) for account_id, username in result)
+    members = [{**row.data, "home_unit_id": row.home_unit.id, "host_unit_id": row.host_unit.id if row.host_unit else None,
+                "account_id": account_ids.get(row.username) if row.username else None}
+               for row in plan.rows]
+    for chunk in _chunks(members, 1000):
+        db.session.execute(insert(Member), chunk)
     audit("members.imported", "unit", unit.id if unit else None, unit_id=unit.id if unit else None,
-          count=len(members), accounts=plan.account_count, filename=filename[:200], via=via)
-    return members
+          count=len(members), accounts=len(accounts), filename=filename[:200], via=via)
+    return len(members)
 
 
 def check_file(data: bytes, filename: str, **options: Any) -> ImportPlan:

@@ -512,11 +512,11 @@ def import_confirm(unit_id: int):
         importer.discard_upload(token)
         session.pop(SESSION_KEY, None)
         return _import_page(unit, form, 409, plan=plan, filename=meta["filename"], notice=notice)
-    members = importer.apply_import(plan, password_hash=meta["password_hash"], unit=unit, filename=meta["filename"])
+    count = importer.apply_import(plan, password_hash=meta["password_hash"], unit=unit, filename=meta["filename"])
     db.session.commit()
     importer.discard_upload(token)
     session.pop(SESSION_KEY, None)
-    flash(_("%(n)d members imported.", n=len(members)), "success")
+    flash(_("%(n)d members imported.", n=count), "success")
     return redirect(url_for("org.unit", unit_id=unit.id))
 
 
