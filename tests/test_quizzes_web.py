@@ -271,3 +271,17 @@ def test_pages_in_chinese(client, db, org):
     db.session.rollback()
     attempt = db.session.scalar(select(Attempt))
     assert "第 1 题，共 5 题" in client.get(f"/quizzes/attempts/{attempt.id}").get_data(as_text=True)
+
+
+def test_widgets_and_personal_data(client, db, org):
+    services.import_parsed(formats.parse_gift("::a::Dues monthly? {T}", "d.gift", ("每日答题",)))
+    db.session.commit()
+    services.submit_daily(org.member1, {}, tk.utcnow())
+    db.session.commit()
+    login(client, "home-secretary")
+    unit_page = client.get(f"/units/{org.home.id}/dashboard").get_data(as_text=True)
+    assert "Did the daily quiz today" in unit_page and '<progress max="3" value="1"' in unit_page
+    client.post("/logout")
+    login(client, "member1")
+    data = client.get("/me/export.json").get_json()
+    assert data["sections"]["Daily quiz"][0]["max_score"] == 1.0

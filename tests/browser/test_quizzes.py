@@ -1,0 +1,62 @@
+"""A member takes a quiz on a phone: answers are saved as they are given, a reload resumes with them kept."""
+from sqlalchemy import select
+
+from portal import toolkit as tk
+from portal_quizzes.models import Attempt, Response
+from tests.browser.conftest import browser_login
+from tests.test_quizzes_helpers import make_quiz
+
+
+def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tmp_path):
+    quiz = make_quiz(db, pass_percent=80, time_limit_minutes=20)
+    browser_login(page, live_server, "member1")
+    page.goto(f"{live_server}/quizzes/{quiz.id}")
+    page.click("text=Start the quiz")
+    page.wait_for_selector("text=Question 1 of 5")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling on a phone
+
+    # question 1 (single choice): a tap saves at once through the API, without pressing anything
+    page.check("label:has-text('Beijing') input")
+    page.wait_for_selector(".save-status:has-text('Saved')")
+    page.click("button:has-text('Save and next')")
+    page.wait_for_selector("text=Question 2 of 5")
+    page.check("label:has-text('True') input")
+    page.wait_for_selector(".save-status:has-text('Saved')")
+
+    # the phone drops the page: reload in the middle of the quiz
+    attempt_url = page.url.split("?")[0]
+    page.goto(f"{live_server}/quizzes/{quiz.id}")
+    page.click("text=Continue my attempt")
+    page.wait_for_selector("text=Question 1 of 5")
+    assert page.url.split("?")[0] == attempt_url
+    assert page.is_checked("label:has-text('Beijing') input")
+    page.reload()
+    assert page.is_checked("label:has-text('Beijing') input")
+    page.click("nav.qnav a >> nth=1")
+    page.wait_for_selector("text=Question 2 of 5")
+    assert page.is_checked("label:has-text('True') input")
+    page.screenshot(path=str(tmp_path / "quiz-resumed.png"), full_page=True)
+
+    # typed answers are saved while typing, full-width digits and spaces are fine
+    page.click("button:has-text('Save and next')")
+    page.fill("input[inputmode=decimal]", "１５")
+    page.wait_for_selector(".save-status:has-text('Saved')")
+    page.click("button:has-text('Save and next')")
+    page.fill("input[name=answer]", " 深圳 ")
+    page.click("button:has-text('Save and next')")
+    page.wait_for_selector("text=Question 5 of 5")
+    page.check("label:has-text('activist') input")
+    page.check("label:has-text('candidate') input")
+    page.click("button:has-text('Save and finish')")
+    page.wait_for_selector("text=Submit all and finish")
+    assert page.locator("text=not answered").count() == 0
+    page.click("button:has-text('Submit all and finish')")
+    page.wait_for_selector("text=You passed this quiz.")
+    assert "5.0 / 5.0" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "quiz-result.png"), full_page=True)
+
+    db.session.rollback()
+    attempt = db.session.scalar(select(Attempt))
+    assert attempt.state == "finished" and attempt.score == 5.0
+    assert len(db.session.scalars(select(Response)).all()) == 5
+    assert db.session.scalar(select(tk.Activity).where(tk.Activity.verb == "quiz.passed")) is not None
