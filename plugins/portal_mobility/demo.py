@@ -5,17 +5,22 @@ Idempotent: a member who already has an outflow is left alone.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
 
 from . import services
-from .models import ContactLog, LostContactCase, Outflow
+from .models import REVIEW_CHECKLIST, ContactLog, LostContactCase, Outflow
 
 db = tk.db
+LOST_NAME = "周志强"
 EMPLOYERS = ["深圳市华达电子有限公司", "杭州顺风物流有限公司", "中建某局第三项目部", "个体"]
+
+
+def datetime_at(day: date) -> datetime:
+    return datetime.combine(day, time(9, 0))
 
 
 def _has_outflow(member) -> bool:
@@ -33,24 +38,25 @@ def _away(member, context, days_ago: int) -> None:
         "start_date": start.date().isoformat(), "expected_months": context.rng.choice([6, 12, 24]),
         "reason": "外出务工", "contact_there": member.phone,
     }, now=start)
-    services.approve_outflow(outflow, now=start + timedelta(days=2))
+    certificate = services.approve_outflow(outflow, now=start + timedelta(days=2))
     member.host_unit_id, member.host_unit = None, None  # the core demo placed them; the check-in records it
     checkin = services.request_checkin(member, host, now=start + timedelta(days=9))
     services.confirm_checkin(checkin, now=start + timedelta(days=10))
+    # long stays have had their yearly reviews; everyone has confirmed their details lately
+    while certificate.valid_until - timedelta(days=45) < context.now.date():
+        at = min(context.now, datetime_at(certificate.valid_until - timedelta(days=20)))
+        services.review_certificate(certificate, {key: True for key in REVIEW_CHECKLIST}, "renewed",
+                                    "按时参加流入地组织生活。", now=at)
+    services.confirm_details(member, now=context.now - timedelta(days=context.rng.randint(1, 60)))
 
 
 def build(context) -> None:
     members = context.members
     secretary = context.accounts.get("home-secretary")
-    lost_candidate = None
     for index, member in enumerate(members, start=1):
         if not member.is_away or member.host_unit is None or _has_outflow(member):
             continue
-        days = 200 if index == 1 else context.rng.randint(20, 800)
-        _away(member, context, days)
-        if index != 1 and lost_candidate is None and days > 150:
-            lost_candidate = member
-            continue
+        _away(member, context, 200 if index == 1 else context.rng.randint(20, 800))
         if db.session.scalar(select(func.count(ContactLog.id)).where(ContactLog.member_id == member.id)) == 0:
             services.log_contact(member, context.rng.choice(["call", "message", "video"]),
                                  (context.now - timedelta(days=context.rng.randint(3, 40))).date(),
@@ -68,9 +74,29 @@ def build(context) -> None:
             "start_date": (context.now + timedelta(days=14)).date().isoformat(), "expected_months": 12,
             "reason": "到杭州从事物流工作", "contact_there": member2.phone,
         }, by_account=member2.account, now=context.now)
-    if lost_candidate is not None and services.open_case(lost_candidate) is None:
-        lost_candidate.lost_contact = True
-        db.session.add(LostContactCase(member_id=lost_candidate.id, unit_id=lost_candidate.home_unit_id,
-                                       flagged_at=context.now - timedelta(days=12),
-                                       last_seen_at=services.last_seen(lost_candidate)))
+    _lost_member(context)
     db.session.flush()
+
+
+def _lost_member(context) -> None:
+    """A member without a portal account who left for Dongguan and has not been heard of since."""
+    home = context.units["home"]
+    member = db.session.scalar(select(tk.Member).where(tk.Member.name == LOST_NAME, tk.Member.home_unit_id == home.id,
+                                                       tk.Member.account_id.is_(None)))
+    if member is None:
+        left = context.now - timedelta(days=200)
+        member = tk.Member(name=LOST_NAME, gender="male", birth_date=(context.now - timedelta(days=365 * 29)).date(),
+                           education="junior_high", phone="13512340000", stage="full", home_unit_id=home.id,
+                           occupation="建筑工人", industry="建筑业", created_at=context.now - timedelta(days=900))
+        db.session.add(member)
+        db.session.flush()
+        outflow = services.register_outflow(member, {
+            "destination_province": "广东省", "destination_city": "东莞市", "employer": "某建筑工程队",
+            "industry": "建筑业", "start_date": left.date().isoformat(), "reason": "随施工队外出务工",
+        }, now=left)
+        services.approve_outflow(outflow, now=left + timedelta(days=1))
+    if services.open_case(member) is None and not member.lost_contact:
+        member.lost_contact = True
+        db.session.add(LostContactCase(member_id=member.id, unit_id=member.home_unit_id,
+                                       flagged_at=context.now - timedelta(days=12),
+                                       last_seen_at=services.last_seen(member)))

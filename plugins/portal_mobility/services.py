@@ -309,7 +309,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     pdf.set_text_color(0, 0, 0)
     pdf.set_font_size(10)
     rows = [
-        (_("Name"), member.name), (_("Gender"), label(_GENDER, member.gender)),
+        (_("Name"), member.name), (_("Gender"), core_label("gender_label", member.gender)),
         (_("Home branch"), certificate.issuing_unit.name), (_("Certificate number"), certificate.number),
         (_("Issued on"), certificate.issued_at.date().isoformat()), (_("Valid until"), certificate.valid_until.isoformat()),
         (_("Destination"), " ".join(filter(None, [certificate.outflow.destination_province,
@@ -339,7 +339,9 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     return bytes(pdf.output())
 
 
-_GENDER = {"male": _l("male"), "female": _l("female")}
+def core_label(filter_name: str, value: str | None) -> str:
+    """The core's translated label of a coded value (gender, stage, education) through its template filter."""
+    return str(current_app.jinja_env.filters[filter_name](value)) if value else ""
 
 
 # -- photos ------------------------------------------------------------------
@@ -880,7 +882,8 @@ def letter_pdf(transfer: Transfer) -> bytes:
     pdf.multi_cell(0, 8, _("To %(unit)s:", unit=transfer.to_unit.name), new_x="LMARGIN", new_y="NEXT")
     body = _("Comrade %(name)s (%(gender)s, %(stage)s) of %(from_unit)s transfers membership to your unit. "
              "Reason: %(reason)s. Please take over the membership.",
-             name=member.name, gender=label(_GENDER, member.gender), stage=member.stage,
+             name=member.name, gender=core_label("gender_label", member.gender),
+             stage=core_label("stage_label", member.stage),
              from_unit=transfer.from_unit.name, reason=transfer.reason)
     pdf.multi_cell(0, 8, body, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)

@@ -1,7 +1,7 @@
 """Thin views of the mobility pages: parse input, check permission, call a service, render."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -693,8 +693,7 @@ def unit(unit_id: int):
 
 
 def _label_maps():
-    filters = current_app.jinja_env.filters
-    return filters["education_label"], filters["gender_label"]
+    return (lambda v: services.core_label("education_label", v)), (lambda v: services.core_label("gender_label", v))
 
 
 def stats_rows(stats: dict) -> list[tuple[str, str, int]]:
