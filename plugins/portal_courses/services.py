@@ -577,8 +577,8 @@ def save_course(course: Course | None, data: dict, unit, now: datetime | None = 
         course = Course(source="web", created_at=now, owner_unit_id=unit.id if unit else None, published=False)
         tk.db.session.add(course)
     course.slug = slug
-    course.titles = {k: v for k, v in {"zh_CN": data.get("title_zh", "").strip(), "en": data.get("title_en", "").strip()}.items() if v}
-    course.summaries = {k: v for k, v in {"zh_CN": data.get("summary_zh", "").strip(), "en": data.get("summary_en", "").strip()}.items() if v}
+    course.titles = {k: v for k, v in {"zh_CN": (data.get("title_zh") or "").strip(), "en": (data.get("title_en") or "").strip()}.items() if v}
+    course.summaries = {k: v for k, v in {"zh_CN": (data.get("summary_zh") or "").strip(), "en": (data.get("summary_en") or "").strip()}.items() if v}
     course.category = data.get("category") or "general"
     tags = [t.strip() for t in re.split(r"[,，]", data.get("tags") or "") if t.strip()]
     course.tags = {"zh_CN": tags, "en": tags}
@@ -599,8 +599,8 @@ def save_lesson(course: Course, lesson: Lesson | None, data: dict, now: datetime
         position = (max((l.position for l in course.lessons), default=0) or 0) + 1
         lesson = Lesson(course_id=course.id, slug=f"web-{secrets.token_hex(4)}", position=position, created_at=now)
         tk.db.session.add(lesson)
-    lesson.titles = {k: v for k, v in {"zh_CN": data.get("title_zh", "").strip(), "en": data.get("title_en", "").strip()}.items() if v}
-    lesson.bodies = {k: v for k, v in {"zh_CN": data.get("body_zh", "").strip(), "en": data.get("body_en", "").strip()}.items() if v}
+    lesson.titles = {k: v for k, v in {"zh_CN": (data.get("title_zh") or "").strip(), "en": (data.get("title_en") or "").strip()}.items() if v}
+    lesson.bodies = {k: v for k, v in {"zh_CN": (data.get("body_zh") or "").strip(), "en": (data.get("body_en") or "").strip()}.items() if v}
     if data.get("position"):
         lesson.position = int(data["position"])
     lesson.min_seconds = int(data["min_seconds"]) if data.get("min_seconds") not in (None, "") else None
@@ -664,6 +664,8 @@ def queue_course_documents(course: Course) -> None:
         return
     tk.search_remove(_keys("course", course.id))
     tk.search_update(course_documents(course))
+    for lesson in course.active_lessons:
+        queue_lesson_documents(lesson, course)
 
 
 def queue_course_removal(course: Course) -> None:

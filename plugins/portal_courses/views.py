@@ -168,7 +168,7 @@ def post_comment(slug: str, lesson_id: int):
     except services.CourseError as error:
         tk.db.session.rollback()
         form.body.errors = [error.message]
-        return _lesson_page(course, lesson, status=error.status, form=form)
+        return _lesson_page(course, lesson, status=error.status, form=form, error=error.message)
     tk.db.session.commit()
     flash(_("Your comment is posted."), "success")
     return redirect(url_for("courses.lesson", slug=slug, lesson_id=lesson_id) + "#discussion")
