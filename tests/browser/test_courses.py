@@ -1,0 +1,35 @@
+"""A member studies a lesson on a phone-sized screen (360 px), without any help from JavaScript."""
+from __future__ import annotations
+
+from portal import toolkit as tk
+from portal_courses.sync import sync_directory
+from tests.browser.conftest import browser_login
+
+
+def test_member_studies_a_lesson_on_a_phone(page, live_server, db, org, tmp_path):
+    sync_directory()
+    tk.set_setting("courses", "min_reading_seconds", 0)  # no waiting in a test; the rule itself is tested elsewhere
+    tk.set_setting("courses", "max_reading_seconds", 0)
+    db.session.commit()
+    browser_login(page, live_server, "member1")
+    page.goto(f"{live_server}/courses")
+    page.get_by_role("link", name="Staying connected while away").click()
+    page.get_by_role("link", name="Start the course").click()
+    assert page.get_by_role("heading", name="Before you leave: outflow registration").is_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360  # nothing wider than the phone
+    assert page.locator(".lesson-body table").count() == 1
+    page.screenshot(path=str(tmp_path / "lesson-360.png"), full_page=True)
+
+    page.get_by_role("button", name="I have read this lesson").click()
+    assert page.get_by_text("Lesson completed.").is_visible()
+    assert page.get_by_role("heading", name="The mobile member activity certificate").is_visible()
+
+    page.get_by_label("Your comment").fill("Checked in at the Shenzhen branch in my first week.")
+    page.get_by_role("button", name="Post").click()
+    assert page.get_by_text("Your comment is posted.").is_visible()
+    assert page.locator("#discussion").get_by_text("Checked in at the Shenzhen branch").is_visible()
+
+    page.get_by_role("link", name="‹ Staying connected while away").click()
+    assert page.get_by_text("1 of 5 lessons done").is_visible()
+    assert page.get_by_role("link", name="Continue: The mobile member activity certificate").is_visible()
+    page.screenshot(path=str(tmp_path / "course-360.png"), full_page=True)
