@@ -3,7 +3,7 @@ the secretary's workflow through forms, dashboards and the .xlsx export."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook

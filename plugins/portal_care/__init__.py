@@ -7,7 +7,6 @@ involved. Hook implementations only; the rules live in ``services``.
 """
 from __future__ import annotations
 
-from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
