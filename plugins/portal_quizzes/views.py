@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response as FlaskResponse, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -21,6 +21,18 @@ from portal_quizzes.models import Attempt, Category, DailyResult, Question, Quiz
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates", static_folder="static",
                static_url_path="/static")
 db = tk.db
+
+
+QTYPE_LABELS = {
+    "single": _l("single choice"), "multi": _l("multiple choice"), "truefalse": _l("true/false"),
+    "shortanswer": _l("fill in the blank"), "numerical": _l("numerical"), "matching": _l("matching"),
+    "essay": _l("essay"), "description": _l("description"),
+}
+
+
+@bp.context_processor
+def _labels():
+    return {"qtype_label": lambda value: QTYPE_LABELS.get(value, value)}
 
 
 def _member():
