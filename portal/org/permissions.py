@@ -75,6 +75,10 @@ def can_see_member(member: Member, permission: str = "members.view", account=Non
 
     Members always see themselves; the home branch side by subtree; the host
     side only for host-visible permissions and only while the member is hosted.
+
+    Because of the first rule this answers "may they SEE it". For an action a
+    member must not take on their own record (awarding points, grading,
+    approving), check ``can(permission, member.home_unit)`` and exclude self.
     """
     account = _account(account)
     if account is None:
