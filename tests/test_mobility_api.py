@@ -79,3 +79,20 @@ def test_openapi_lists_the_paths(app, db, client):
     for path in ("/api/v1/mobility/outflows", "/api/v1/mobility/outflows/{id}/approve", "/api/v1/mobility/checkins",
                  "/api/v1/mobility/checkins/{id}/confirm", "/api/v1/mobility/stats"):
         assert path in paths
+
+
+def test_concurrent_registrations_yield_one_open_outflow(app, db, org, monkeypatch):
+    """Even when two requests both pass the "already open?" check, the database keeps one open registration."""
+    from portal_mobility import services
+
+    monkeypatch.setattr(services, "open_outflow", lambda member: None)
+    services.register_outflow(org.member2, BODY)
+    db.session.commit()
+    try:
+        services.register_outflow(org.member2, BODY)
+    except services.MobilityError as error:
+        assert error.status == 409
+    else:  # pragma: no cover
+        raise AssertionError("a second open registration was stored")
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Outflow.id))) == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import toolkit as tk
@@ -17,6 +17,7 @@ db = tk.db
 
 OUTFLOW_STATUSES = ("pending", "changes_requested", "approved", "returned", "transferred", "cancelled")
 OPEN_OUTFLOW = ("pending", "changes_requested", "approved")
+OPEN_OUTFLOW_SQL = "status IN ('pending', 'changes_requested', 'approved')"
 CHECKIN_STATUSES = ("pending", "confirmed", "rejected", "ended")
 CHANNELS = ("call", "message", "visit", "video", "letter")
 REVIEW_OUTCOMES = ("renewed", "follow_up", "closed")
@@ -29,7 +30,10 @@ class Outflow(db.Model):
 
     __tablename__ = "mobility_outflow"
     __table_args__ = (Index("ix_mobility_outflow_member_status", "member_id", "status"),
-                      Index("ix_mobility_outflow_unit_status", "home_unit_id", "status"))
+                      Index("ix_mobility_outflow_unit_status", "home_unit_id", "status"),
+                      # at most one open registration per member, even under concurrent requests
+                      Index("uq_mobility_outflow_open_member", "member_id", unique=True,
+                            postgresql_where=text(OPEN_OUTFLOW_SQL), sqlite_where=text(OPEN_OUTFLOW_SQL)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))

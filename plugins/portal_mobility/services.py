@@ -167,8 +167,12 @@ def register_outflow(member, data: dict, *, by_account=None, now: datetime | Non
         raise MobilityError(_("There is already an open outflow registration for this member."), status=409)
     outflow = Outflow(member_id=member.id, home_unit_id=member.home_unit_id, status="pending",
                       created_by_account_id=getattr(by_account, "id", None), created_at=now, **cleaned)
-    db.session.add(outflow)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(outflow)
+            db.session.flush()
+    except IntegrityError:  # a concurrent request registered first
+        raise MobilityError(_("There is already an open outflow registration for this member."), status=409) from None
     tk.record_activity(member, "mobility.registered", "mobility_outflow", outflow.id, at=now,
                        extras={"province": outflow.destination_province, "city": outflow.destination_city})
     tk.notify(tk.secretaries_of(member.home_unit),
@@ -193,7 +197,13 @@ def update_outflow(outflow: Outflow, data: dict, *, now: datetime | None = None)
     return outflow
 
 
+def lock(row) -> None:
+    """Re-read ``row`` with a row lock (PostgreSQL) so concurrent decisions queue; SQLite writers queue anyway."""
+    db.session.refresh(row, with_for_update=True)
+
+
 def _ensure_decidable(outflow: Outflow) -> None:
+    lock(outflow)
     if outflow.status not in ("pending", "changes_requested"):
         raise MobilityError(_("This registration has already been decided."), status=409)
 
@@ -478,6 +488,7 @@ def _activate_checkin(checkin: CheckIn, now: datetime) -> None:
 def confirm_checkin(checkin: CheckIn, *, by_account=None, now: datetime | None = None) -> CheckIn:
     """The host secretary confirms a member's check-in (after the home branch confirmed an uncertified arrival)."""
     now = now or tk.utcnow()
+    lock(checkin)
     if checkin.status != "pending":
         raise MobilityError(_("This check-in has already been decided."), status=409)
     if checkin.identity_status == "pending":
@@ -685,6 +696,7 @@ def participation_summary(member, since: datetime, until: datetime) -> list[dict
 def record_return(outflow: Outflow, data: dict, *, by_account=None, now: datetime | None = None) -> Outflow:
     """The member is back: certificate checked and closed, check-in ended, summary of the time away kept."""
     now = now or tk.utcnow()
+    lock(outflow)
     if outflow.status != "approved":
         raise MobilityError(_("Only an approved outflow can be closed by a return."), status=409)
     returned_on = parse_date(data.get("returned_on")) or _day(now)
@@ -821,6 +833,7 @@ def request_transfer(member, to_unit, reason: str, *, by_account=None, now: date
 def approve_transfer(transfer: Transfer, side: str, *, by_account=None, now: datetime | None = None) -> Transfer:
     """One side approves; when both have, the membership moves and the history stays here."""
     now = now or tk.utcnow()
+    lock(transfer)
     if transfer.status != "pending":
         raise MobilityError(_("This transfer has already been decided."), status=409)
     if side == "from":
