@@ -125,8 +125,10 @@ def standings(unit_id: int):
 def _report_query(unit, start, end, zero_only: bool):
     query = reports.members_query(unit)
     if zero_only:
+        in_unit = query.with_only_columns(tk.Member.id).order_by(None)
         earners = (select(PointsEntry.member_id)
-                   .where(PointsEntry.day_key.between(periods.day_key(start), periods.day_key(end)))
+                   .where(PointsEntry.member_id.in_(in_unit),
+                          PointsEntry.day_key.between(periods.day_key(start), periods.day_key(end)))
                    .group_by(PointsEntry.member_id).having(func.sum(PointsEntry.points) > 0))
         query = query.where(tk.Member.id.not_in(earners))
     return query
