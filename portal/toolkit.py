@@ -31,7 +31,8 @@ from portal.accounts.models import Account
 from portal.api.util import api_error, api_login_required, api_json, current_account
 from portal.web.ui import current_member, login_required_member, sanitize_html, render_markdown, safe_next_url
 from portal.org.services import member_accounts_for_unit, secretaries_of
+from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS, UNIT_KIND_LABELS, label
 from portal.pdf import new_pdf, pdf_response, qr_png, qr_svg
-from portal.search.service import queue_documents as search_update, queue_removals as search_remove
+from portal.search.service import drain as search_drain, queue_documents as search_update, queue_removals as search_remove, search
 
 __all__ = [name for name in dir() if not name.startswith("_")]
