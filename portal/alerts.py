@@ -20,6 +20,6 @@ def scan(now: datetime | None = None) -> int:
             recipients = list(alert.account_ids)
             if not recipients and alert.unit_id:
                 recipients = secretaries_of(db.session.get(OrgUnit, alert.unit_id))
-            notify(recipients, str(alert.message), url=alert.url or None, kind=f"alert.{alert.kind}")
+            notify(recipients, alert.message, url=alert.url or None, kind=f"alert.{alert.kind}")
         db.session.commit()
     return len(alerts)

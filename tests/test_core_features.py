@@ -160,3 +160,25 @@ def test_hookspecs_are_documented():
     for name in dir(hookspecs):
         if name.startswith("portal_"):
             assert (getattr(hookspecs, name).__doc__ or "").strip(), f"{name} needs a docstring"
+
+
+def test_each_reader_sees_a_message_in_their_own_language(app, org, db):
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    from portal.notify.services import render_for
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):  # the sender reads English
+        note = notify([org.member1.account_id], lazy_gettext("Plugin %(name)s is now %(state)s.", name="points",
+                                                             state=lazy_gettext("enabled")))[0]
+        db.session.commit()
+        assert note.title == "Plugin points is now enabled."
+    with app.test_request_context():
+        with force_locale("zh_Hans_CN"):
+            expected = gettext("Plugin %(name)s is now %(state)s.", name="points", state=gettext("enabled"))
+    assert expected != note.title and "points" in expected
+    member = app.test_client()
+    login(member, "member1")
+    page = member.get("/inbox/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert expected in page
+    with app.test_request_context():
+        assert render_for(note, "zh_CN")[0] == expected and render_for(note, "en")[0] == note.title

@@ -490,10 +490,10 @@ def file_request(member, data: dict, *, filed_by, now: datetime, files: Iterable
     store_uploads(req, uploads, filed_by, event=event)
     tk.record_activity(member, "care.requested", "care_request", req.id, at=now,
                        extras={"category": req.category, "where": req.where})
-    _notify(tk.secretaries_of(unit), filed_by, _("New care request: %(title)s", title=req.title), req,
+    _notify(tk.secretaries_of(unit), filed_by, _l("New care request: %(title)s", title=req.title), req,
             kind="care.new")
     if filed_by is not None and member.account_id and filed_by.id != member.account_id:
-        _notify([member.account_id], filed_by, _("A care request was filed on your behalf: %(title)s", title=req.title),
+        _notify([member.account_id], filed_by, _l("A care request was filed on your behalf: %(title)s", title=req.title),
                 req, kind="care.new")
     draft = tk.db.session.get(CareDraft, member.id)
     if draft is not None and (filed_by is None or filed_by.id == member.account_id):
@@ -612,7 +612,7 @@ def transition(req: CareRequest, account, to: str, *, now: datetime, comment: st
     if to == "resolved":
         _record_resolved(req, account, now)
     _notify(involved_accounts(req), account,
-            _("Care request “%(title)s”: %(status)s", title=req.title, status=STATUSES[to]), req,
+            _l("Care request “%(title)s”: %(status)s", title=req.title, status=STATUSES[to]), req,
             body=body, kind=f"care.{to}")
     return event
 
@@ -651,8 +651,8 @@ def add_comment(req: CareRequest, account, body: str, *, now: datetime, internal
     req.updated_at = now
     if not internal:
         _first_response(req, roles, now)
-    title = _("New note on care request “%(title)s”", title=req.title) if internal else \
-        _("New comment on care request “%(title)s”", title=req.title)
+    title = _l("New note on care request “%(title)s”", title=req.title) if internal else \
+        _l("New comment on care request “%(title)s”", title=req.title)
     _notify(involved_accounts(req, include_member=not internal), account, title, req,
             body="" if internal else body, kind="care.comment")
     if not internal and roles == {REQUESTER} and req.status == "waiting_for_member":
@@ -693,7 +693,7 @@ def assign(req: CareRequest, account, handler_id, *, now: datetime) -> CareEvent
     _first_response(req, {STAFF}, now)
     event = CareEvent(request=req, account_id=account.id, kind="assigned", body=handler.display_name, created_at=now)
     tk.db.session.add(event)
-    _notify([handler.id], account, _("You were asked to handle care request “%(title)s”", title=req.title), req,
+    _notify([handler.id], account, _l("You were asked to handle care request “%(title)s”", title=req.title), req,
             kind="care.assigned")
     return event
 
@@ -768,7 +768,7 @@ def scan(now: datetime) -> list:
             tk.db.session.add(CareEvent(request=req, kind="escalated", internal=True, body=text, created_at=now))
             recipients = tuple(dict.fromkeys(tk.secretaries_of(target, ("secretary", "organizer"))))
             alerts.append(tk.Alert(kind="care.overdue", unit_id=target.id, member_id=req.member_id,
-                                   message=_("Overdue care request “%(title)s” (%(unit)s)", title=req.title,
+                                   message=_l("Overdue care request “%(title)s” (%(unit)s)", title=req.title,
                                              unit=req.unit.name),
                                    url=f"{URL_PREFIX}/requests/{req.id}", account_ids=recipients))
     days = int(tk.get_setting(PLUGIN, "auto_close_days") or 0)
@@ -779,7 +779,7 @@ def scan(now: datetime) -> list:
             tk.db.session.add(CareEvent(request=req, kind="status", from_status="resolved", to_status="closed",
                                         body=_("Closed automatically: no answer %(days)d days after resolution.", days=days),
                                         created_at=now))
-            _notify([req.member.account_id], None, _("Care request “%(title)s”: %(status)s", title=req.title,
+            _notify([req.member.account_id], None, _l("Care request “%(title)s”: %(status)s", title=req.title,
                                                      status=STATUSES["closed"]), req, kind="care.closed")
     return alerts
 
@@ -891,7 +891,7 @@ def create_wish(member, data: dict, *, now: datetime) -> CareWish:
     tk.db.session.flush()
     recipients = tk.secretaries_of(member.home_unit)
     if recipients:
-        tk.notify(recipients, _("A micro-wish waits for approval: %(title)s", title=wish.title),
+        tk.notify(recipients, _l("A micro-wish waits for approval: %(title)s", title=wish.title),
                   url=f"{URL_PREFIX}/wishes/{wish.id}", kind="care.wish")
     return wish
 
@@ -996,7 +996,7 @@ def claim_wish(wish: CareWish, member, *, now: datetime) -> None:
         raise NotAllowed(_("This wish is not open to claim."))
     wish.status, wish.claimer_member_id, wish.claimed_at = "claimed", member.id, now
     if wish.member.account_id:
-        tk.notify([wish.member.account_id], _("%(name)s will fulfil your micro-wish “%(title)s”.", name=member.name,
+        tk.notify([wish.member.account_id], _l("%(name)s will fulfil your micro-wish “%(title)s”.", name=member.name,
                                                title=wish.title), url=f"{URL_PREFIX}/wishes/{wish.id}", kind="care.wish")
 
 
@@ -1015,7 +1015,7 @@ def fulfil_wish(wish: CareWish, member, *, now: datetime) -> None:
         raise NotAllowed(_("This wish is not claimed."))
     wish.status, wish.fulfilled_at = "fulfilled", now
     if wish.member.account_id:
-        tk.notify([wish.member.account_id], _("Your micro-wish “%(title)s” was fulfilled. Please confirm.", title=wish.title),
+        tk.notify([wish.member.account_id], _l("Your micro-wish “%(title)s” was fulfilled. Please confirm.", title=wish.title),
                   url=f"{URL_PREFIX}/wishes/{wish.id}", kind="care.wish")
 
 
@@ -1029,7 +1029,7 @@ def confirm_wish(wish: CareWish, member, *, now: datetime) -> None:
     claimer = wish.claimer or tk.db.session.get(tk.Member, wish.claimer_member_id)
     tk.record_activity(claimer, "wish.fulfilled", "care_wish", wish.id, at=now, extras={"wisher": wish.member_id})
     if claimer.account_id:
-        tk.notify([claimer.account_id], _("Thank you! %(name)s confirmed the micro-wish “%(title)s”.",
+        tk.notify([claimer.account_id], _l("Thank you! %(name)s confirmed the micro-wish “%(title)s”.",
                                           name=wish.member.name, title=wish.title),
                   url=f"{URL_PREFIX}/wishes/{wish.id}", kind="care.wish")
 

@@ -421,7 +421,7 @@ def create_assignment(course: Course, unit, due_on: date, stage: str | None = No
     accounts = tk.db.session.scalars(select(tk.Member.account_id).where(assignment_member_condition(assignment))).all()
     title = course.title("zh_CN")
     url = url_for("courses.course", slug=course.slug) if has_request_context() else None
-    tk.notify([a for a in accounts if a], _("New assigned course: %(title)s (due %(date)s)", title=title, date=tk.fmt_date(due_on)),
+    tk.notify([a for a in accounts if a], _l("New assigned course: %(title)s (due %(date)s)", title=title, date=tk.fmt_date(due_on)),
               url=url, kind="courses.assigned")
     tk.audit("courses.assigned", "course", course.id, unit_id=unit.id, due_on=due_on.isoformat(), stage=stage or "")
     return assignment

@@ -176,7 +176,7 @@ def register_outflow(member, data: dict, *, by_account=None, now: datetime | Non
     tk.record_activity(member, "mobility.registered", "mobility_outflow", outflow.id, at=now,
                        extras={"province": outflow.destination_province, "city": outflow.destination_city})
     tk.notify(tk.secretaries_of(member.home_unit),
-              _("%(name)s registered an outflow to %(city)s", name=member.name, city=outflow.destination_city),
+              _l("%(name)s registered an outflow to %(city)s", name=member.name, city=outflow.destination_city),
               url=path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.registered")
     return outflow
 
@@ -192,7 +192,7 @@ def update_outflow(outflow: Outflow, data: dict, *, now: datetime | None = None)
     outflow.updated_at = now or tk.utcnow()
     if was_sent_back:
         tk.notify(tk.secretaries_of(outflow.home_unit),
-                  _("%(name)s corrected the outflow registration", name=outflow.member.name),
+                  _l("%(name)s corrected the outflow registration", name=outflow.member.name),
                   url=path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.registered")
     return outflow
 
@@ -230,8 +230,8 @@ def approve_outflow(outflow: Outflow, *, by_account=None, note: str | None = Non
     tk.audit("mobility.outflow_approved", "mobility_outflow", outflow.id, unit_id=outflow.home_unit_id,
              certificate=certificate.number)
     if member.account_id:
-        tk.notify([member.account_id], _("Your outflow registration was approved"),
-                  _("Activity certificate %(number)s, valid until %(date)s.", number=certificate.number,
+        tk.notify([member.account_id], _l("Your outflow registration was approved"),
+                  _l("Activity certificate %(number)s, valid until %(date)s.", number=certificate.number,
                     date=certificate.valid_until.isoformat()),
                   url=path_for("mobility.index"), kind="mobility.approved")
     return certificate
@@ -249,7 +249,7 @@ def request_changes(outflow: Outflow, note: str, *, by_account=None, now: dateti
     outflow.decided_by_account_id = getattr(by_account, "id", None)
     outflow.decision_note = note
     if outflow.member.account_id:
-        tk.notify([outflow.member.account_id], _("Your outflow registration needs changes"), note,
+        tk.notify([outflow.member.account_id], _l("Your outflow registration needs changes"), note,
                   url=path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.changes")
     return outflow
 
@@ -460,7 +460,7 @@ def request_checkin(member, host_unit, *, by_account=None, now: datetime | None 
                       source="member", requested_at=now, requested_by_account_id=getattr(by_account, "id", None))
     db.session.add(checkin)
     db.session.flush()
-    tk.notify(tk.secretaries_of(host_unit), _("%(name)s asks to check in at %(unit)s", name=member.name,
+    tk.notify(tk.secretaries_of(host_unit), _l("%(name)s asks to check in at %(unit)s", name=member.name,
                                                 unit=host_unit.name),
               url=path_for("mobility.unit", unit_id=host_unit.id, tab="incoming"), kind="mobility.checkin")
     return checkin
@@ -481,7 +481,7 @@ def _activate_checkin(checkin: CheckIn, now: datetime) -> None:
     tk.record_activity(member, "mobility.checked_in", "mobility_checkin", checkin.id, at=now,
                        extras={"host_unit_id": checkin.host_unit_id})
     if member.account_id:
-        tk.notify([member.account_id], _("Your check-in at %(unit)s was confirmed", unit=checkin.host_unit.name),
+        tk.notify([member.account_id], _l("Your check-in at %(unit)s was confirmed", unit=checkin.host_unit.name),
                   url=path_for("mobility.index"), kind="mobility.checked_in")
 
 
@@ -507,7 +507,7 @@ def reject_checkin(checkin: CheckIn, note: str | None = None, *, now: datetime |
     checkin.ended_at = now
     checkin.note = _clean(note, 2000) or checkin.note
     if checkin.member.account_id and checkin.source == "member":
-        tk.notify([checkin.member.account_id], _("%(unit)s declined your check-in", unit=checkin.host_unit.name),
+        tk.notify([checkin.member.account_id], _l("%(unit)s declined your check-in", unit=checkin.host_unit.name),
                   checkin.note or "", url=path_for("mobility.index"), kind="mobility.checkin")
     return checkin
 
@@ -552,7 +552,7 @@ def register_arrival(host_unit, home_unit, name: str, phone: str, note: str | No
     db.session.add(checkin)
     db.session.flush()
     tk.notify(tk.secretaries_of(member.home_unit),
-              _("%(unit)s reports that %(name)s arrived without a certificate: please confirm the identity",
+              _l("%(unit)s reports that %(name)s arrived without a certificate: please confirm the identity",
                 unit=host_unit.name, name=member.name),
               url=path_for("mobility.member", member_id=member.id), kind="mobility.identity")
     return checkin
@@ -727,7 +727,7 @@ def record_return(outflow: Outflow, data: dict, *, by_account=None, now: datetim
     member.current_province, member.current_city = unit_province(home), _unit_city(home)
     tk.record_activity(member, "mobility.returned", "mobility_outflow", outflow.id, at=now,
                        extras={"days": days, "certificate_returned": certificate_returned})
-    tk.notify(tk.secretaries_of(home), _("%(name)s is back home", name=member.name),
+    tk.notify(tk.secretaries_of(home), _l("%(name)s is back home", name=member.name),
               url=path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.returned")
     return outflow
 
@@ -825,7 +825,7 @@ def request_transfer(member, to_unit, reason: str, *, by_account=None, now: date
     db.session.flush()
     url = path_for("mobility.transfer", transfer_id=transfer.id)
     tk.notify(tk.secretaries_of(member.home_unit) + tk.secretaries_of(to_unit),
-              _("Membership transfer of %(name)s to %(unit)s requested", name=member.name, unit=to_unit.name),
+              _l("Membership transfer of %(name)s to %(unit)s requested", name=member.name, unit=to_unit.name),
               url=url, kind="mobility.transfer")
     return transfer
 
@@ -866,7 +866,7 @@ def _complete_transfer(transfer: Transfer, now: datetime) -> None:
     tk.audit("mobility.transfer_completed", "mobility_transfer", transfer.id, unit_id=transfer.from_unit_id,
              to_unit=transfer.to_unit_id)
     if member.account_id:
-        tk.notify([member.account_id], _("Your membership was transferred to %(unit)s", unit=transfer.to_unit.name),
+        tk.notify([member.account_id], _l("Your membership was transferred to %(unit)s", unit=transfer.to_unit.name),
                   url=path_for("mobility.transfer", transfer_id=transfer.id), kind="mobility.transfer")
 
 
@@ -877,7 +877,7 @@ def reject_transfer(transfer: Transfer, note: str | None, *, now: datetime | Non
     transfer.decision_note = _clean(note, 2000) or None
     transfer.completed_at = now or tk.utcnow()
     if transfer.member.account_id:
-        tk.notify([transfer.member.account_id], _("The membership transfer was declined"), transfer.decision_note or "",
+        tk.notify([transfer.member.account_id], _l("The membership transfer was declined"), transfer.decision_note or "",
                   url=path_for("mobility.transfer", transfer_id=transfer.id), kind="mobility.transfer")
     return transfer
 
@@ -1012,7 +1012,7 @@ def scan_lost_contact(now: datetime) -> list:
             case = LostContactCase(member_id=member.id, unit_id=member.home_unit_id, flagged_at=now, last_seen_at=seen)
             db.session.add(case)
             alerts.append(tk.Alert("mobility.lost_contact", member.home_unit_id, member.id,
-                                   _("%(name)s has lost contact: nothing heard for %(days)d days",
+                                   _l("%(name)s has lost contact: nothing heard for %(days)d days",
                                      name=member.name, days=(now - seen).days), url=url))
         elif case.escalated_at is None and now - case.flagged_at >= timedelta(days=escalate_days):
             member.lost_contact = True
@@ -1022,7 +1022,7 @@ def scan_lost_contact(now: datetime) -> list:
             case.escalated_unit_id = parent.id
             accounts = tuple(tk.secretaries_of(parent, roles=("secretary", "organizer")))
             alerts.append(tk.Alert("mobility.lost_contact_escalated", parent.id, member.id,
-                                   _("%(name)s of %(unit)s is still out of contact after %(days)d days",
+                                   _l("%(name)s of %(unit)s is still out of contact after %(days)d days",
                                      name=member.name, unit=home.name, days=(now - seen).days),
                                    url=url, account_ids=accounts))
         else:
@@ -1041,7 +1041,7 @@ def scan_prompts(now: datetime) -> list:
             outflow.confirm_prompted_at = now
             if outflow.member.account_id:
                 alerts.append(tk.Alert("mobility.confirm_details", None, outflow.member_id,
-                                       _("Please confirm where you are and how to reach you"),
+                                       _l("Please confirm where you are and how to reach you"),
                                        url=path_for("mobility.report_move"),
                                        account_ids=(outflow.member.account_id,)))
     horizon = _day(now) + timedelta(days=30)
@@ -1050,7 +1050,7 @@ def scan_prompts(now: datetime) -> list:
                                                                     Certificate.review_prompted_at.is_(None))):
         certificate.review_prompted_at = now
         alerts.append(tk.Alert("mobility.review_due", certificate.issuing_unit_id, certificate.member_id,
-                               _("The activity certificate of %(name)s is due for its annual review",
+                               _l("The activity certificate of %(name)s is due for its annual review",
                                  name=certificate.member.name),
                                url=path_for("mobility.review", certificate_id=certificate.id)))
     return alerts

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import utcnow
@@ -24,3 +24,20 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(64), default="general")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    #: When the sender passed translatable text, its source and parameters, so each
+    #: reader sees it in their own language (``title``/``body`` keep the sender's rendering).
+    message: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def display_title(self) -> str:
+        """The title in the current locale."""
+        from portal.notify.services import localize
+
+        return localize((self.message or {}).get("title"), self.title)
+
+    @property
+    def display_body(self) -> str:
+        """The body in the current locale."""
+        from portal.notify.services import localize
+
+        return localize((self.message or {}).get("body"), self.body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
+from flask_babel import LazyString, force_locale, gettext
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
@@ -15,19 +16,52 @@ from portal.plugins.manager import call_list
 log = logging.getLogger(__name__)
 
 
-def notify(account_ids: Iterable[int], title: str, body: str = "", url: str | None = None,
+def notify(account_ids: Iterable[int], title, body="", url: str | None = None,
            kind: str = "general") -> list[Notification]:
     """Add a message to each account's inbox (caller commits).
 
+    Pass ``title``/``body`` as ``lazy_gettext(...)`` strings and every reader
+    sees them in their own language; plain strings are shown as they are.
     Plugin channels (``portal_delivery_channels``) receive each message only
     after the transaction commits, so a rolled-back action sends nothing.
     """
-    notes = [Notification(account_id=aid, title=str(title)[:200], body=str(body), url=url, kind=kind)
+    message = {"title": _portable(title), "body": _portable(body)}
+    message = message if any(isinstance(v, dict) for v in message.values()) else None
+    notes = [Notification(account_id=aid, title=str(title)[:200], body=str(body), url=url, kind=kind, message=message)
              for aid in dict.fromkeys(a for a in account_ids if a)]
     db.session.add_all(notes)
     pending = db.session.info.setdefault("pending_deliveries", [])
     pending.extend(notes)
     return notes
+
+
+def _portable(text):
+    """A lazy string as ``{"msgid", "params"}`` (nested lazy parameters too); anything else as None."""
+    if not isinstance(text, LazyString) or not text._args:
+        return None
+    params = {key: _portable(value) or (value if isinstance(value, (int, float)) else str(value))
+              for key, value in text._kwargs.items()}
+    return {"msgid": text._args[0], "params": params}
+
+
+def localize(message: dict | None, fallback: str) -> str:
+    """Translate a stored ``{"msgid", "params"}`` in the current locale, else ``fallback``."""
+    if not message:
+        return fallback
+    params = {key: localize(value, "") if isinstance(value, dict) else value
+              for key, value in message.get("params", {}).items()}
+    try:
+        return gettext(message["msgid"], **params)
+    except (KeyError, ValueError, TypeError):
+        return fallback
+
+
+def render_for(note: Notification, locale: str | None) -> tuple[str, str]:
+    """Title and body in ``locale`` (for delivery channels sending outside the reader's request)."""
+    from portal.i18n import CATALOG_NAMES
+
+    with force_locale(CATALOG_NAMES.get(locale or "", locale) or "zh_Hans_CN"):
+        return note.display_title, note.display_body
 
 
 def unread_count(account_id: int) -> int:
