@@ -9,10 +9,9 @@
   var status = form.querySelector(".save-status");
   var timer = null;
   var pending = null;
-  var lang = document.documentElement.lang || "";
-  var zh = lang.indexOf("zh") === 0;
-  var words = {saving: zh ? "正在保存…" : "Saving…", saved: zh ? "已保存" : "Saved",
-               failed: zh ? "未能保存，点击“下一题”时会再次保存" : "Not saved yet; it will be saved when you go on"};
+  // The words come translated from the page (the template's gettext), not from this file.
+  var words = {saving: form.getAttribute("data-saving"), saved: form.getAttribute("data-saved-text"),
+               failed: form.getAttribute("data-failed")};
 
   function answer() {
     var data = new FormData(form);
