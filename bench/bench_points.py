@@ -293,8 +293,13 @@ def run(url: str, args, label: str) -> dict:
                     index.create(conn)
                 for fk in total_fks:
                     conn.execute(AddConstraint(fk))
-            with engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
+            if engine.dialect.name == "postgresql":
+                # What autovacuum does in production: statistics and the visibility map (index-only scans).
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE"))
+            else:
+                with engine.begin() as conn:
+                    conn.execute(text("ANALYZE"))
             figures["gen_totals_s"] = time.perf_counter() - begin
             log(f"[{label}] totals in {figures['gen_totals_s']:.1f} s")
         else:
