@@ -449,7 +449,7 @@ def award_manual(member, points: int, reason: str, *, account, campaign: PointsC
     tk.audit("points.awarded" if points > 0 else "points.deducted", "member", member.id,
              unit_id=member.home_unit_id, actor_account_id=account.id, points=points, reason=reason,
              entry=entry.id, campaign=campaign.id if campaign else None)
-    tk.notify([member.account_id], _("Your points changed by %(points)+d", points=points), reason,
+    tk.notify([member.account_id], _l("Your points changed by %(points)+d", points=points), reason,
               url="/points/", kind="points")
     check_level_badges(member, before, now=now)
     return entry
@@ -572,8 +572,8 @@ def check_level_badges(member, before: int, *, now: datetime | None = None) -> l
         if _grant_badge(member, "level", str(number), {"level": number}, now):
             granted.append(number)
     if granted and member.account_id:
-        tk.notify([member.account_id], _("You reached level %(level)d", level=granted[-1]),
-                  _("Thank you for taking part."), url="/points/", kind="points")
+        tk.notify([member.account_id], _l("You reached level %(level)d", level=granted[-1]),
+                  _l("Thank you for taking part."), url="/points/", kind="points")
     return granted
 
 
@@ -650,7 +650,7 @@ def finalize_campaigns(now: datetime | None = None) -> list[PointsCampaign]:
             if _grant_badge(member, "campaign", f"{campaign.id}:{rank}",
                             {"campaign": campaign.name, "place": rank, "campaign_id": campaign.id}, now) \
                     and member.account_id:
-                tk.notify([member.account_id], _("Place %(place)d in %(campaign)s", place=rank, campaign=campaign.name),
+                tk.notify([member.account_id], _l("Place %(place)d in %(campaign)s", place=rank, campaign=campaign.name),
                           "", url=f"/points/campaigns/{campaign.id}", kind="points")
         campaign.finalized_at = now
         done.append(campaign)
