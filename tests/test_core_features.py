@@ -182,3 +182,19 @@ def test_each_reader_sees_a_message_in_their_own_language(app, org, db):
     assert expected in page
     with app.test_request_context():
         assert render_for(note, "zh_CN")[0] == expected and render_for(note, "en")[0] == note.title
+
+
+def test_participation_summary_is_for_the_home_side_only(client, org, db):
+    from portal.activity.services import record_activity
+
+    record_activity(org.member1, "lesson.completed", "lesson", 11)
+    db.session.commit()
+    home = client.application.test_client()
+    login(home, "home-secretary")
+    page = home.get(f"/members/{org.member1.id}").get_data(as_text=True)
+    assert "Participation in the last 12 months" in page
+    host = client.application.test_client()
+    login(host, "host-secretary")
+    hosted_view = host.get(f"/members/{org.member1.id}")
+    assert hosted_view.status_code == 200  # basics are host-visible
+    assert "Participation in the last 12 months" not in hosted_view.get_data(as_text=True)

@@ -5,6 +5,8 @@ call :mod:`portal.org.manage` or :mod:`portal.org.importer`, render.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +14,8 @@ from sqlalchemy import or_, select
 
 from portal.audit.services import audit
 from portal.extensions import db
+from portal.plugins.manager import call_each
+from portal.database import utcnow
 from portal.org import importer, manage
 from portal.org.forms import (
     ContactForm, ImportForm, MemberAccountForm, MemberForm, MoveForm, ResetPasswordForm, RoleForm, UnitForm,
@@ -119,8 +123,21 @@ def member(member_id: int):
         db.session.commit()
     may_see_id = can_see_member(member, "members.view_sensitive")
     return render_template("org/member.html", member=member, show_id=show_id, may_see_id=may_see_id,
+                           summary=_participation(member),
                            may_edit=can("members.edit", member.home_unit),
                            may_reset=manage.may_reset_password(member, current_user))
+
+
+def _participation(member: Member) -> list[tuple[str, object]]:
+    """The plugins' summary of the last 12 months — for the home side and the member only.
+
+    The host side sees profile basics, not dues, reports or care (DESIGN.md).
+    """
+    if member.account_id != current_user.id and not can("members.view", member.home_unit):
+        return []
+    until = utcnow()
+    pairs = call_each("portal_member_summary", member=member, since=until - timedelta(days=365), until=until)
+    return [pair for _plugin, result in pairs for pair in result]
 
 
 # --- unit administration -----------------------------------------------------------------------
