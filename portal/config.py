@@ -90,6 +90,10 @@ def _derive(app: Flask) -> None:
         # Enough connections for a threaded worker (or a test) with 20+ concurrent requests.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", 10)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("max_overflow", 20)
+        if url.startswith("postgresql"):
+            # PostgreSQL's JIT compiles any query it estimates as costly — 300 ms of compiling for a
+            # 85 ms member list at 100 000 members (bench/README.md). Web queries are short: no JIT.
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"options": "-c jit=off"})
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
     app.config["UPLOAD_DIR"] = app.config.get("UPLOAD_DIR") or str(instance / "uploads")
