@@ -198,7 +198,7 @@ class Clock:
         self.first = today - timedelta(days=DAYS - 1)
         self.day_keys = [self._key(self.first + timedelta(days=d)) for d in range(DAYS)]
         self.dates = [(self.first + timedelta(days=d)).isoformat() for d in range(-1, DAYS + 1)]  # index d+1
-        self.tods = None
+        self.tods = [f" {h:02d}:{m:02d}:{sec:02d}.000000" for h in range(24) for m in range(60) for sec in range(60)]
 
     @staticmethod
     def _key(day: date) -> int:
@@ -208,7 +208,7 @@ class Clock:
         """Naive UTC ``YYYY-MM-DD HH:MM:SS.000000`` of local ``day`` at ``second`` past local midnight."""
         total = day * 86400 + second - TZ_OFFSET
         utc_day, sec = divmod(total, 86400)
-        return f"{self.dates[utc_day + 1]} {sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}.000000"
+        return self.dates[utc_day + 1] + self.tods[sec]
 
     def local_date(self, day: int) -> str:
         return self.dates[day + 1]
@@ -431,9 +431,17 @@ def build_courses(loader: Loader, rng: random.Random, count: int, lessons: int, 
     """Courses and lessons; returns ``[(course id, [lesson ids])]``."""
     if not columns_of("courses_course") or count <= 0:
         return []
-    per = [1] * count
-    for _ in range(lessons - count):
-        per[min(count - 1, int(rng.paretovariate(1.2)) - 1) if rng.random() < 0.3 else rng.randrange(count)] += 1
+    # Course sizes vary (a short policy brief to a long training class) but stay within what a course is:
+    # between a fifth and two and a half times the mean (10 … 125 lessons at the default scale).
+    mean = max(1, lessons // count)
+    low, high = max(1, mean // 5), max(1, mean * 5 // 2)
+    per = [min(high, max(low, round(rng.lognormvariate(0, 0.5) * mean))) for _ in range(count)]
+    while sum(per) != lessons:  # adjust to the exact total, one lesson at a time, within the bounds
+        index = rng.randrange(count)
+        if sum(per) < lessons and per[index] < high:
+            per[index] += 1
+        elif sum(per) > lessons and per[index] > low:
+            per[index] -= 1
     course_rows, lesson_rows, result, lesson_id = [], [], [], 0
     for cid in range(1, count + 1):
         topic = rng.sample(PHRASES, 3)
