@@ -46,15 +46,15 @@ def test_bearer_api_calls_need_no_csrf_token(csrf_app, org):
 
 
 def test_openapi_lists_every_api_route(client, app):
+    import re
+
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    documented = set(spec["paths"])
+    shape = lambda path: re.sub(r"\{[^}]+\}", "{}", path)  # noqa: E731 (parameter names may differ)
+    documented = {shape(path) for path in spec["paths"]}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and not rule.endpoint.endswith("static"):
-            path = rule.rule
-            for converter in ("int:", "string:", "path:"):
-                path = path.replace(f"<{converter}", "<")
-            path = path.replace("<", "{").replace(">", "}")
+            path = re.sub(r"<(?:\w+:)?\w+>", "{}", rule.rule)
             assert path in documented, f"{rule.rule} is not in the OpenAPI document"
 
 

@@ -6,6 +6,7 @@ distribution (offline, no build isolation) and removed afterwards.
 from __future__ import annotations
 
 import importlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,14 +26,23 @@ EXAMPLE = Path(__file__).parent / "example_plugin"
 
 
 @pytest.fixture(scope="module")
-def example_installed():
+def example_installed(tmp_path_factory):
+    """pip-install the example distribution into a private folder put on ``sys.path``.
+
+    Entry points are found from every ``sys.path`` entry, exactly as for a plugin
+    installed in site-packages, and the virtualenv itself is never modified.
+    """
+    target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("example") / "src"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))  # builds leave files behind
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                    "--no-build-isolation", str(EXAMPLE)], check=True, capture_output=True)
+                    "--no-build-isolation", "--target", str(target), str(source)], check=True, capture_output=True)
+    sys.path.insert(0, str(target))
     importlib.invalidate_caches()
-    yield
-    subprocess.run([sys.executable, "-m", "pip", "uninstall", "--yes", "--quiet", "portal-example-hello"],
-                   check=True, capture_output=True)
+    yield target
+    sys.path.remove(str(target))
     sys.modules.pop("portal_example_hello", None)
+    importlib.invalidate_caches()
 
 
 def _fresh_app(tmp_path_factory, instance_plugins: dict[str, str] | None = None, database: str | None = None):

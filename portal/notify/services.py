@@ -51,7 +51,8 @@ def localize(message: dict | None, fallback: str) -> str:
     params = {key: localize(value, "") if isinstance(value, dict) else value
               for key, value in message.get("params", {}).items()}
     try:
-        return gettext(message["msgid"], **params)
+        source = message["msgid"]  # a variable, so the extractor does not take "msgid" for a message
+        return gettext(source, **params)
     except (KeyError, ValueError, TypeError):
         return fallback
 
