@@ -17,6 +17,11 @@ def setting_specs() -> dict[str, list[SettingSpec]]:
     return {name: list(specs) for name, specs in call_each("portal_settings")}
 
 
+def stored_settings() -> dict[tuple[str, str], Any]:
+    """Every stored ``(namespace, key) → value``, read once per request/app context."""
+    return _stored()
+
+
 def _stored() -> dict[tuple[str, str], Any]:
     cached = g.get("_settings") if has_app_context() else None
     if cached is None:

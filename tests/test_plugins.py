@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from portal.activity.models import Activity
 from portal.extensions import db
 from portal.plugins.manager import get_manager
-from portal.plugins.models import PluginState
 from tests.conftest import login, make_test_app
 from tests.helpers.factories import Factory
 
@@ -140,7 +139,7 @@ def test_a_plugin_raising_in_a_hook_is_isolated_and_shown(example_installed, tmp
     dashboard = client.get("/dashboard")
     assert dashboard.status_code == 200  # the portal keeps serving
     with app.app_context():
-        state = db.session.get(PluginState, "example_hello")
+        state = get_manager().states()["example_hello"]
         assert "exploded on purpose" in state.last_error
     page = client.get("/admin/plugins").get_data(as_text=True)
     assert "exploded on purpose" in page and "failed" in page

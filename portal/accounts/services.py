@@ -11,6 +11,7 @@ from flask import current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Account, ApiToken, LoginFailure
 from portal.database import utcnow
@@ -136,7 +137,8 @@ def load_session_account(session_id: str) -> Account | None:
         account_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    account = db.session.get(Account, account_id)
+    # Roles come in the same query: every page needs to know who this is and what they may do.
+    account = db.session.get(Account, account_id, options=[joinedload(Account.roles)])
     if account is None or account.session_version != version or not account.is_active_account:
         return None
     return account

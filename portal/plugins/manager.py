@@ -29,8 +29,27 @@ from portal.plugins import hookspecs
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "portal.plugins"
+#: Plugin states are settings in this namespace, so one query per request reads both.
+STATE_NAMESPACE = "core.plugins"
 CORE_DISTRIBUTION = "mobile-member-portal"
 CORE_PLUGIN = "core"
+
+
+@dataclass
+class PluginState:
+    """Whether a plugin is enabled, and the last error one of its hooks raised."""
+
+    name: str
+    enabled: bool
+    last_error: str | None = None
+    last_error_at: str | None = None
+
+    @classmethod
+    def from_value(cls, name: str, value: dict) -> "PluginState":
+        return cls(name, bool(value.get("enabled")), value.get("last_error"), value.get("last_error_at"))
+
+    def to_value(self) -> dict:
+        return {"enabled": self.enabled, "last_error": self.last_error, "last_error_at": self.last_error_at}
 
 
 @dataclass
@@ -204,21 +223,17 @@ class PortalPluginManager:
         info = self.plugins.get(name)
         return bool(info and info.bundled)
 
-    def states(self) -> dict[str, Any]:
-        """``{name: PluginState}`` from the database, read once per request/app context."""
-        from portal.plugins.models import PluginState
+    def states(self) -> dict[str, PluginState]:
+        """``{name: PluginState}``, read with the settings (one query per request/app context)."""
+        from portal.settings import stored_settings
 
-        cached = g.get("_plugin_states") if has_app_context() else None
-        if cached is None:
-            cached = {row.name: row for row in db.session.scalars(select(PluginState))}
-            if has_app_context():
-                g._plugin_states = cached
-        return cached
+        return {key: PluginState.from_value(key, value)
+                for (namespace, key), value in stored_settings().items() if namespace == STATE_NAMESPACE}
 
     def forget_states(self) -> None:
         """Drop the cached states (after a change in this context)."""
         if has_app_context():
-            g.pop("_plugin_states", None)
+            g.pop("_settings", None)
 
     def is_enabled(self, name: str) -> bool:
         """True when ``name`` is the core or a loaded plugin enabled in the database."""
@@ -246,16 +261,11 @@ class PortalPluginManager:
 
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Enable or disable a plugin (clears its recorded error). Caller commits."""
-        from portal.plugins.models import PluginState
+        from portal.settings import set_setting
 
         if name not in self.plugins:
             raise KeyError(name)
-        state = db.session.get(PluginState, name) or PluginState(name=name)
-        state.enabled = enabled
-        state.last_error = None
-        state.last_error_at = None
-        db.session.add(state)
-        self.forget_states()
+        set_setting(STATE_NAMESPACE, name, PluginState(name, enabled).to_value())
 
     def gate_request(self) -> None:
         """``before_request``: a disabled plugin's routes answer 404."""
@@ -311,18 +321,23 @@ class PortalPluginManager:
 
     def store_failures(self, failures: Iterable[tuple[str, str]]) -> None:
         """Write recorded hook failures in a transaction of their own."""
-        from portal.plugins.models import PluginState
+        from portal.plugins.models import Setting
 
         failures = list(failures)
         if not failures:
             return
-        table = PluginState.__table__
+        table = Setting.__table__
+        where = lambda name: (table.c.namespace == STATE_NAMESPACE) & (table.c.key == name)  # noqa: E731
         with db.engine.begin() as conn:
             for name, message in failures:
-                values = {"last_error": message[:4000], "last_error_at": utcnow(), "updated_at": utcnow()}
-                updated = conn.execute(table.update().where(table.c.name == name).values(**values)).rowcount
-                if not updated:
-                    conn.execute(table.insert().values(name=name, enabled=self.default_enabled(name), **values))
+                current = conn.execute(select(table.c.value).where(where(name))).scalar()
+                state = PluginState.from_value(name, current) if current else PluginState(name, self.default_enabled(name))
+                state.last_error, state.last_error_at = message[:4000], utcnow().isoformat(timespec="seconds")
+                if current:
+                    conn.execute(table.update().where(where(name)).values(value=state.to_value(), updated_at=utcnow()))
+                else:
+                    conn.execute(table.insert().values(namespace=STATE_NAMESPACE, key=name, value=state.to_value(),
+                                                       updated_at=utcnow()))
 
 
 def _owned_name(blueprint_name: str, plugin: str) -> bool:
