@@ -88,10 +88,9 @@ def portal_dashboard_widgets(account):
     member = account.member
     if member is None:
         return []
-    assigned = services.assignments_for_member(member)
-    started = services.started_courses(member)
+    learning = services.dashboard_learning(member)
     return [tk.Widget(_l("My learning"), "courses/widget_member.html",
-                      {"assigned": assigned, "started": started, "locale": services.current_locale()}, order=20)]
+                      {**learning, "locale": services.current_locale()}, order=20)]
 
 
 @tk.hookimpl

@@ -96,9 +96,14 @@ def portal_dashboard_widgets(account):
     from . import services
 
     now = tk.utcnow()
+    outflow = services.open_outflow(member)
+    # Only what the widget shows for this member's situation is loaded.
+    approved = outflow is not None and outflow.status == "approved"
     context = {
-        "member": member, "outflow": services.open_outflow(member), "certificate": services.active_certificate(member),
-        "checkin": services.pending_checkin(member), "confirm_due": services.confirmation_due(member, now),
+        "member": member, "outflow": outflow,
+        "certificate": services.active_certificate(member) if outflow is not None else None,
+        "checkin": services.pending_checkin(member) if approved and member.host_unit_id is None else None,
+        "confirm_due": approved and services.confirmation_due(member, now, outflow=outflow),
         "today": now.date(),
     }
     return [tk.Widget(_l("My mobility"), "mobility/widget_member.html", context, order=30)]

@@ -653,9 +653,12 @@ def confirm_details(member, *, by_account=None, now: datetime | None = None) -> 
     return move
 
 
-def confirmation_due(member, now: datetime) -> bool:
-    """True when an away member has not confirmed their details for the configured interval."""
-    outflow = active_outflow(member)
+def confirmation_due(member, now: datetime, *, outflow: Outflow | None = None) -> bool:
+    """True when an away member has not confirmed their details for the configured interval.
+
+    ``outflow``: the member's approved outflow when the caller already has it.
+    """
+    outflow = outflow if outflow is not None and outflow.status == "approved" else active_outflow(member)
     if outflow is None:
         return False
     last = outflow.last_confirmed_at or outflow.decided_at or outflow.created_at

@@ -78,10 +78,8 @@ def portal_dashboard_widgets(account):
         return []
     from portal_quizzes import services
 
-    day = services.today(tk.utcnow())
     return [tk.Widget(_l("Daily quiz"), "quizzes/widget_daily.html",
-                      {"done": services.daily_result(member, day), "streak": services.streak(member, day),
-                       "count": len(services.daily_question_ids(member, day))}, order=20)]
+                      services.daily_overview(member, services.today(tk.utcnow())), order=20)]
 
 
 @tk.hookimpl

@@ -698,18 +698,14 @@ def public_question(question: Question, order: list[str] | None = None) -> dict:
 # ---------------------------------------------------------------------------
 
 def daily_pool() -> list[int]:
-    """Question ids the daily quiz draws from (configured categories and their sub-categories)."""
-    paths = setting("daily_categories") or []
+    """Question ids the daily quiz draws from (configured categories and their sub-categories), one query."""
+    paths = [category_path_text(parse_category_option(path)) for path in setting("daily_categories") or []]
     query = select(Question.id).where(Question.retired.is_(False),
                                       Question.qtype.in_(("single", "multi", "truefalse", "shortanswer", "numerical")))
+    paths = [path for path in paths if path]
     if paths:
-        ids: list[int] = []
-        for path in paths:
-            category = db.session.scalar(select(Category).where(Category.path == category_path_text(
-                parse_category_option(path))))
-            if category is not None:
-                ids.extend(category_ids_under(category))
-        query = query.where(Question.category_id.in_(ids or [0]))
+        under = [or_(Category.path == path, Category.path.like(path.replace("%", r"\%") + " / %")) for path in paths]
+        query = query.join(Category, Question.category_id == Category.id).where(or_(*under))
     return sorted(db.session.scalars(query))
 
 
@@ -728,6 +724,20 @@ def daily_questions(member, day: date) -> list[Question]:
     ids = daily_question_ids(member, day)
     by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids or [0])))}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def daily_days(member, day: date) -> set[date]:
+    """The days (within 400 before ``day``) the member did the daily quiz."""
+    return set(db.session.scalars(select(DailyResult.day).where(
+        DailyResult.member_id == member.id, DailyResult.day <= day, DailyResult.day > day - timedelta(days=400))))
+
+
+def daily_overview(member, day: date) -> dict:
+    """What the dashboard shows: today's result (or how many questions wait) and the streak, in 2 queries."""
+    days = daily_days(member, day)
+    done = daily_result(member, day) if day in days else None
+    count = len(done.question_ids) if done else min(int(setting("daily_count") or 5), len(daily_pool()))
+    return {"done": done, "streak": streak(member, day, days), "count": count}
 
 
 def daily_result(member, day: date) -> DailyResult | None:
@@ -781,10 +791,9 @@ def submit_daily(member, answers: dict, now: datetime) -> DailyResult:
     return row
 
 
-def streak(member, day: date) -> int:
+def streak(member, day: date, days: set[date] | None = None) -> int:
     """Consecutive days with a daily quiz up to ``day`` (or up to yesterday when today is not done yet)."""
-    days = set(db.session.scalars(select(DailyResult.day).where(
-        DailyResult.member_id == member.id, DailyResult.day <= day, DailyResult.day > day - timedelta(days=400))))
+    days = daily_days(member, day) if days is None else days
     cursor = day if day in days else day - timedelta(days=1)
     count = 0
     while cursor in days:
