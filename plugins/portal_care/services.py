@@ -19,7 +19,7 @@ from typing import Iterable
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, true
 
 from portal import toolkit as tk
 from portal_care.models import (
@@ -854,14 +854,14 @@ def dashboard(unit, *, now: datetime, since: datetime | None = None) -> tuple[Un
 
 
 def unit_counts(unit, *, now: datetime) -> dict[str, int]:
-    """New, open and overdue requests routed into ``unit``'s subtree (for the unit widget)."""
-    base = select(func.count(CareRequest.id)).join(tk.OrgUnit, CareRequest.unit_id == tk.OrgUnit.id).where(
-        tk.in_subtree(tk.OrgUnit.path, unit.path))
-    return {
-        "new": tk.db.session.scalar(base.where(CareRequest.status == "new")) or 0,
-        "open": tk.db.session.scalar(base.where(CareRequest.status.in_(OPEN_STATUSES))) or 0,
-        "overdue": tk.db.session.scalar(base.where(overdue_condition(now))) or 0,
-    }
+    """New, open and overdue requests routed into ``unit``'s subtree (for the unit widget), in one statement."""
+    open_count, new_count, overdue_count = tk.db.session.execute(
+        select(func.count(CareRequest.id),
+               func.coalesce(func.sum(case((CareRequest.status == "new", 1), else_=0)), 0),
+               func.coalesce(func.sum(case((overdue_condition(now), 1), else_=0)), 0))
+        .join(tk.OrgUnit, CareRequest.unit_id == tk.OrgUnit.id)
+        .where(tk.in_subtree(tk.OrgUnit.path, unit.path), CareRequest.status.in_(OPEN_STATUSES))).one()
+    return {"new": int(new_count or 0), "open": int(open_count or 0), "overdue": int(overdue_count or 0)}
 
 
 # -- micro-wishes ------------------------------------------------------------
