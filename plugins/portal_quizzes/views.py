@@ -623,12 +623,15 @@ def grade_response(response_id: int):
 # ---------------------------------------------------------------------------
 
 def unit_widget_context(unit) -> dict:
-    """How many of the unit's members did the daily quiz today and in the last 7 days."""
+    """How many of the unit's members did the daily quiz today and in the last 7 days (one statement)."""
     day = services.today(tk.utcnow())
+    in_unit = tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))
     base = (select(func.count(func.distinct(DailyResult.member_id))).join(tk.Member, tk.Member.id == DailyResult.member_id)
-            .where(tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))))
-    today_count = db.session.scalar(base.where(DailyResult.day == day)) or 0
-    week_count = db.session.scalar(base.where(DailyResult.day > day - timedelta(days=7))) or 0
-    members = db.session.scalar(select(func.count()).select_from(tk.Member).where(
-        tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))) or 0
+            .where(in_unit))
+    row = db.session.execute(select(
+        base.where(DailyResult.day == day).scalar_subquery(),
+        base.where(DailyResult.day > day - timedelta(days=7)).scalar_subquery(),
+        select(func.count()).select_from(tk.Member).where(in_unit).scalar_subquery(),
+    )).one()
+    today_count, week_count, members = (value or 0 for value in row)
     return {"today": today_count, "week": week_count, "members": members}
