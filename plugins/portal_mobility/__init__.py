@@ -115,12 +115,7 @@ def portal_unit_dashboard_widgets(account, unit):
         return []
     from . import services
 
-    counts = {
-        "outgoing": services.count(services.outgoing_query(unit)),
-        "incoming": services.count(services.incoming_members_query(unit)),
-        "pending": len(services.pending_outflows(unit)) + len(services.pending_checkins_at(unit)),
-        "lost": len(services.lost_contact_members(unit)),
-    }
+    counts = services.unit_widget_counts(unit)
     return [tk.Widget(_l("Mobile members"), "mobility/widget_unit.html", {"unit": unit, "counts": counts}, order=20)]
 
 

@@ -1068,10 +1068,14 @@ def outgoing_query(unit):
             .order_by(Outflow.start_date.desc(), Outflow.id.desc()))
 
 
-def pending_outflows(unit) -> list[Outflow]:
-    return list(db.session.scalars(select(Outflow).join(tk.Member, Outflow.member_id == tk.Member.id).where(
+def pending_outflows_query(unit):
+    return (select(Outflow).join(tk.Member, Outflow.member_id == tk.Member.id).where(
         Outflow.status.in_(("pending", "changes_requested")),
-        tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))).order_by(Outflow.created_at)))
+        tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))).order_by(Outflow.created_at))
+
+
+def pending_outflows(unit) -> list[Outflow]:
+    return list(db.session.scalars(pending_outflows_query(unit)))
 
 
 def incoming_members_query(unit):
@@ -1079,9 +1083,13 @@ def incoming_members_query(unit):
             .order_by(tk.Member.name, tk.Member.id))
 
 
+def pending_checkins_query(unit):
+    return (select(CheckIn).join(tk.OrgUnit, CheckIn.host_unit_id == tk.OrgUnit.id).where(
+        CheckIn.status == "pending", tk.in_subtree(tk.OrgUnit.path, unit.path)).order_by(CheckIn.requested_at))
+
+
 def pending_checkins_at(unit) -> list[CheckIn]:
-    return list(db.session.scalars(select(CheckIn).join(tk.OrgUnit, CheckIn.host_unit_id == tk.OrgUnit.id).where(
-        CheckIn.status == "pending", tk.in_subtree(tk.OrgUnit.path, unit.path)).order_by(CheckIn.requested_at)))
+    return list(db.session.scalars(pending_checkins_query(unit)))
 
 
 def identity_checks_for(unit) -> list[CheckIn]:
@@ -1091,10 +1099,26 @@ def identity_checks_for(unit) -> list[CheckIn]:
         tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))).order_by(CheckIn.requested_at)))
 
 
-def lost_contact_members(unit) -> list:
-    return list(db.session.scalars(select(tk.Member).where(
+def lost_contact_query(unit):
+    return (select(tk.Member).where(
         tk.Member.lost_contact.is_(True), tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
-        .order_by(tk.Member.name)))
+        .order_by(tk.Member.name))
+
+
+def lost_contact_members(unit) -> list:
+    return list(db.session.scalars(lost_contact_query(unit)))
+
+
+def unit_widget_counts(unit) -> dict[str, int]:
+    """The unit widget's figures (outgoing, incoming, pending decisions, lost contact) in one statement."""
+    def counted(query):
+        return select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+
+    outgoing, incoming, outflows, checkins, lost = db.session.execute(select(
+        counted(outgoing_query(unit)), counted(incoming_members_query(unit)), counted(pending_outflows_query(unit)),
+        counted(pending_checkins_query(unit)), counted(lost_contact_query(unit)))).one()
+    return {"outgoing": outgoing or 0, "incoming": incoming or 0, "pending": (outflows or 0) + (checkins or 0),
+            "lost": lost or 0}
 
 
 def late_moves(unit, limit: int = 50) -> list[Move]:
