@@ -18,7 +18,7 @@ import nh3
 from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -781,16 +781,35 @@ def dashboard_learning(member, limit: int = 5, now: datetime | None = None) -> d
             "started": [{"course": course, "progress": progress[course.id]} for course in started]}
 
 
-def unit_assignment_summaries(unit, now: datetime | None = None) -> list[dict]:
-    """Active assignments on ``unit``'s subtree with completion and overdue counts (unit dashboard)."""
-    query = select(Assignment).join(tk.OrgUnit, Assignment.unit_id == tk.OrgUnit.id).where(
-        tk.in_subtree(tk.OrgUnit.path, unit.path), Assignment.cancelled_at.is_(None)).order_by(Assignment.due_on.desc()).limit(10)
-    result = []
-    for assignment in tk.db.session.scalars(query):
-        rows, _units = assignment_report(assignment, now)
-        result.append({"assignment": assignment, "total": len(rows),
-                       "completed": sum(1 for r in rows if r.completed_at), "overdue": sum(1 for r in rows if r.overdue)})
+def assignment_counts(assignments: list[Assignment], now: datetime | None = None) -> dict[int, dict]:
+    """``{assignment id: {"total", "completed", "overdue"}}`` as ``assignment_report`` counts them, in one statement."""
+    now = now or tk.utcnow()
+    if not assignments:
+        return {}
+    parts = [select(literal_column(str(int(a.id))).label("assignment_id"), func.count(tk.Member.id).label("total"),
+                    func.count(Enrollment.id).label("completed"))
+             .select_from(tk.Member)
+             .outerjoin(Enrollment, and_(Enrollment.member_id == tk.Member.id, Enrollment.course_id == a.course_id,
+                                         Enrollment.completed_at.is_not(None)))
+             .where(assignment_member_condition(a)) for a in assignments]
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    found = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in tk.db.session.execute(query)}
+    result = {}
+    for a in assignments:
+        total, completed = found.get(a.id, (0, 0))
+        result[a.id] = {"total": total, "completed": completed,
+                        "overdue": total - completed if now.date() > a.due_on else 0}
     return result
+
+
+def unit_assignment_summaries(unit, now: datetime | None = None) -> list[dict]:
+    """Active assignments on ``unit``'s subtree with completion and overdue counts (unit dashboard), in 2 statements."""
+    query = select(Assignment).options(joinedload(Assignment.course), joinedload(Assignment.unit)).join(
+        tk.OrgUnit, Assignment.unit_id == tk.OrgUnit.id).where(
+        tk.in_subtree(tk.OrgUnit.path, unit.path), Assignment.cancelled_at.is_(None)).order_by(Assignment.due_on.desc()).limit(10)
+    assignments = list(tk.db.session.scalars(query))
+    counts = assignment_counts(assignments, now)
+    return [{"assignment": a, **counts[a.id]} for a in assignments]
 
 
 def assignment_path(assignment: Assignment) -> str:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import toolkit as tk
 from portal_courses import services
@@ -340,9 +341,10 @@ def edit_lesson(slug: str, lesson_id: int):
 def assignments():
     """Assignments on the units the viewer manages, with overdue counts."""
     tk.require("courses.assign")
-    page = tk.paginate(services.assignments_query(current_user))
-    reports = {a.id: services.assignment_report(a) for a in page.items}
-    return render_template("courses/assignments.html", page=page, reports=reports, locale=services.current_locale())
+    page = tk.paginate(services.assignments_query(current_user).options(
+        joinedload(Assignment.course), joinedload(Assignment.unit)))
+    counts = services.assignment_counts(list(page.items))
+    return render_template("courses/assignments.html", page=page, counts=counts, locale=services.current_locale())
 
 
 def _assignment_form() -> AssignmentForm:
