@@ -20,6 +20,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from portal import toolkit as tk
 from portal_points import periods
@@ -60,9 +61,12 @@ def subtree_ids(unit) -> list[int]:
 
 
 def _scope(unit):
-    """``(condition or None, order)`` choosing the index for the unit's subtree."""
-    ids = subtree_ids(unit)
-    total = db.session.scalar(select(func.count(tk.OrgUnit.id))) or 1
+    """``(condition or None, order)`` choosing the index for the unit's subtree (one statement)."""
+    every = aliased(tk.OrgUnit)
+    rows = db.session.execute(select(tk.OrgUnit.id, select(func.count(every.id)).scalar_subquery())
+                              .where(tk.in_subtree(tk.OrgUnit.path, unit.path))).all()
+    ids = [row[0] for row in rows]
+    total = (rows[0][1] if rows else 0) or 1
     if len(ids) >= total:
         return None, PointsTotal.points.desc()
     if len(ids) / total > WIDE_SHARE:
@@ -80,9 +84,11 @@ def _names(member_ids: list[int]) -> dict[int, tuple[str, bool, str, str]]:
     return {row[0]: (row[1], bool(row[2]), row[3], row[4]) for row in rows}
 
 
-def make_rows(unit, pairs: list[tuple[int, int]], viewer_member_id: int | None) -> list[BoardRow]:
+def make_rows(unit, pairs: list[tuple[int, int]], viewer_member_id: int | None,
+              names: dict[int, tuple[str, bool, str, str]] | None = None) -> list[BoardRow]:
     """Ranked rows (ties share a rank) with names hidden where members asked for it."""
-    names = _names([member_id for member_id, _points in pairs])
+    if names is None:
+        names = _names([member_id for member_id, _points in pairs])
     rows, rank, previous = [], 0, None
     for index, (member_id, points) in enumerate(pairs, start=1):
         if points != previous:
@@ -104,10 +110,20 @@ def leaderboard(unit, period: str, *, viewer_member=None, now: datetime | None =
     base = [PointsTotal.period == code, PointsTotal.period_key == key]
     if condition is not None:
         base.append(condition)
-    pairs = db.session.execute(select(PointsTotal.member_id, PointsTotal.points).where(*base)
-                               .order_by(order, PointsTotal.member_id).limit(limit)).all()
+    # The top rows come from the index as before (a LIMIT subquery stays a fence on both databases);
+    # the names join onto those few rows in the same statement.
+    top = (select(PointsTotal.member_id, PointsTotal.points).where(*base)
+           .order_by(order, PointsTotal.member_id).limit(limit).subquery())
+    found = db.session.execute(
+        select(top.c.member_id, top.c.points, tk.Member.name, tk.Member.hide_from_public_boards,
+               tk.OrgUnit.path, tk.OrgUnit.name)
+        .select_from(top).outerjoin(tk.Member, tk.Member.id == top.c.member_id)
+        .outerjoin(tk.OrgUnit, tk.OrgUnit.id == tk.Member.home_unit_id)
+        .order_by(top.c.points.desc(), top.c.member_id)).all()
+    pairs = [(row[0], row[1]) for row in found]
+    names = {row[0]: (row[2], bool(row[3]), row[4], row[5]) for row in found if row[4] is not None}
     viewer_id = viewer_member.id if viewer_member is not None else None
-    board = Board(unit=unit, period=period, period_key=key, rows=make_rows(unit, [tuple(p) for p in pairs], viewer_id))
+    board = Board(unit=unit, period=period, period_key=key, rows=make_rows(unit, pairs, viewer_id, names))
     if viewer_member is not None:
         board.me = my_rank(unit, period, viewer_member, now=now, base=base, rows=board.rows)
     return board
