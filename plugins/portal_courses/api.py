@@ -74,12 +74,11 @@ def lesson(lesson_id: int):
     if lesson is None:
         return tk.api_error(404, "not_found", _("Not found."))
     member = _member_or_none()
-    if member is not None:
-        services.open_lesson(member, lesson)
+    progress = services.open_lesson(member, lesson) if member is not None else None
     locale = services.current_locale()
     return jsonify({"id": lesson.id, "course": lesson.course.slug, "title": lesson.title(locale),
                     "html": str(tk.render_markdown(lesson.body(locale))), "min_seconds": services.lesson_min_seconds(lesson),
-                    "seconds_left": services.seconds_left(member, lesson) if member else None})
+                    "seconds_left": services.seconds_left(member, lesson, progress=progress) if member else None})
 
 
 @bp.post("/lessons/<int:lesson_id>/complete")

@@ -18,7 +18,7 @@ import nh3
 from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from sqlalchemy import and_, func, literal_column, or_, select, union_all
+from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -225,37 +225,66 @@ def lesson_progress(member, lesson: Lesson) -> LessonProgress | None:
         LessonProgress.member_id == member.id, LessonProgress.lesson_id == lesson.id))
 
 
+def _opened_progress(member, lesson: Lesson, now: datetime) -> LessonProgress | None:
+    """Set ``last_opened_at`` on the member's progress row and return the row (one UPDATE … RETURNING)."""
+    return tk.db.session.scalars(
+        update(LessonProgress).where(LessonProgress.member_id == member.id, LessonProgress.lesson_id == lesson.id)
+        .values(last_opened_at=now).returning(LessonProgress)).first()
+
+
+def _resume_at(member, lesson: Lesson) -> int:
+    """Point the member's enrollment in the lesson's course at ``lesson``; how many rows were updated."""
+    return tk.db.session.execute(
+        update(Enrollment).where(Enrollment.member_id == member.id, Enrollment.course_id == lesson.course_id)
+        .values(last_lesson_id=lesson.id)).rowcount
+
+
 def open_lesson(member, lesson: Lesson, now: datetime | None = None) -> LessonProgress:
-    """Record that ``member`` opened ``lesson`` (starts the reading clock once; remembers where to resume). Commits."""
+    """Record that ``member`` opened ``lesson`` (starts the reading clock once; remembers where to resume). Commits.
+
+    The two commits keep what the request has loaded (account, course, lessons): the page
+    renders from it and would otherwise load it all again. Once a member has opened the
+    lesson and the course, this sends two UPDATEs and nothing else.
+    """
     now = now or tk.utcnow()
-    tk.db.session.commit()  # end the request's read transaction: this write starts a writer (SQLite)
-    with tk.write_intent():
-        progress = lesson_progress(member, lesson)
-        if progress is None:
-            progress = LessonProgress(member_id=member.id, lesson_id=lesson.id, started_at=now, last_opened_at=now)
-            try:
-                with tk.db.session.begin_nested():
-                    tk.db.session.add(progress)
-            except IntegrityError:
-                progress = lesson_progress(member, lesson)
-        progress.last_opened_at = now
-        enrolled = enrollment(member, lesson.course)
-        if enrolled is None:
-            enrolled = Enrollment(member_id=member.id, course_id=lesson.course_id, started_at=now)
-            try:
-                with tk.db.session.begin_nested():
-                    tk.db.session.add(enrolled)
-            except IntegrityError:
-                enrolled = enrollment(member, lesson.course)
-        enrolled.last_lesson_id = lesson.id
-        tk.db.session.commit()
+    session = tk.db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()  # end the request's read transaction: this write starts a writer (SQLite)
+        with tk.write_intent():
+            progress = _opened_progress(member, lesson, now)
+            if progress is None:
+                progress = LessonProgress(member_id=member.id, lesson_id=lesson.id, started_at=now, last_opened_at=now)
+                try:
+                    with session.begin_nested():
+                        session.add(progress)
+                except IntegrityError:
+                    progress = _opened_progress(member, lesson, now)
+            if not _resume_at(member, lesson):
+                enrolled = Enrollment(member_id=member.id, course_id=lesson.course_id, started_at=now,
+                                      last_lesson_id=lesson.id)
+                try:
+                    with session.begin_nested():
+                        session.add(enrolled)
+                except IntegrityError:
+                    _resume_at(member, lesson)
+            session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
     return progress
 
 
-def seconds_left(member, lesson: Lesson, now: datetime | None = None) -> int | None:
-    """Seconds until ``lesson`` may be marked complete (0: now; None: never opened)."""
+_UNKNOWN: Any = object()
+
+
+def seconds_left(member, lesson: Lesson, now: datetime | None = None, *, progress: Any = _UNKNOWN) -> int | None:
+    """Seconds until ``lesson`` may be marked complete (0: now; None: never opened).
+
+    Pass ``progress`` (the member's row for the lesson, or None) when it is already loaded.
+    """
     now = now or tk.utcnow()
-    progress = lesson_progress(member, lesson)
+    if progress is _UNKNOWN:
+        progress = lesson_progress(member, lesson)
     if progress is None:
         return None
     if progress.completed_at is not None:
@@ -606,7 +635,8 @@ def set_comment_hidden(comment: Comment, hidden: bool, reason: str = "", now: da
 
 
 def lesson_comments(lesson: Lesson) -> list[Comment]:
-    return list(tk.db.session.scalars(select(Comment).where(Comment.lesson_id == lesson.id).order_by(Comment.created_at, Comment.id)))
+    return list(tk.db.session.scalars(select(Comment).options(joinedload(Comment.member))
+                                      .where(Comment.lesson_id == lesson.id).order_by(Comment.created_at, Comment.id)))
 
 
 # -- authoring ----------------------------------------------------------------------------------

@@ -90,17 +90,19 @@ def course(slug: str):
                            category_label=services.category_label)
 
 
-def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: str | None = None, form=None):
+def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: str | None = None, form=None,
+                 progress=services._UNKNOWN):
     locale = services.current_locale()
     member = tk.current_member()
     lessons = course.active_lessons
     index = next(i for i, l in enumerate(lessons) if l.id == lesson.id)
-    progress = services.lesson_progress(member, lesson)
+    if progress is services._UNKNOWN:
+        progress = services.lesson_progress(member, lesson)
     comments = services.lesson_comments(lesson)
     return render_template(
         "courses/lesson.html", course=course, lesson=lesson, locale=locale, member=member,
         body=render_lesson_html(course, lesson.body(locale)), progress=progress,
-        seconds_left=services.seconds_left(member, lesson) if member else None,
+        seconds_left=services.seconds_left(member, lesson, progress=progress) if member else None,
         min_seconds=services.lesson_min_seconds(lesson), position=index + 1, total=len(lessons),
         prev=lessons[index - 1] if index > 0 else None, next=lessons[index + 1] if index + 1 < len(lessons) else None,
         comments=comments, comment_form=form or CommentForm(), hide_form=HideForm(), error=error,
@@ -116,8 +118,10 @@ def lesson(slug: str, lesson_id: int):
     lesson = _lesson_or_404(course, lesson_id)
     member = tk.current_member()
     if member is not None and course.published:
-        services.open_lesson(member, lesson)
-    return _lesson_page(course, lesson)
+        progress = services.open_lesson(member, lesson)
+    else:
+        progress = services.lesson_progress(member, lesson)
+    return _lesson_page(course, lesson, progress=progress)
 
 
 @bp.post("/courses/<slug>/lessons/<int:lesson_id>/complete")
