@@ -156,7 +156,7 @@ def test_upload_form_imports_all_or_nothing(client, db, org):
         "format": "aiken", "category": "每日答题/测试"}, content_type="multipart/form-data")
     assert good.status_code == 200 and "single: 2" in good.get_data(as_text=True)
     db.session.rollback()
-    questions = db.session.scalars(select(Question)).all()
+    questions = db.session.scalars(select(Question).order_by(Question.id)).all()  # import order
     assert len(questions) == 2 and questions[0].category.path == "每日答题 / 测试"
     assert questions[0].data["choices"][0]["text"] == "15天"  # GB18030 upload decoded
     export = client.get("/quizzes/manage/bank/export.gift").get_data(as_text=True)
