@@ -273,10 +273,14 @@ def discover(url: str) -> dict:
                         "WHERE a.username = 'member1'"),
             "members": one("SELECT count(*) FROM member"),
         }
-        try:
-            ids["course"], ids["lesson"] = conn.execute(text(
-                "SELECT c.slug, l.id FROM courses_course c JOIN courses_lesson l ON l.course_id = c.id "
-                "WHERE c.published ORDER BY c.id, l.position LIMIT 1")).one()
+        try:  # a lesson in the middle of a course of median size
+            sizes = conn.execute(text("SELECT course_id, count(*) FROM courses_lesson GROUP BY course_id "
+                                      "ORDER BY count(*), course_id")).all()
+            course_id, size = sizes[len(sizes) // 2]
+            ids["course"] = conn.execute(text(f"SELECT slug FROM courses_course WHERE id = {int(course_id)}")).scalar()
+            ids["lesson"] = conn.execute(text(f"SELECT id FROM courses_lesson WHERE course_id = {int(course_id)} "
+                                              f"ORDER BY position LIMIT 1 OFFSET {int(size) // 2}")).scalar()
+            ids["course_lessons"] = size
         except Exception:
             ids["course"], ids["lesson"] = None, None
         ids["township"] = one(f"SELECT parent_id FROM org_unit WHERE id = {int(ids['home'])}")
@@ -327,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     script.write_text(WRK_SCRIPT)
     wanted = set(args.pages.split(",")) if args.pages else None
     pages = [p for p in PAGES if wanted is None or p[0] in wanted]
-    print(f"== {dialect}: {ids['members']:,} members; wrk {args.connections} connections × {args.duration:g} s per page; "
+    print(f"== {dialect}: {ids['members']:,} members; lesson page in a course of {ids.get('course_lessons')} lessons; wrk {args.connections} connections × {args.duration:g} s per page; "
           f"gunicorn {args.workers} sync workers (logs in {log_dir})")
 
     baseline = Server("bench.baseline_app:app", {"BENCH_DATABASE_URL": url}, args.workers, "baseline", log_dir)
