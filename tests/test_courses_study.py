@@ -213,3 +213,23 @@ def test_member_dashboard_personal_data_and_summary(courses, client, org):
     assert len(data["sections"]["Lessons read"]) == len(course.active_lessons)
     summary = dict(services.member_summary(member, tk.utcnow() - timedelta(days=1), tk.utcnow() + timedelta(days=1)))
     assert summary["Lessons completed"] == len(course.active_lessons) and summary["Courses completed"] == 1
+
+
+def test_catalogue_is_paginated(client, org, db, monkeypatch):
+    from portal_courses import views
+    from portal_courses.models import Course
+
+    monkeypatch.setattr(views, "CATALOGUE_PAGE", 2)
+    for number in range(5):
+        db.session.add(Course(slug=f"paged-{number}", titles={"en": f"Paged course {number}"}, summaries={},
+                              category="general", position=number, published=True))
+    db.session.commit()
+    login(client, "member1")
+    first = client.get("/courses").get_data(as_text=True)
+    last = client.get("/courses?page=3").get_data(as_text=True)
+    beyond = client.get("/courses?page=99").get_data(as_text=True)
+    assert "Paged course 0" in first and "Paged course 1" in first and "Paged course 2" not in first
+    assert "Page 1 of 3" in first and 'rel="next"' in first
+    assert "Paged course 4" in last and "Paged course 0" not in last
+    assert "Paged course 4" in beyond  # past the end: the last page
+    assert "Paged course 0" in client.get("/courses?page=x").get_data(as_text=True)

@@ -16,6 +16,9 @@ from portal_courses import services
 from portal_courses.forms import AssignmentForm, CommentForm, CourseForm, HideForm, LessonForm, RevokeForm
 from portal_courses.models import Assignment, Certificate, Comment, Course, Lesson
 
+#: Courses per catalogue page: a phone page stays light with 200 courses in the school.
+CATALOGUE_PAGE = 20
+
 bp = Blueprint("courses", __name__, template_folder="templates", static_folder="static",
                static_url_path="/courses-static")
 
@@ -65,13 +68,25 @@ def catalogue():
         slugs = {hit.url.split("/")[2] for hit in hits if hit.url.startswith("/courses/")}
         course_ids = list(tk.db.session.scalars(select(Course.id).where(Course.slug.in_(slugs)))) if slugs else []
         lesson_hits = [hit for hit in hits if hit.type == "lesson"][:10]
-    courses = services.catalogue(current_user, category=category, tag=tag, course_ids=course_ids, locale=locale)
+    page = _page_of(services.catalogue(current_user, category=category, tag=tag, course_ids=course_ids, locale=locale))
     member = tk.current_member()
-    progress = services.progress_map(member, courses) if member else {}
-    return render_template("courses/catalogue.html", courses=courses, progress=progress, locale=locale,
+    progress = services.progress_map(member, page.items) if member else {}
+    return render_template("courses/catalogue.html", courses=page.items, page=page, progress=progress, locale=locale,
                            categories=services.categories_in_use(current_user), category=category, tag=tag, q=q,
                            lesson_hits=lesson_hits, category_label=services.category_label,
                            assigned=services.assignments_for_member(member) if member else [])
+
+
+def _page_of(courses: list, per_page: int | None = None) -> tk.Page:
+    """One page of an already filtered list (tags are filtered in Python, so paging follows)."""
+    per_page = per_page or CATALOGUE_PAGE
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    number = min(number, max(1, -(-len(courses) // per_page)))
+    return tk.Page(items=courses[(number - 1) * per_page:number * per_page], page=number, per_page=per_page,
+                   total=len(courses))
 
 
 @bp.get("/courses/<slug>")

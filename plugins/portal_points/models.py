@@ -184,6 +184,8 @@ class PointsTotal(db.Model):
     __table_args__ = (
         Index("ix_points_total_unit", "period", "period_key", "unit_id", "points", "member_id"),
         Index("ix_points_total_member_unit", "member_id", "unit_id"),
+        # A member's own history (the points page's 12-month chart) without touching other members' rows.
+        Index("ix_points_total_member_period", "member_id", "period", "period_key", "points"),
     )
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)

@@ -72,6 +72,8 @@ class Member(db.Model):
     __table_args__ = (
         Index("ix_member_home_unit", "home_unit_id"),
         Index("ix_member_host_unit", "host_unit_id"),
+        # Member lists are sorted by name: a page walks this index and stops after offset + page size.
+        Index("ix_member_name_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
