@@ -32,6 +32,8 @@ def test_member_logs_in_switches_language_and_sees_dashboard(page, live_server, 
     page.wait_for_load_state()
     assert "Hello" in page.locator("h1").inner_text()
 
+    # Routing every request through Playwright disables the HTTP cache: a true first load.
+    page.context.route("**/*", lambda route: route.continue_())
     sizes = _weigh(page)
     page.goto(f"{live_server}/dashboard")
     page.wait_for_load_state("networkidle")
