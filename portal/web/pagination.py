@@ -32,6 +32,14 @@ class Page:
         return self.page < self.pages
 
 
+def _count_query(query: Select) -> Select:
+    """COUNT(*) over the query's rows: directly when it has no DISTINCT/GROUP BY (no column
+    list to materialize), else over a subquery."""
+    if query._distinct or query._group_by_clauses or query._limit_clause is not None:
+        return select(func.count()).select_from(query.order_by(None).subquery())
+    return query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)
+
+
 def paginate(query: Select, per_page: int | None = None, *, scalars: bool = True) -> Page:
     """Run ``query`` for the page named by ``?page=`` (bad values fall back to page 1)."""
     per_page = per_page or current_app.config["PER_PAGE"]
@@ -39,7 +47,7 @@ def paginate(query: Select, per_page: int | None = None, *, scalars: bool = True
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = db.session.scalar(_count_query(query)) or 0
     page = min(page, max(1, -(-total // per_page)))
     paged = query.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(paged)
