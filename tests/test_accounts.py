@@ -92,3 +92,21 @@ def test_deactivated_account_cannot_log_in_or_use_tokens(client, org):
     db.session.commit()
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert login(client, "member1").status_code == 200
+
+
+def test_admin_resets_the_password_of_an_account_without_member_profile(client, org, app):
+    from portal.audit.models import AuditEntry
+    from sqlalchemy import select
+
+    login(client, "admin")
+    weak = client.post(f"/admin/accounts/{org.organizer.id}/password", data={"password": "short"})
+    assert weak.status_code == 422 and "at least" in weak.get_data(as_text=True)
+    done = client.post(f"/admin/accounts/{org.organizer.id}/password", data={"password": "temp-pass-42"})
+    assert done.status_code == 302
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.password_reset")).target_id == \
+        str(org.organizer.id)
+    organizer = app.test_client()
+    assert login(organizer, "organizer", "temp-pass-42").headers["Location"].endswith("/password")
+    secretary = app.test_client()
+    login(secretary, "home-secretary")
+    assert secretary.post(f"/admin/accounts/{org.organizer.id}/password", data={"password": "x-y-z-123"}).status_code == 403

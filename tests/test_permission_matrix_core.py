@@ -44,6 +44,7 @@ def expectations(s: SimpleNamespace) -> dict:
         "admin.permissions": admin_only(),
         "admin.settings": admin_only(),
         "admin.accounts": admin_only(),
+        "admin.reset_account_password": admin_only(),
         "audit.index": admin_only(),
         # api, search
         "api.me": expect(200, anonymous=401),
@@ -79,6 +80,7 @@ def url_values(unit, member, account_member):
         "org.member": {"member_id": member.id}, "org.edit_member": {"member_id": member.id},
         "org.member_contact": {"member_id": member.id}, "org.reset_password": {"member_id": member.id},
         "org.member_account": {"member_id": account_member.id},
+        "admin.reset_account_password": lambda org: {"account_id": org.organizer.id},
     }
 
 

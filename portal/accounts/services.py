@@ -131,6 +131,19 @@ def set_password(account: Account, password: str, *, must_change: bool = False) 
     account.failed_logins = 0
 
 
+def reset_password(account: Account, password: str, **audit_details) -> None:
+    """Give ``account`` a temporary password it must change at next login; ends its sessions (audited).
+
+    Raises :class:`ValueError` with the translated reason when the password is not acceptable.
+    """
+    from portal.audit.services import audit
+
+    if problem := password_problem(password, account.username):
+        raise ValueError(problem)
+    set_password(account, password, must_change=True)
+    audit("account.password_reset", "account", account.id, **audit_details)
+
+
 def load_session_account(session_id: str) -> Account | None:
     """flask-login's user loader: ``"<id>:<session version>"``."""
     try:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from portal.accounts import services as account_services
 from portal.accounts.models import Account
 from portal.admin.forms import AccountForm, settings_form
+from portal.org.forms import ResetPasswordForm
 from portal.audit.services import audit
 from portal.extensions import db
 from portal.org.permissions import permission_registry, require
@@ -133,6 +134,31 @@ def create_account():
             return redirect(url_for("admin.accounts"))
     page = paginate(select(Account).order_by(Account.username))
     return render_template("admin/accounts.html", page=page, q="", form=form), 422
+
+
+@bp.route("/accounts/<int:account_id>/password", methods=["GET", "POST"])
+@login_required
+def reset_account_password(account_id: int):
+    """Give any account (with or without a member profile) a temporary password."""
+    require("accounts.manage")
+    account = db.session.get(Account, account_id) or abort(404)
+    if account.id == current_user.id:
+        return redirect(url_for("auth.change_password"))
+    form = ResetPasswordForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                account_services.reset_password(account, form.password.data)
+            except ValueError as error:
+                form.password.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(_("The password of %(name)s was reset. They must choose a new one at next login.",
+                        name=account.display_name), "success")
+                return redirect(url_for("admin.accounts"))
+    return render_template("admin/account_password.html", form=form, account=account), status
 
 
 @bp.post("/accounts/<int:account_id>/active")

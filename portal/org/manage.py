@@ -238,11 +238,10 @@ def may_reset_password(member: Member, actor) -> bool:
 
 def reset_password(member: Member, password: str) -> None:
     """Set a temporary password the member must change at next login; ends their sessions (audited)."""
-    account = member.account
-    if problem := account_services.password_problem(password, account.username):
-        raise OrgRuleError(problem, "password")
-    account_services.set_password(account, password, must_change=True)
-    audit("account.password_reset", "account", account.id, unit_id=member.home_unit_id, member_id=member.id)
+    try:
+        account_services.reset_password(member.account, password, unit_id=member.home_unit_id, member_id=member.id)
+    except ValueError as error:
+        raise OrgRuleError(str(error), "password") from None
 
 
 # --- roles -----------------------------------------------------------------------------------
