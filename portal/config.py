@@ -42,7 +42,6 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "SEARCH_INDEX_DIR": None,  # None: <instance>/search-index
-    "PLUGIN_STATE_TTL": 1.0,  # seconds a worker trusts its cached plugin states
 }
 
 _ENV_TYPES = {bool: lambda v: v.lower() in {"1", "true", "yes", "on"}, int: int, float: float}
