@@ -31,14 +31,13 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
 import urllib.parse
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,7 +182,8 @@ class Figure:
 
 
 def load(port: int, path: str, cookie: str | None, duration: float, connections: int, script: Path) -> dict:
-    command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--timeout", "30s", "-s", str(script)]
+    command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
+               "--timeout", "30s", "-s", str(script)]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(f"http://127.0.0.1:{port}{path}")
@@ -331,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     script.write_text(WRK_SCRIPT)
     wanted = set(args.pages.split(",")) if args.pages else None
     pages = [p for p in PAGES if wanted is None or p[0] in wanted]
-    print(f"== {dialect}: {ids['members']:,} members; lesson page in a course of {ids.get('course_lessons')} lessons; wrk {args.connections} connections × {args.duration:g} s per page; "
+    print(f"== {dialect}: {ids['members']:,} members; lesson page in a course of {ids.get('course_lessons')} lessons; "
+          f"wrk {args.connections} connections × {args.duration:g} s per page; "
           f"gunicorn {args.workers} sync workers (logs in {log_dir})")
 
     baseline = Server("bench.baseline_app:app", {"BENCH_DATABASE_URL": url}, args.workers, "baseline", log_dir)

@@ -8,7 +8,7 @@ from flask import Flask, request
 
 from portal import config as portal_config
 from portal.database import install_sqlite_behaviour
-from portal.extensions import babel, csrf, db, login_manager
+from portal.extensions import csrf, db, login_manager
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -43,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from portal.i18n import init_i18n
 
-    init_i18n(app, manager.translation_dirs())
+    init_i18n(app, manager)
     _register_core_blueprints(app)
     manager.register_blueprints()
     _register_request_hooks(app, manager)
@@ -51,10 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.notify.services import install_delivery_hooks
     from portal.web.templating import init_templating
     from portal.api.util import init_api_errors
+    from portal.errors import init_service_errors
 
     install_delivery_hooks()
     init_templating(app)
     init_api_errors(app)
+    init_service_errors(app)
     return app
 
 

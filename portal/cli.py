@@ -185,7 +185,7 @@ def users_create(username, display_name, phone, password, admin):
 
 @cli.group("plugins")
 def plugins_group():
-    """List, enable and disable plugins."""
+    """List, enable, disable, install (wheels) and remove plugins."""
 
 
 @plugins_group.command("list")
@@ -231,6 +231,34 @@ def plugins_enable(name):
 def plugins_disable(name):
     """Disable a plugin; its data stays."""
     _set_plugin(name, False)
+
+
+@plugins_group.command("install")
+@click.argument("wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def plugins_install(wheel):
+    """Install a plugin wheel like the admin page does (it starts disabled)."""
+    from portal.plugins.installer import InstallError, install_wheel
+
+    try:
+        package = install_wheel(wheel.name, wheel.read_bytes())
+    except InstallError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{package.name} {package.version} installed (disabled); workers reload on their next request")
+
+
+@plugins_group.command("remove")
+@click.argument("name")
+@with_appcontext
+def plugins_remove(name):
+    """Remove a plugin installed from a wheel; its tables and data stay."""
+    from portal.plugins.installer import InstallError, remove_package
+
+    try:
+        remove_package(name)
+    except InstallError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{name} removed; its data is kept")
 
 
 @cli.group("alerts")
@@ -353,16 +381,81 @@ def export_members(unit_ref, file):
     from portal.audit.services import audit
     from portal.extensions import db
     from portal.org.exchange import export_unit_members, unit_members_query
-    from sqlalchemy import func, select
+    from portal.web.pagination import count as count_rows
 
     with _default_catalog():
         unit = _find_unit(unit_ref)
         data = export_unit_members(unit)
-        count = db.session.scalar(select(func.count()).select_from(unit_members_query(unit).subquery()))
+        count = count_rows(unit_members_query(unit))
     file.write_bytes(data)
     audit("members.exported", "unit", unit.id, unit_id=unit.id, via="cli")
     db.session.commit()
     click.echo(f"Wrote {count} member(s) of {unit.name} to {file}")
+
+
+@cli.group("i18n")
+def i18n_group():
+    """Translation catalogs: one gettext domain for the core and one per bundled plugin."""
+
+
+def _catalog_sources(names: tuple[str, ...]):
+    from portal.i18n_catalogs import sources
+
+    chosen = [s for s in sources() if not names or s.name in names]
+    unknown = set(names) - {s.name for s in chosen}
+    if unknown:
+        raise click.ClickException(f"Unknown domain(s): {', '.join(sorted(unknown))} (core or portal_<plugin>)")
+    return chosen
+
+
+@i18n_group.command("extract", with_appcontext=False)
+@click.argument("names", nargs=-1)
+def i18n_extract(names):
+    """Write each domain's messages.pot from its own folder (NAMES: core, portal_care …; default all)."""
+    from portal.i18n_catalogs import extract
+
+    for source in _catalog_sources(names):
+        extract(source)
+        click.echo(f"{source.name}: {source.template}")
+
+
+@i18n_group.command("update", with_appcontext=False)
+@click.argument("names", nargs=-1)
+def i18n_update(names):
+    """Extract, then merge new msgids into each domain's zh_CN catalog (untranslated until someone translates them)."""
+    from portal.i18n_catalogs import update
+
+    for source in _catalog_sources(names):
+        update(source)
+        click.echo(f"{source.name}: {source.catalog}")
+
+
+@i18n_group.command("compile", with_appcontext=False)
+@click.argument("names", nargs=-1)
+def i18n_compile(names):
+    """Compile each domain's zh_CN catalog to messages.mo."""
+    from portal.i18n_catalogs import compile_catalog
+
+    for source in _catalog_sources(names):
+        compile_catalog(source)
+        click.echo(f"{source.name}: compiled")
+
+
+@i18n_group.command("check", with_appcontext=False)
+@click.argument("names", nargs=-1)
+def i18n_check(names):
+    """List untranslated, fuzzy, missing and uncompiled messages; exit 1 if there are any."""
+    from portal.i18n_catalogs import extracted_keys, problems
+
+    total = 0
+    for source in _catalog_sources(names):
+        found = problems(source, extracted_keys(source))
+        total += len(found)
+        for problem in found:
+            click.echo(f"{source.name}: {problem}")
+    if total:
+        raise click.ClickException(f"{total} problem(s)")
+    click.echo("Every catalog is complete and compiled.")
 
 
 def main() -> None:

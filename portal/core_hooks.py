@@ -7,23 +7,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.org.models import SECRETARY_ROLES
 from portal.plugins import hookimpl
 from portal.plugins.types import ActivityVerb, NavItem, Permission, SettingSpec, Widget
-
-SECRETARIAL = ("secretary", "organizer", "admin")
 
 
 @hookimpl
 def portal_permissions():
     return [
-        Permission("members.view", _l("See members' profiles"), SECRETARIAL, host_visible=True),
-        Permission("members.view_sensitive", _l("See national ID numbers"), ("secretary", "organizer", "admin")),
-        Permission("members.edit", _l("Edit members and import them"), SECRETARIAL),
-        Permission("members.export", _l("Export member lists"), SECRETARIAL),
-        Permission("accounts.reset_password", _l("Reset members' passwords"), SECRETARIAL),
+        Permission("members.view", _l("See members' profiles"), SECRETARY_ROLES, host_visible=True),
+        Permission("members.view_sensitive", _l("See national ID numbers"), SECRETARY_ROLES),
+        Permission("members.edit", _l("Edit members and import them"), SECRETARY_ROLES),
+        Permission("members.export", _l("Export member lists"), SECRETARY_ROLES),
+        Permission("accounts.reset_password", _l("Reset members' passwords"), SECRETARY_ROLES),
         Permission("units.manage", _l("Create, rename, move and close units"), ("organizer", "admin")),
         Permission("roles.manage", _l("Assign roles"), ("organizer", "admin")),
-        Permission("units.dashboard", _l("See unit dashboards"), SECRETARIAL, host_visible=True),
+        Permission("units.dashboard", _l("See unit dashboards"), SECRETARY_ROLES, host_visible=True),
         Permission("audit.view", _l("Read the audit log"), ("admin",)),
         Permission("plugins.manage", _l("Enable and disable plugins"), ("admin",)),
         Permission("settings.manage", _l("Change settings"), ("admin",)),

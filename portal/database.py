@@ -18,6 +18,8 @@ from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from portal.extensions import db
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False)
 
@@ -39,6 +41,14 @@ def write_intent() -> Iterator[None]:
 def utcnow() -> datetime:
     """The current time as a naive UTC datetime (how every timestamp is stored)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def lock(row) -> None:
+    """Re-read ``row`` with a row lock (``SELECT … FOR UPDATE`` on PostgreSQL) so concurrent decisions on it queue.
+
+    SQLite writers queue anyway (``BEGIN IMMEDIATE``, see :func:`write_intent`).
+    """
+    db.session.refresh(row, with_for_update=True)
 
 
 def install_sqlite_behaviour() -> None:

@@ -9,7 +9,7 @@ nothing.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from portal.org.models import EDUCATION_LEVELS, Member, OrgUnit, RoleAssignment
 from portal.org.services import create_unit
 from portal.plugins.manager import get_manager
 from portal.plugins.types import DemoContext
+from portal.timeutil import local_today
 
 COUNTY = "青山县委"
 TOWNSHIPS = {
@@ -36,10 +37,10 @@ MOBILE_BRANCHES = {
 }
 HOME_PROVINCE, HOME_CITY = "江西省", "吉安市"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "志强", "海燕"]
+GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞",
+         "平", "刚", "桂英", "建华", "志强", "海燕"]
 OCCUPATIONS = [("建筑工人", "建筑业"), ("电子厂操作工", "制造业"), ("快递员", "交通运输业"), ("厨师", "住宿和餐饮业"),
                ("个体经营", "批发和零售业"), ("软件工程师", "信息技术"), ("务农", "农业"), ("教师", "教育")]
-AWAY_CITIES = [("广东省", "深圳市"), ("浙江省", "杭州市"), ("江西省", "南昌市"), ("广东省", "东莞市"), ("上海市", "上海市")]
 STAGE_WEIGHTS = [("full", 70), ("probationary", 8), ("candidate", 6), ("activist", 8), ("applicant", 8)]
 
 
@@ -89,10 +90,10 @@ def _profile(rng: random.Random, index: int, home: OrgUnit, host_units: list[Org
     age = rng.choices([rng.randint(20, 34), rng.randint(35, 44), rng.randint(45, 54), rng.randint(55, 70)], [45, 25, 18, 12])[0]
     profile = dict(
         name=rng.choice(SURNAMES) + rng.choice(GIVEN), gender=rng.choice(["male", "male", "female"]),
-        birth_date=date(date.today().year - age, rng.randint(1, 12), rng.randint(1, 28)), ethnicity="汉族",
+        birth_date=date(local_today().year - age, rng.randint(1, 12), rng.randint(1, 28)), ethnicity="汉族",
         education=rng.choices(EDUCATION_LEVELS, [2, 10, 35, 15, 15, 20, 2, 1])[0],
         phone=f"13{rng.randint(100000000, 999999999)}", stage=stage,
-        joined_on=date(date.today().year - rng.randint(0, max(1, age - 19)), rng.randint(1, 12), 1),
+        joined_on=date(local_today().year - rng.randint(0, max(1, age - 19)), rng.randint(1, 12), 1),
         occupation=occupation, industry=industry, home_unit_id=home.id, is_away=away,
         current_province=HOME_PROVINCE, current_city=HOME_CITY,
     )

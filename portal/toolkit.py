@@ -1,38 +1,97 @@
 """The facade plugins import: ``from portal import toolkit as tk``.
 
-Plugins reach the core only through this module, so the core can move its
-furniture without breaking them.
+Plugins reach the core only through this module (import-linter enforces it),
+so the core can move its furniture without breaking them. Each name here is
+the one way to do its job; docs/architecture.md says which way is which.
 """
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext, ngettext
+# Plugins' gettext: each resolves the calling plugin's own domain (portal/i18n.py).
+from portal.i18n import gettext, lazy_gettext, lazy_pgettext, ngettext, npgettext, pgettext
 
+# Database, transactions and the activity stream
+from portal.database import lock, utcnow, write_intent
+from portal.extensions import db
 from portal.activity.models import Activity
-from portal.activity.services import last_active, record_activity
+from portal.activity.services import record_activity
 from portal.audit.services import audit
-from portal.database import utcnow, write_intent
-from portal.extensions import csrf, db
 from portal.notify.services import notify
-from portal.org.models import EDUCATION_LEVELS, GENDERS, STAGES, Member, OrgUnit, RoleAssignment, in_subtree
+
+# People, the tree and permissions
+from portal.accounts.models import Account
+from portal.org.models import SECRETARY_ROLES, STAGES, UNIT_OFFICER_ROLES, Member, OrgUnit, in_subtree
 from portal.org.permissions import (
-    can, can_see_member, granting_units, is_admin, manageable_units, member_scope, require,
+    can, can_see_member, granting_units, is_admin, manageable_units, member_scope, require, require_acting_on,
     require_member, unit_scope,
 )
-from portal.plugins import hookimpl
-from portal.plugins.manager import call_each, call_list, get_manager
+from portal.org.services import member_accounts_for_unit, secretaries_of, subtree_ids, unit_choices
+from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS, LabelFunction, label
+
+# Plugins and hooks
+from portal.plugins import hookimpl, hookspec
+from portal.plugins.manager import call_each, call_hook, call_list, get_manager
 from portal.plugins.types import (
     ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission, SearchDocument, SettingSpec, Widget,
 )
 from portal.settings import get_setting, set_setting
-from portal.web.exports import xlsx_bytes, xlsx_response
-from portal.web.formatting import fmt_date, fmt_datetime, fmt_number
-from portal.web.pagination import Page, paginate
-from portal.accounts.models import Account
-from portal.api.util import api_error, api_login_required, api_json, current_account
-from portal.web.ui import current_member, login_required_member, sanitize_html, render_markdown, safe_next_url
-from portal.org.services import member_accounts_for_unit, secretaries_of
-from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS, UNIT_KIND_LABELS, label
-from portal.pdf import new_pdf, pdf_response, qr_png, qr_svg
-from portal.search.service import drain as search_drain, queue_documents as search_update, queue_removals as search_remove, search
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# Refusals, forms, time
+from portal.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
+from portal.web.forms import form_post
+from portal.timeutil import isoformat, local_date, local_day_bounds, local_now, local_today, local_zone, to_local
+
+# Pages: rendering, lists, exports, charts, uploads, documents
+from portal.web.ui import current_member, login_required_member, path_for, render_markdown, sanitize_html
+from portal.web.templating import template_labels
+from portal.web.formatting import fmt_date, fmt_datetime
+from portal.web.pagination import Page, count, count_query, paginate
+from portal.web.exports import xlsx_response
+from portal.web.charts import bar_chart, column_chart, meter
+from portal.web.uploads import (
+    Upload, accepted as accepted_file_types, check_upload, check_uploads, send_upload, store_upload, upload_path,
+)
+from portal.pdf import new_pdf, pdf_response, qr_svg
+from portal.certificates import (
+    Document, add_with_unique_code, document_pdf, new_code, normalize_code, status_of as document_status,
+    verification_page,
+)
+
+# The JSON API
+from portal.api.util import api_error, api_json, api_login_required, current_account
+
+# Search
+from portal.search.service import (
+    drain as search_drain, queue_documents as search_update, queue_removals as search_remove, search,
+)
+
+__all__ = [
+    # translations
+    "gettext", "lazy_gettext", "lazy_pgettext", "ngettext", "npgettext", "pgettext",
+    # database and activity stream
+    "db", "lock", "utcnow", "write_intent", "Activity", "record_activity", "audit", "notify",
+    # people, tree, permissions
+    "Account", "Member", "OrgUnit", "STAGES", "SECRETARY_ROLES", "UNIT_OFFICER_ROLES", "in_subtree",
+    "can", "can_see_member", "granting_units", "is_admin", "manageable_units", "member_scope", "require",
+    "require_acting_on", "require_member", "unit_scope",
+    "member_accounts_for_unit", "secretaries_of", "subtree_ids", "unit_choices",
+    "EDUCATION_LABELS", "GENDER_LABELS", "STAGE_LABELS", "LabelFunction", "label",
+    # plugins and hooks
+    "hookimpl", "hookspec", "call_each", "call_hook", "call_list", "get_manager",
+    "ActivityVerb", "Alert", "DeliveryChannel", "DemoContext", "NavItem", "Permission", "SearchDocument",
+    "SettingSpec", "Widget", "get_setting", "set_setting",
+    # refusals, forms, time
+    "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
+    "isoformat", "local_date", "local_day_bounds", "local_now", "local_today", "local_zone", "to_local",
+    # pages
+    "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",
+    "fmt_date", "fmt_datetime", "Page", "count", "count_query", "paginate", "xlsx_response",
+    "bar_chart", "column_chart", "meter",
+    "Upload", "accepted_file_types", "check_upload", "check_uploads", "send_upload", "store_upload", "upload_path",
+    "new_pdf", "pdf_response", "qr_svg",
+    "Document", "add_with_unique_code", "document_pdf", "new_code", "normalize_code", "document_status",
+    "verification_page",
+    # API
+    "api_error", "api_json", "api_login_required", "current_account",
+    # search
+    "search", "search_drain", "search_update", "search_remove",
+]

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from portal.activity.models import Activity
 from portal.activity.services import last_active, record_activity
 from portal.database import write_intent
-from portal.extensions import db
 from portal.org.models import Member
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
-from portal_care import services
+from portal_care import access, figures, filing, microwishes, personal, sla, vocabulary, workflow
+from portal.toolkit import Conflict, Forbidden, Invalid
 from portal_care.models import CareEvent, CareRequest, CareRoutingRule, CareWish
 
 T0 = datetime(2026, 3, 2, 8, 0, 0)
@@ -18,7 +19,7 @@ T0 = datetime(2026, 3, 2, 8, 0, 0)
 def make_request(db, org, *, member=None, where="hometown", consent=False, category="family", urgency="normal",
                  now=T0, title="Mother needs care"):
     member = member or org.member1
-    req = services.file_request(member, {
+    req = filing.file_request(member, {
         "category": category, "title": title, "description": "She fell and cannot walk far.", "urgency": urgency,
         "where": where, "consent_host": consent}, filed_by=member.account, now=now)
     db.session.commit()
@@ -75,23 +76,23 @@ def test_category_rule_routes_unpaid_wages_to_legal_aid(db, org, factory):
 
 
 def test_inactive_and_custom_categories(db, org):
-    services.save_category("medical", "", False, 10)
-    services.save_category("farmland", "Farmland back home", True, 5)
+    vocabulary.save_category("medical", "", False, 10)
+    vocabulary.save_category("farmland", "Farmland back home", True, 5)
     db.session.commit()
-    keys = [key for key, _label, _active in services.categories()]
+    keys = [key for key, _label, _active in vocabulary.categories()]
     assert "medical" not in keys and "farmland" in keys
-    with pytest.raises(services.Invalid) as error:
+    with pytest.raises(Invalid) as error:
         make_request(db, org, category="medical")
-    assert "category" in error.value.fields
+    assert "category" in error.value.field_errors
     assert make_request(db, org, category="farmland").category == "farmland"
 
 
 def test_validation_reports_every_bad_field(db, org):
-    with pytest.raises(services.Invalid) as error:
-        services.file_request(org.member1, {"category": "nope", "title": "", "description": "x" * 6000,
+    with pytest.raises(Invalid) as error:
+        filing.file_request(org.member1, {"category": "nope", "title": "", "description": "x" * 6000,
                                             "urgency": "whenever", "where": "moon", "consent_host": 3},
                               filed_by=org.member1.account, now=T0)
-    assert set(error.value.fields) == {"category", "title", "description", "urgency", "where", "consent_host"}
+    assert set(error.value.field_errors) == {"category", "title", "description", "urgency", "where", "consent_host"}
     db.session.rollback()
     assert db.session.scalar(select(func.count(CareRequest.id))) == 0
 
@@ -104,7 +105,7 @@ EXTRA = {"rejected": {"reason": "Not something we can help with"},
 
 
 def _actors(org):
-    return {services.STAFF: org.home_sec, services.HANDLER: org.member2.account, services.REQUESTER: org.member1.account}
+    return {access.STAFF: org.home_sec, access.HANDLER: org.member2.account, access.REQUESTER: org.member1.account}
 
 
 def _in_state(db, org, status):
@@ -117,50 +118,50 @@ def _in_state(db, org, status):
     return req
 
 
-ALL_PAIRS = [(a, b) for a in services.STATUSES for b in services.STATUSES]
+ALL_PAIRS = [(a, b) for a in vocabulary.STATUSES for b in vocabulary.STATUSES]
 
 
 @pytest.mark.parametrize("current,to", ALL_PAIRS)
 def test_every_transition_pair(db, org, current, to):
     """Each (from, to): the roles in the table may move; other roles get 403; pairs not in the table 409."""
-    allowed = services.TRANSITIONS[current].get(to)
+    allowed = workflow.TRANSITIONS[current].get(to)
     for role, account in _actors(org).items():
         req = _in_state(db, org, current)
-        kwargs = EXTRA.get(to, {}) if to != "closed" or role == services.REQUESTER else {}
+        kwargs = EXTRA.get(to, {}) if to != "closed" or role == access.REQUESTER else {}
         if allowed is None:
-            with pytest.raises(services.NotAllowed):
-                services.transition(req, account, to, now=T0 + timedelta(hours=5), **kwargs)
+            with pytest.raises(Conflict):
+                workflow.transition(req, account, to, now=T0 + timedelta(hours=5), **kwargs)
             assert req.status == current
         elif role in allowed:
-            event = services.transition(req, account, to, now=T0 + timedelta(hours=5), **kwargs)
+            event = workflow.transition(req, account, to, now=T0 + timedelta(hours=5), **kwargs)
             db.session.commit()
             assert (req.status, event.from_status, event.to_status) == (to, current, to)
         else:
-            with pytest.raises(services.Forbidden):
-                services.transition(req, account, to, now=T0 + timedelta(hours=5), **kwargs)
+            with pytest.raises(Forbidden):
+                workflow.transition(req, account, to, now=T0 + timedelta(hours=5), **kwargs)
         db.session.rollback()
 
 
 def test_transition_table_has_the_documented_flow():
     path = ["new", "accepted", "in_progress", "waiting_for_member", "resolved", "closed", "reopened"]
-    for current, following in zip(path, path[1:]):
-        assert following in services.TRANSITIONS[current], (current, following)
-    assert services.TRANSITIONS["rejected"] == {}
+    for current, following in zip(path, path[1:], strict=False):
+        assert following in workflow.TRANSITIONS[current], (current, following)
+    assert workflow.TRANSITIONS["rejected"] == {}
 
 
 def test_reject_needs_a_reason_and_resolve_needs_summary_and_kind(db, org):
     req = make_request(db, org)
-    with pytest.raises(services.Invalid) as error:
-        services.transition(req, org.home_sec, "rejected", now=T0)
-    assert "reason" in error.value.fields
-    services.transition(req, org.home_sec, "accepted", now=T0)
-    with pytest.raises(services.Invalid) as error:
-        services.transition(req, org.home_sec, "resolved", now=T0, support_kind="money", support_amount="abc")
-    assert {"summary", "support_amount"} <= set(error.value.fields)
-    with pytest.raises(services.Invalid) as error:
-        services.transition(req, org.home_sec, "resolved", now=T0, summary="Paid", support_kind="money")
-    assert "support_amount" in error.value.fields
-    services.transition(req, org.home_sec, "resolved", now=T0, summary="Paid", support_kind="money",
+    with pytest.raises(Invalid) as error:
+        workflow.transition(req, org.home_sec, "rejected", now=T0)
+    assert "reason" in error.value.field_errors
+    workflow.transition(req, org.home_sec, "accepted", now=T0)
+    with pytest.raises(Invalid) as error:
+        workflow.transition(req, org.home_sec, "resolved", now=T0, support_kind="money", support_amount="abc")
+    assert {"summary", "support_amount"} <= set(error.value.field_errors)
+    with pytest.raises(Invalid) as error:
+        workflow.transition(req, org.home_sec, "resolved", now=T0, summary="Paid", support_kind="money")
+    assert "support_amount" in error.value.field_errors
+    workflow.transition(req, org.home_sec, "resolved", now=T0, summary="Paid", support_kind="money",
                         support_amount="1200.5")
     db.session.commit()
     assert (req.status, req.support_amount) == ("resolved", Decimal("1200.50"))
@@ -168,18 +169,18 @@ def test_reject_needs_a_reason_and_resolve_needs_summary_and_kind(db, org):
 
 def test_member_confirms_with_rating_or_reopens(db, org):
     req = make_request(db, org)
-    services.transition(req, org.home_sec, "accepted", now=T0 + timedelta(hours=1))
-    services.transition(req, org.home_sec, "resolved", now=T0 + timedelta(days=2), summary="Done",
+    workflow.transition(req, org.home_sec, "accepted", now=T0 + timedelta(hours=1))
+    workflow.transition(req, org.home_sec, "resolved", now=T0 + timedelta(days=2), summary="Done",
                         support_kind="visit")
-    with pytest.raises(services.Invalid) as error:
-        services.transition(req, org.member1.account, "closed", now=T0 + timedelta(days=3), rating=9)
-    assert "rating" in error.value.fields
-    services.transition(req, org.member1.account, "reopened", now=T0 + timedelta(days=3), comment="Still alone")
+    with pytest.raises(Invalid) as error:
+        workflow.transition(req, org.member1.account, "closed", now=T0 + timedelta(days=3), rating=9)
+    assert "rating" in error.value.field_errors
+    workflow.transition(req, org.member1.account, "reopened", now=T0 + timedelta(days=3), comment="Still alone")
     assert req.status == "reopened" and req.reopen_count == 1 and req.resolved_at is None
     assert req.resolve_due_at == T0 + timedelta(days=3, hours=336)
-    services.transition(req, org.home_sec, "resolved", now=T0 + timedelta(days=4), summary="Neighbour visits daily",
+    workflow.transition(req, org.home_sec, "resolved", now=T0 + timedelta(days=4), summary="Neighbour visits daily",
                         support_kind="visit")
-    services.transition(req, org.member1.account, "closed", now=T0 + timedelta(days=5), rating=5,
+    workflow.transition(req, org.member1.account, "closed", now=T0 + timedelta(days=5), rating=5,
                         rating_comment="Thank you")
     db.session.commit()
     assert (req.status, req.rating, req.rating_comment) == ("closed", 5, "Thank you")
@@ -187,25 +188,25 @@ def test_member_confirms_with_rating_or_reopens(db, org):
 
 def test_first_response_is_the_first_answer_by_staff(db, org):
     req = make_request(db, org)
-    services.add_comment(req, org.member1.account, "More details", now=T0 + timedelta(hours=1))
-    services.add_comment(req, org.home_sec, "Internal only", now=T0 + timedelta(hours=2), internal=True)
+    workflow.add_comment(req, org.member1.account, "More details", now=T0 + timedelta(hours=1))
+    workflow.add_comment(req, org.home_sec, "Internal only", now=T0 + timedelta(hours=2), internal=True)
     assert req.first_response_at is None
-    services.add_comment(req, org.home_sec, "We are on it", now=T0 + timedelta(hours=3))
+    workflow.add_comment(req, org.home_sec, "We are on it", now=T0 + timedelta(hours=3))
     assert req.first_response_at == T0 + timedelta(hours=3)
 
 
 def test_member_comment_while_waiting_puts_request_back_in_progress(db, org):
     req = make_request(db, org)
-    services.transition(req, org.home_sec, "accepted", now=T0)
-    services.transition(req, org.home_sec, "waiting_for_member", now=T0, comment="Which hospital?")
-    services.add_comment(req, org.member1.account, "County hospital", now=T0 + timedelta(hours=1))
+    workflow.transition(req, org.home_sec, "accepted", now=T0)
+    workflow.transition(req, org.home_sec, "waiting_for_member", now=T0, comment="Which hospital?")
+    workflow.add_comment(req, org.member1.account, "County hospital", now=T0 + timedelta(hours=1))
     assert req.status == "in_progress"
 
 
 def test_members_cannot_write_internal_notes(db, org):
     req = make_request(db, org)
-    with pytest.raises(services.Forbidden):
-        services.add_comment(req, org.member1.account, "psst", now=T0, internal=True)
+    with pytest.raises(Forbidden):
+        workflow.add_comment(req, org.member1.account, "psst", now=T0, internal=True)
 
 
 # -- assignment, notifications and activities --------------------------------
@@ -213,17 +214,17 @@ def test_members_cannot_write_internal_notes(db, org):
 
 def test_assign_accepts_notifies_and_handler_gets_the_points_activity(db, org):
     req = make_request(db, org)
-    with pytest.raises(services.Invalid):
-        services.assign(req, org.home_sec, org.outsider.account_id, now=T0)  # not a member of the unit
-    with pytest.raises(services.Forbidden):
-        services.assign(req, org.member1.account, org.member2.account_id, now=T0)
-    services.assign(req, org.home_sec, org.member2.account_id, now=T0 + timedelta(hours=1))
+    with pytest.raises(Invalid):
+        workflow.assign(req, org.home_sec, org.outsider.account_id, now=T0)  # not a member of the unit
+    with pytest.raises(Forbidden):
+        workflow.assign(req, org.member1.account, org.member2.account_id, now=T0)
+    workflow.assign(req, org.home_sec, org.member2.account_id, now=T0 + timedelta(hours=1))
     db.session.commit()
     assert (req.status, req.handler_account_id, req.first_response_at) == (
         "accepted", org.member2.account_id, T0 + timedelta(hours=1))
     assert any("You were asked to handle" in t for t in inbox(db, org.member2.account))
     assert any("Accepted" in t for t in inbox(db, org.member1.account))
-    services.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=1), summary="Visited",
+    workflow.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=1), summary="Visited",
                         support_kind="visit")
     db.session.commit()
     acts = db.session.execute(select(tk.Activity.verb, tk.Activity.actor_id).order_by(tk.Activity.id)).all()
@@ -237,11 +238,11 @@ def test_assign_accepts_notifies_and_handler_gets_the_points_activity(db, org):
 
 def test_care_resolved_is_recorded_once_even_after_reopen(db, org):
     req = make_request(db, org)
-    services.assign(req, org.home_sec, org.member2.account_id, now=T0)
+    workflow.assign(req, org.home_sec, org.member2.account_id, now=T0)
     for day in (1, 3):
-        services.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=day), summary="x",
+        workflow.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=day), summary="x",
                             support_kind="advice")
-        services.transition(req, org.member1.account, "reopened", now=T0 + timedelta(days=day + 1))
+        workflow.transition(req, org.member1.account, "reopened", now=T0 + timedelta(days=day + 1))
     db.session.commit()
     assert db.session.scalar(select(func.count(tk.Activity.id)).where(tk.Activity.verb == "care.resolved")) == 1
 
@@ -252,19 +253,19 @@ def test_care_resolved_is_recorded_once_even_after_reopen(db, org):
 def test_overdue_requests_escalate_once_per_missed_target(db, org):
     req = make_request(db, org, urgency="normal")  # 48 h to first response, 336 h to resolution
     assert req.respond_due_at == T0 + timedelta(hours=48)
-    assert services.scan(T0 + timedelta(hours=47)) == []
-    alerts = services.scan(T0 + timedelta(hours=49))
+    assert sla.scan(T0 + timedelta(hours=47)) == []
+    alerts = sla.scan(T0 + timedelta(hours=49))
     db.session.commit()
     assert len(alerts) == 1
     assert alerts[0].unit_id == org.township.id and alerts[0].kind == "care.overdue"
     # nobody holds a role on the township: the organizer of the county is told
     assert alerts[0].account_ids == (org.organizer.id,)
     assert req.escalated_unit_id == org.township.id
-    assert services.scan(T0 + timedelta(hours=50)) == []  # idempotent
-    services.add_comment(req, org.home_sec, "Sorry for the delay", now=T0 + timedelta(hours=51))
+    assert sla.scan(T0 + timedelta(hours=50)) == []  # idempotent
+    workflow.add_comment(req, org.home_sec, "Sorry for the delay", now=T0 + timedelta(hours=51))
     db.session.commit()
-    assert services.scan(T0 + timedelta(hours=300)) == []
-    alerts = services.scan(T0 + timedelta(hours=337))
+    assert sla.scan(T0 + timedelta(hours=300)) == []
+    alerts = sla.scan(T0 + timedelta(hours=337))
     db.session.commit()
     assert [a.unit_id for a in alerts] == [org.root.id]
     notes = [e for e in req.events if e.kind == "escalated"]
@@ -289,12 +290,12 @@ def test_core_alerts_scan_puts_escalations_in_inboxes(db, org):
 
 def test_resolved_requests_close_automatically(db, org):
     req = make_request(db, org)
-    services.transition(req, org.home_sec, "accepted", now=T0)
-    services.transition(req, org.home_sec, "resolved", now=T0 + timedelta(days=1), summary="x", support_kind="advice")
+    workflow.transition(req, org.home_sec, "accepted", now=T0)
+    workflow.transition(req, org.home_sec, "resolved", now=T0 + timedelta(days=1), summary="x", support_kind="advice")
     db.session.commit()
-    services.scan(T0 + timedelta(days=14))
+    sla.scan(T0 + timedelta(days=14))
     assert req.status == "resolved"
-    services.scan(T0 + timedelta(days=16))
+    sla.scan(T0 + timedelta(days=16))
     assert req.status == "closed" and req.rating is None
 
 
@@ -303,21 +304,21 @@ def test_resolved_requests_close_automatically(db, org):
 
 def test_who_sees_a_host_routed_request(db, org):
     req = make_request(db, org, where="host", consent=True)
-    sees = {name: services.can_view(req, account) for name, account in org.accounts.items()}
+    sees = {name: access.can_view(req, account) for name, account in org.accounts.items()}
     assert sees == {"member1": True, "member2": False, "outsider": False, "home_sec": False, "host_sec": True,
                     "foreign_sec": False, "organizer": True, "admin": True}
-    services.assign(req, org.host_sec, org.host_sec.id, now=T0)
-    assert services.roles_on(req, org.host_sec) == {services.STAFF, services.HANDLER}
+    workflow.assign(req, org.host_sec, org.host_sec.id, now=T0)
+    assert access.roles_on(req, org.host_sec) == {access.STAFF, access.HANDLER}
 
 
 def test_internal_notes_hidden_from_member_and_export(db, org):
     req = make_request(db, org)
-    services.add_comment(req, org.home_sec, "Visible answer", now=T0)
-    services.add_comment(req, org.home_sec, "SECRET internal assessment", now=T0, internal=True)
+    workflow.add_comment(req, org.home_sec, "Visible answer", now=T0)
+    workflow.add_comment(req, org.home_sec, "SECRET internal assessment", now=T0, internal=True)
     db.session.commit()
-    assert [e.body for e in services.timeline(req, org.member1.account) if e.body] == ["Visible answer"]
-    assert "SECRET internal assessment" in [e.body for e in services.timeline(req, org.home_sec)]
-    data = services.personal_data(org.member1)
+    assert [e.body for e in workflow.timeline(req, org.member1.account) if e.body] == ["Visible answer"]
+    assert "SECRET internal assessment" in [e.body for e in workflow.timeline(req, org.home_sec)]
+    data = personal.personal_data(org.member1)
     text = repr(data)
     assert "Mother needs care" in text and "Visible answer" in text
     assert "SECRET" not in text
@@ -327,33 +328,33 @@ def test_internal_notes_hidden_from_member_and_export(db, org):
 
 
 def test_wish_lifecycle_and_visibility(db, org):
-    wish = services.create_wish(org.member2, {"title": "A school bag", "description": "for my daughter"}, now=T0)
+    wish = microwishes.create_wish(org.member2, {"title": "A school bag", "description": "for my daughter"}, now=T0)
     db.session.commit()
-    assert services.open_wishes_for(org.member1) == []
-    assert not services.can_view_wish(wish, org.member1.account)
-    assert services.pending_wishes_for(org.home_sec) == [wish]
-    assert services.pending_wishes_for(org.foreign_sec) == []
-    with pytest.raises(services.Forbidden):
-        services.review_wish(wish, org.foreign_sec, approve=True, unit_id=org.home.id, now=T0)
+    assert microwishes.open_wishes_for(org.member1) == []
+    assert not microwishes.can_view_wish(wish, org.member1.account)
+    assert microwishes.pending_wishes_for(org.home_sec) == [wish]
+    assert microwishes.pending_wishes_for(org.foreign_sec) == []
+    with pytest.raises(Forbidden):
+        microwishes.review_wish(wish, org.foreign_sec, approve=True, unit_id=org.home.id, now=T0)
     # the secretary may only choose a subtree they handle that contains the wisher
-    assert [u.id for u in services.wish_scope_choices(wish, org.home_sec)] == [org.home.id]
-    with pytest.raises(services.Invalid):
-        services.review_wish(wish, org.home_sec, approve=True, unit_id=org.root.id, now=T0)
-    services.review_wish(wish, org.home_sec, approve=True, unit_id=org.home.id, now=T0)
+    assert [u.id for u in microwishes.wish_scope_choices(wish, org.home_sec)] == [org.home.id]
+    with pytest.raises(Invalid):
+        microwishes.review_wish(wish, org.home_sec, approve=True, unit_id=org.root.id, now=T0)
+    microwishes.review_wish(wish, org.home_sec, approve=True, unit_id=org.home.id, now=T0)
     db.session.commit()
-    assert services.open_wishes_for(org.member1) == [wish]
-    assert services.open_wishes_for(org.outsider) == []
-    assert not services.can_view_wish(wish, org.outsider.account)
-    assert not services.can_view_wish(wish, org.foreign_sec)
-    with pytest.raises(services.Forbidden):
-        services.claim_wish(wish, org.member2, now=T0)
-    services.claim_wish(wish, org.member1, now=T0 + timedelta(hours=1))
-    with pytest.raises(services.Forbidden):
-        services.confirm_wish(wish, org.member1, now=T0)
-    with pytest.raises(services.NotAllowed):
-        services.confirm_wish(wish, org.member2, now=T0)
-    services.fulfil_wish(wish, org.member1, now=T0 + timedelta(days=1))
-    services.confirm_wish(wish, org.member2, now=T0 + timedelta(days=2))
+    assert microwishes.open_wishes_for(org.member1) == [wish]
+    assert microwishes.open_wishes_for(org.outsider) == []
+    assert not microwishes.can_view_wish(wish, org.outsider.account)
+    assert not microwishes.can_view_wish(wish, org.foreign_sec)
+    with pytest.raises(Forbidden):
+        microwishes.claim_wish(wish, org.member2, now=T0)
+    microwishes.claim_wish(wish, org.member1, now=T0 + timedelta(hours=1))
+    with pytest.raises(Forbidden):
+        microwishes.confirm_wish(wish, org.member1, now=T0)
+    with pytest.raises(Conflict):
+        microwishes.confirm_wish(wish, org.member2, now=T0)
+    microwishes.fulfil_wish(wish, org.member1, now=T0 + timedelta(days=1))
+    microwishes.confirm_wish(wish, org.member2, now=T0 + timedelta(days=2))
     db.session.commit()
     assert wish.status == "confirmed"
     act = db.session.scalar(select(tk.Activity).where(tk.Activity.verb == "wish.fulfilled"))
@@ -362,13 +363,13 @@ def test_wish_lifecycle_and_visibility(db, org):
 
 
 def test_wish_rejection_needs_reason(db, org):
-    wish = services.create_wish(org.member1, {"title": "Rice cooker"}, now=T0)
-    with pytest.raises(services.Invalid):
-        services.review_wish(wish, org.home_sec, approve=False, now=T0)
-    services.review_wish(wish, org.home_sec, approve=False, reason="Please apply to the hardship fund", now=T0)
+    wish = microwishes.create_wish(org.member1, {"title": "Rice cooker"}, now=T0)
+    with pytest.raises(Invalid):
+        microwishes.review_wish(wish, org.home_sec, approve=False, now=T0)
+    microwishes.review_wish(wish, org.home_sec, approve=False, reason="Please apply to the hardship fund", now=T0)
     assert wish.status == "rejected"
-    with pytest.raises(services.NotAllowed):
-        services.claim_wish(wish, org.member2, now=T0)
+    with pytest.raises(Conflict):
+        microwishes.claim_wish(wish, org.member2, now=T0)
 
 
 # -- dashboard -----------------------------------------------------------------
@@ -379,24 +380,24 @@ def test_dashboard_figures(db, org):
     times = [(2, 10, 5), (4, 30, 3), (6, 50, None)]  # hours to first response, to resolution, rating
     for i, (respond, resolve, rating) in enumerate(times):
         req = make_request(db, org, now=T0, title=f"r{i}")
-        services.transition(req, org.home_sec, "accepted", now=T0 + timedelta(hours=respond))
-        services.transition(req, org.home_sec, "resolved", now=T0 + timedelta(hours=resolve), summary="ok",
+        workflow.transition(req, org.home_sec, "accepted", now=T0 + timedelta(hours=respond))
+        workflow.transition(req, org.home_sec, "resolved", now=T0 + timedelta(hours=resolve), summary="ok",
                             support_kind="advice")
         if rating:
-            services.transition(req, org.member1.account, "closed", now=T0 + timedelta(hours=resolve + 1), rating=rating)
+            workflow.transition(req, org.member1.account, "closed", now=T0 + timedelta(hours=resolve + 1), rating=rating)
     make_request(db, org, now=T0, title="late")  # open, overdue by now
     make_request(db, org, where="host", consent=True, now=now - timedelta(hours=1), title="fresh")  # open, on time
     db.session.commit()
-    total, rows = services.dashboard(org.root, now=now)
+    total, rows = figures.dashboard(org.root, now=now)
     assert (total.total, total.open, total.overdue) == (5, 2, 1)
     assert total.median_response_hours == 4.0 and total.median_resolution_hours == 30.0
     assert total.satisfaction == 4.0 and total.ratings == 2
     by_unit = {r.unit_id: r for r in rows}
     assert (by_unit[org.home.id].open, by_unit[org.home.id].overdue) == (1, 1)
     assert (by_unit[org.host.id].open, by_unit[org.host.id].overdue) == (1, 0)
-    home_total, _rows = services.dashboard(org.home, now=now)
+    home_total, _rows = figures.dashboard(org.home, now=now)
     assert home_total.total == 4
-    assert services.unit_counts(org.root, now=now) == {"new": 2, "open": 2, "overdue": 1}
+    assert figures.unit_counts(org.root, now=now) == {"new": 2, "open": 2, "overdue": 1}
 
 
 # -- demo ----------------------------------------------------------------------
@@ -421,13 +422,13 @@ def test_demo_data_is_idempotent(db, app):
 
 def test_member_summary_counts_requests_help_and_wishes(db, org):
     req = make_request(db, org)
-    services.assign(req, org.home_sec, org.member2.account_id, now=T0)
-    services.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=1), summary="x",
+    workflow.assign(req, org.home_sec, org.member2.account_id, now=T0)
+    workflow.transition(req, org.member2.account, "resolved", now=T0 + timedelta(days=1), summary="x",
                         support_kind="advice")
     db.session.commit()
     period = (T0 - timedelta(days=1), T0 + timedelta(days=30))
-    assert dict((str(k), v) for k, v in services.member_summary(org.member1, *period)) == {
+    assert dict((str(k), v) for k, v in personal.member_summary(org.member1, *period)) == {
         "Care requests filed": 1, "Care requests resolved as handler": 0, "Micro-wishes fulfilled": 0}
-    assert dict((str(k), v) for k, v in services.member_summary(org.member2, *period))[
+    assert dict((str(k), v) for k, v in personal.member_summary(org.member2, *period))[
         "Care requests resolved as handler"] == 1
-    assert services.member_summary(org.member1, T0 + timedelta(days=40), T0 + timedelta(days=50))[0][1] == 0
+    assert personal.member_summary(org.member1, T0 + timedelta(days=40), T0 + timedelta(days=50))[0][1] == 0

@@ -1,7 +1,6 @@
 """Configuration sources and the secret-key guard."""
 from __future__ import annotations
 
-import os
 
 import pytest
 

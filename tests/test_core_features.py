@@ -7,11 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
-from portal.extensions import db
 from portal.notify.models import Notification
 from portal.notify.services import notify, unread_count
 from portal.plugins.manager import get_manager
-from tests.conftest import api_token, login, make_test_app
+from tests.conftest import login, make_test_app
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +82,27 @@ def test_someone_elses_message_is_404(client, org, db):
     assert client.post(f"/inbox/{note.id}/open").status_code == 404
 
 
-def test_delivery_channels_receive_messages_only_after_commit(app, org, db, monkeypatch):
+def test_delivery_channels_receive_messages_only_after_commit(app, org, db):
     delivered = []
+    from portal.plugins import hookimpl
     from portal.plugins.types import DeliveryChannel
 
-    monkeypatch.setattr("portal.notify.services.call_list",
-                        lambda hook: [DeliveryChannel("sms", lambda note: delivered.append(note.title))])
-    notify([org.member1.account_id], "rolled back")
-    db.session.rollback()
-    notify([org.member1.account_id], "kept")
-    assert delivered == []
-    db.session.commit()
-    assert delivered == ["kept"]
+    class SmsPlugin:  # a real plugin implementing the hook (more in tests/test_hooks.py)
+        @hookimpl
+        def portal_delivery_channels(self):
+            return [DeliveryChannel("sms", lambda note: delivered.append(note.title))]
+
+    plugin = SmsPlugin()
+    get_manager().pm.register(plugin, name="sms")
+    try:
+        notify([org.member1.account_id], "rolled back")
+        db.session.rollback()
+        notify([org.member1.account_id], "kept")
+        assert delivered == []
+        db.session.commit()
+        assert delivered == ["kept"]
+    finally:
+        get_manager().pm.unregister(plugin)
 
 
 def test_audit_log_records_admin_actions_and_is_admin_only(client, org, db):

@@ -114,7 +114,7 @@ def test_report_page_and_xlsx_export(course, org, client, app):
 
 
 def test_unit_dashboard_widget_and_alert(course, org, client):
-    assignment = services.create_assignment(course, org.home, date.today(), account=org.home_sec)
+    services.create_assignment(course, org.home, date.today(), account=org.home_sec)
     tk.db.session.commit()
     login(client, "home-secretary")
     page = client.get(f"/units/{org.home.id}/dashboard").get_data(as_text=True)

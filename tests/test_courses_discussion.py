@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal.search import service as search
-from portal_courses import services
 from portal_courses.models import Comment, Course, Lesson
 from portal_courses.sync import sync_directory
 from tests.conftest import login

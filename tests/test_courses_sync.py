@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -120,10 +119,10 @@ def test_changed_lesson_updated_removed_retired_progress_survives(app, db, org, 
     report = sync_directory(tmp_path)
     assert (report.lessons_updated, report.lessons_unchanged, report.lessons_retired) == (1, 1, 1)
     db.session.expire_all()
-    lessons = {l.slug: l for l in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))}
+    lessons = {item.slug: item for item in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))}
     assert lessons["01-intro"].id == intro.id and "work injury" in lessons["01-intro"].bodies["en"]
     assert lessons["03-gone"].retired_at is not None  # retired, not deleted
-    assert [l.slug for l in course.active_lessons] == ["01-intro", "02-more"]
+    assert [item.slug for item in course.active_lessons] == ["01-intro", "02-more"]
     progress = db.session.scalar(select(LessonProgress).where(LessonProgress.lesson_id == intro.id))
     assert progress.completed_at is not None
     keys = [e.doc_key for e in db.session.scalars(select(SearchQueueEntry).order_by(SearchQueueEntry.id))]
@@ -131,20 +130,27 @@ def test_changed_lesson_updated_removed_retired_progress_survives(app, db, org, 
     assert ("courses:lesson:%d:en" % lessons["03-gone"].id) in keys
 
 
-def test_sync_calls_the_course_synced_hook(app, db, tmp_path, monkeypatch):
+class SyncRecorder:
+    """A plugin implementing the courses plugin's published hook, registered for one test."""
+
+    def __init__(self):
+        self.calls = []
+
+    @tk.hookimpl
+    def portal_course_synced(self, course):
+        self.calls.append(course)
+
+
+def test_sync_calls_the_course_synced_hook(app, db, tmp_path):
     make_course(tmp_path, {"01-a.md": "# A\n\nText.\n", "quiz.gift": "::q:: ok? {T}\n"},
                 'quiz = "quiz.gift"\n' + COURSE_TOML)
-    calls = []
-    manager = tk.get_manager()
-    original = manager.call_each
-
-    def spy(hook_name, **kwargs):
-        if hook_name == "portal_course_synced":
-            calls.append(kwargs["course"])
-        return original(hook_name, **kwargs)
-
-    monkeypatch.setattr(manager, "call_each", spy)
-    sync_directory(tmp_path)
+    recorder = SyncRecorder()
+    tk.get_manager().pm.register(recorder, name="sync_recorder")
+    try:
+        sync_directory(tmp_path)
+    finally:
+        tk.get_manager().pm.unregister(recorder)
+    calls = recorder.calls
     assert calls and calls[0]["slug"] == "demo-course"
     assert calls[0]["quiz_file"] == (tmp_path / "demo-course" / "quiz.gift").resolve()
     assert calls[0]["title"]["zh_CN"] == "演示课程"

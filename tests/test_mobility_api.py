@@ -83,14 +83,15 @@ def test_openapi_lists_the_paths(app, db, client):
 
 def test_concurrent_registrations_yield_one_open_outflow(app, db, org, monkeypatch):
     """Even when two requests both pass the "already open?" check, the database keeps one open registration."""
-    from portal_mobility import services
+    from portal_mobility import outflows
+    from portal.toolkit import ServiceError
 
-    monkeypatch.setattr(services, "open_outflow", lambda member: None)
-    services.register_outflow(org.member2, BODY)
+    monkeypatch.setattr(outflows, "open_outflow", lambda member: None)
+    outflows.register_outflow(org.member2, BODY)
     db.session.commit()
     try:
-        services.register_outflow(org.member2, BODY)
-    except services.MobilityError as error:
+        outflows.register_outflow(org.member2, BODY)
+    except ServiceError as error:
         assert error.status == 409
     else:  # pragma: no cover
         raise AssertionError("a second open registration was stored")

@@ -11,16 +11,17 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
-from portal_mobility import services
+from portal_mobility import certificates, outflows, returns
+from portal.toolkit import ServiceError
 from portal_mobility.models import Certificate, Review
 from tests.conftest import login
 
 
 def _approved(org, member=None, now=None):
     member = member or org.member1
-    outflow = services.register_outflow(member, {"destination_province": "广东省", "destination_city": "深圳市",
+    outflow = outflows.register_outflow(member, {"destination_province": "广东省", "destination_city": "深圳市",
                                                  "start_date": "2025-03-01", "reason": "务工"}, now=now)
-    certificate = services.approve_outflow(outflow, now=now)
+    certificate = outflows.approve_outflow(outflow, now=now)
     tk.db.session.commit()
     return outflow, certificate
 
@@ -85,11 +86,12 @@ def test_photo_upload_checks_type_and_size_and_serves_only_to_entitled(app, db, 
     # a text file named .jpg: refused, nothing stored
     bad = member.post(url, data={"photo": (io.BytesIO(b"hello, not an image"), "me.jpg")},
                       content_type="multipart/form-data")
-    assert bad.status_code == 400 and "JPEG or PNG" in bad.get_data(as_text=True)
+    # the toolkit's upload check (422 like every refused input; 413 when too large)
+    assert bad.status_code == 422 and "not a valid JPG" in bad.get_data(as_text=True)
     # a JPEG header followed by garbage: refused too
     broken = member.post(url, data={"photo": (io.BytesIO(b"\xff\xd8\xff\xe0" + b"x" * 100), "me.jpg")},
                          content_type="multipart/form-data")
-    assert broken.status_code == 400
+    assert broken.status_code == 422
     tk.set_setting("mobility", "photo_max_kb", 50)
     db.session.commit()
     large = member.post(url, data={"photo": (io.BytesIO(_image("PNG", (2000, 2000)) + b"\0" * 60 * 1024), "big.png")},
@@ -128,7 +130,7 @@ def test_annual_review_renews_or_closes(app, db, org):
     response = home.post(f"/mobility/certificates/{certificate.id}/review", data={"outcome": "great"})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(Review.id))) == 0
-    due = services.certificates_due_for_review(org.home, now + timedelta(days=340))
+    due = certificates.certificates_due_for_review(org.home, now + timedelta(days=340))
     assert [c.id for c in due] == [certificate.id]
     response = home.post(f"/mobility/certificates/{certificate.id}/review", data={
         "outcome": "renewed", "check_kept_contact": "y", "check_branch_life": "y", "note": "表现良好"})
@@ -140,19 +142,19 @@ def test_annual_review_renews_or_closes(app, db, org):
                                 "details_current": False}
     assert renewed.valid_until == max(now.date() + timedelta(days=365), tk.utcnow().date()) + timedelta(days=365)
     assert "表现良好" in home.get(f"/mobility/certificates/{certificate.id}").get_data(as_text=True)
-    services.review_certificate(renewed, {}, "closed")
+    certificates.review_certificate(renewed, {}, "closed")
     db.session.commit()
     assert renewed.status == "closed"
-    with pytest.raises(services.MobilityError):
-        services.review_certificate(renewed, {}, "renewed")
+    with pytest.raises(ServiceError):
+        certificates.review_certificate(renewed, {}, "renewed")
 
 
 def test_history_keeps_every_certificate(app, db, org):
     outflow, first = _approved(org)
-    services.record_return(outflow, {"returned_on": tk.utcnow().date().isoformat(), "certificate_returned": "y"})
+    returns.record_return(outflow, {"returned_on": tk.utcnow().date().isoformat(), "certificate_returned": "y"})
     db.session.commit()
     _, second = _approved(org)
-    history = services.certificate_history(org.member1)
+    history = certificates.certificate_history(org.member1)
     assert {c.number for c in history} == {first.number, second.number}
     assert [c.status for c in history if c.id == first.id] == ["closed"]
     client = app.test_client()

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from portal import toolkit as tk
 from portal.activity.models import Activity
 from portal.plugins.manager import PluginInfo, get_manager
-from portal_mobility import services
+from portal_mobility import moves, outflows, returns
+from portal.toolkit import ServiceError
 from portal_mobility.models import Certificate, CheckIn, Move, Outflow
 from tests.conftest import login
 
@@ -137,7 +138,7 @@ def test_whole_life_through_two_branches(app, db, org, summary_plugin):
     assert outflow.status == "returned" and back.is_away is False and back.host_unit_id is None
     assert db.session.get(Certificate, certificate.id).status == "closed"
     assert db.session.get(CheckIn, checkin.id).status == "ended"
-    sections, facts = services.stored_summary(outflow)
+    sections, facts = returns.stored_summary(outflow)
     assert facts == {"plugin": "mobility", "days": 30, "certificate_returned": True}
     flat = {item[0]: item[1] for section in sections for item in section["items"]}
     assert flat["Meetings attended"] == 1 and flat["Changes reported late"] == 1 and flat["Contacts logged"] == 1
@@ -154,7 +155,7 @@ def test_whole_life_through_two_branches(app, db, org, summary_plugin):
 
 def test_request_changes_then_resubmit(app, db, org):
     member, home = _as(app, "member2"), _as(app, "home-secretary")
-    outflow = services.register_outflow(org.member2, {"destination_province": "浙江省", "destination_city": "杭州市",
+    outflow = outflows.register_outflow(org.member2, {"destination_province": "浙江省", "destination_city": "杭州市",
                                                       "start_date": "2026-01-01", "reason": "务工"})
     db.session.commit()
     # asking for changes needs a note: nothing changes without one
@@ -212,29 +213,29 @@ def test_arrival_without_certificate_needs_home_identity_check(app, db, org):
 
 
 def test_moving_to_another_city_ends_the_host_check_in(app, db, org):
-    outflow = services.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
+    outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
                                                       "start_date": "2025-01-01", "reason": "务工"})
-    services.approve_outflow(outflow)
+    outflows.approve_outflow(outflow)
     db.session.commit()
-    move = services.report_move(org.member1, {"changed_on": tk.utcnow().date().isoformat(),
+    move = moves.report_move(org.member1, {"changed_on": tk.utcnow().date().isoformat(),
                                               "current_province": "浙江省", "current_city": "杭州市"})
     db.session.commit()
     assert move.late is False and org.member1.host_unit_id is None and org.member1.current_city == "杭州市"
-    with pytest.raises(services.MobilityError):
-        services.report_move(org.member1, {"changed_on": tk.utcnow().date().isoformat(), "current_city": "杭州市"})
+    with pytest.raises(ServiceError):
+        moves.report_move(org.member1, {"changed_on": tk.utcnow().date().isoformat(), "current_city": "杭州市"})
 
 
 def test_confirm_details_prompt_and_confirmation(app, db, org):
-    outflow = services.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
+    outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
                                                       "start_date": "2025-01-01", "reason": "务工"})
     start = tk.utcnow()
-    services.approve_outflow(outflow, now=start)
+    outflows.approve_outflow(outflow, now=start)
     db.session.commit()
-    assert not services.confirmation_due(org.member1, start + timedelta(days=89))
+    assert not moves.confirmation_due(org.member1, start + timedelta(days=89))
     later = start + timedelta(days=91)
-    assert services.confirmation_due(org.member1, later)
-    alerts = services.scan_prompts(later)
+    assert moves.confirmation_due(org.member1, later)
+    alerts = moves.scan_prompts(later)
     assert [a.kind for a in alerts] == ["mobility.confirm_details"]
-    assert services.scan_prompts(later + timedelta(days=1)) == []  # prompted once per period
-    services.confirm_details(org.member1, now=later + timedelta(days=2))
-    assert not services.confirmation_due(org.member1, later + timedelta(days=3))
+    assert moves.scan_prompts(later + timedelta(days=1)) == []  # prompted once per period
+    moves.confirm_details(org.member1, now=later + timedelta(days=2))
+    assert not moves.confirmation_due(org.member1, later + timedelta(days=3))

@@ -8,15 +8,15 @@ from sqlalchemy import select
 from portal import alerts
 from portal import toolkit as tk
 from portal.notify.models import Notification
-from portal_mobility import services
+from portal_mobility import contacts, outflows
 from portal_mobility.models import ContactLog, LostContactCase
 from tests.conftest import login
 
 
 def _away(org, start):
-    outflow = services.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
+    outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
                                                       "start_date": start.date().isoformat(), "reason": "务工"}, now=start)
-    services.approve_outflow(outflow, now=start)
+    outflows.approve_outflow(outflow, now=start)
     tk.db.session.commit()
     return outflow
 
@@ -69,7 +69,7 @@ def test_lost_contact_flag_escalation_and_recovery(app, db, org):
     assert "张伟" not in host.get(f"/mobility/units/{org.host.id}?tab=lost").get_data(as_text=True)
 
     # a logged phone call brings them back
-    services.log_contact(tk.db.session.get(tk.Member, org.member1.id), "call", (t0 + timedelta(days=131)).date(),
+    contacts.log_contact(tk.db.session.get(tk.Member, org.member1.id), "call", (t0 + timedelta(days=131)).date(),
                          "终于联系上", by_account=org.home_sec, now=t0 + timedelta(days=131))
     tk.db.session.commit()
     db.session.expire_all()
@@ -84,11 +84,11 @@ def test_recent_contact_or_activity_keeps_a_member_in_touch(app, db, org):
     t0 = tk.utcnow()
     org.member1.created_at = t0 - timedelta(days=400)
     _away(org, t0)
-    services.log_contact(org.member1, "video", (t0 + timedelta(days=60)).date(), by_account=org.home_sec,
+    contacts.log_contact(org.member1, "video", (t0 + timedelta(days=60)).date(), by_account=org.home_sec,
                          now=t0 + timedelta(days=60))
     db.session.commit()
-    assert services.scan_lost_contact(t0 + timedelta(days=120)) == []
-    flagged = services.scan_lost_contact(t0 + timedelta(days=151))
+    assert contacts.scan_lost_contact(t0 + timedelta(days=120)) == []
+    flagged = contacts.scan_lost_contact(t0 + timedelta(days=151))
     assert [a.kind for a in flagged] == ["mobility.lost_contact"] and flagged[0].unit_id == org.home.id
     db.session.commit()
     # any activity in the stream clears the flag at once
@@ -102,8 +102,8 @@ def test_threshold_is_a_setting(app, db, org):
     t0 = tk.utcnow()
     org.member1.created_at = t0 - timedelta(days=400)
     _away(org, t0)
-    assert services.scan_lost_contact(t0 + timedelta(days=29)) == []
-    assert len(services.scan_lost_contact(t0 + timedelta(days=31))) == 1
+    assert contacts.scan_lost_contact(t0 + timedelta(days=29)) == []
+    assert len(contacts.scan_lost_contact(t0 + timedelta(days=31))) == 1
 
 
 def test_contact_person_and_log_by_the_home_branch_only(app, db, org, factory):
@@ -130,7 +130,7 @@ def test_contact_person_and_log_by_the_home_branch_only(app, db, org, factory):
     for channel in ("call", "message", "visit", "video"):
         assert home.post(f"/mobility/members/{org.member1.id}/contacts", data={
             "channel": channel, "contacted_on": tk.utcnow().date().isoformat(), "note": channel}).status_code == 302
-    entries = services.contacts_of(org.member1)
+    entries = contacts.contacts_of(org.member1)
     assert sorted(e.channel for e in entries) == ["call", "message", "video", "visit"]
     assert all(e.by_account_id == org.home_sec.id for e in entries)
     verbs = [a.verb for a in tk.db.session.scalars(select(tk.Activity).where(tk.Activity.actor_id == org.member1.id))]

@@ -5,9 +5,10 @@ import io
 
 import pytest
 from PIL import Image
+from werkzeug.datastructures import FileStorage
 
 from portal import toolkit as tk
-from portal_mobility import services
+from portal_mobility import checkins, outflows, photos, transfers
 from tests.helpers.permission_matrix import check_matrix, expect, public
 
 
@@ -22,15 +23,15 @@ def _png() -> io.BytesIO:
 def world(app, db, org):
     """member1: approved outflow with photo and certificate, hosted at org.host, a transfer asked;
     member2: a registration waiting for approval."""
-    outflow = services.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
+    outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
                                                       "start_date": "2025-03-01", "reason": "务工"})
-    certificate = services.approve_outflow(outflow)
-    services.save_photo(outflow, _png())
+    certificate = outflows.approve_outflow(outflow)
+    photos.save_photo(outflow, FileStorage(_png(), "photo.png"))
     org.member1.host_unit_id = None
-    checkin = services.request_checkin(org.member1, org.host)
-    services.confirm_checkin(checkin)
-    transfer = services.request_transfer(org.member1, org.host, "在深圳定居")
-    pending = services.register_outflow(org.member2, {"destination_province": "浙江省", "destination_city": "杭州市",
+    checkin = checkins.request_checkin(org.member1, org.host)
+    checkins.confirm_checkin(checkin)
+    transfer = transfers.request_transfer(org.member1, org.host, "在深圳定居")
+    pending = outflows.register_outflow(org.member2, {"destination_province": "浙江省", "destination_city": "杭州市",
                                                       "start_date": "2026-01-01", "reason": "务工"})
     db.session.commit()
     org.outflow, org.certificate, org.transfer, org.pending = outflow, certificate, transfer, pending

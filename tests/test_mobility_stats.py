@@ -1,4 +1,4 @@
-"""Statistics against a hand-computed fixture (the kind of table DOMAIN.md quotes), charts and exports."""
+"""Statistics against a hand-computed fixture (a table as in docs/domain.md, "Figures secretaries report"), charts, exports."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from portal import toolkit as tk
-from portal_mobility import services
+from portal_mobility import outflows, returns, statistics
 from tests.conftest import api_token, login
 
 NOW = datetime(2026, 6, 15, 12, 0)
@@ -38,19 +38,19 @@ def county(db, factory):
     organizer = factory.staff("county-organizer", "organizer", root)
     for name, key, birth, education, gender, (province, city), start in AWAY:
         member = factory.member(branches[key], name=name, birth_date=birth, education=education, gender=gender)
-        outflow = services.register_outflow(member, {"destination_province": province, "destination_city": city,
+        outflow = outflows.register_outflow(member, {"destination_province": province, "destination_city": city,
                                                      "start_date": start.isoformat(), "reason": "务工"},
                                             now=datetime.combine(start, datetime.min.time()))
-        services.approve_outflow(outflow, now=datetime.combine(start, datetime.min.time()))
+        outflows.approve_outflow(outflow, now=datetime.combine(start, datetime.min.time()))
     factory.member(branch_a, name="庚")
     factory.member(branch_b, name="辛")
     back = factory.member(branch_a, name="壬", birth_date=date(1990, 3, 3))
-    outflow = services.register_outflow(back, {"destination_province": "浙江省", "destination_city": "杭州市",
+    outflow = outflows.register_outflow(back, {"destination_province": "浙江省", "destination_city": "杭州市",
                                                "start_date": "2025-09-01", "reason": "务工"}, now=datetime(2025, 9, 1))
-    services.approve_outflow(outflow, now=datetime(2025, 9, 1))
-    services.record_return(outflow, {"returned_on": "2026-03-10", "certificate_returned": "y"}, now=datetime(2026, 3, 10, 9))
+    outflows.approve_outflow(outflow, now=datetime(2025, 9, 1))
+    returns.record_return(outflow, {"returned_on": "2026-03-10", "certificate_returned": "y"}, now=datetime(2026, 3, 10, 9))
     waiting = factory.member(branch_b, name="癸")
-    services.register_outflow(waiting, {"destination_province": "广东省", "destination_city": "东莞市",
+    outflows.register_outflow(waiting, {"destination_province": "广东省", "destination_city": "东莞市",
                                         "start_date": "2026-06-01", "reason": "务工"}, now=NOW)
     factory.member(other_branch, "guest", name="客", host=branch_a)
     db.session.commit()
@@ -58,7 +58,7 @@ def county(db, factory):
 
 
 def test_numbers_match_the_hand_computed_table(county):
-    stats = services.unit_stats(county["root"], now=NOW)
+    stats = statistics.unit_stats(county["root"], now=NOW)
     assert stats["members"] == 10
     assert stats["outgoing"] == 6 and stats["outgoing_share"] == 60.0
     assert stats["incoming"] == 1
@@ -75,17 +75,17 @@ def test_numbers_match_the_hand_computed_table(county):
 
 
 def test_a_branch_sees_its_own_subtree(county):
-    stats = services.unit_stats(county["b"], now=NOW)
+    stats = statistics.unit_stats(county["b"], now=NOW)
     assert stats["members"] == 5 and stats["outgoing"] == 3 and stats["incoming"] == 0
     assert stats["in_province"] == 2 and stats["out_of_province"] == 1
     assert stats["age_band"] == {"under_35": 1, "35_45": 1, "45_55": 1, "55_plus": 0}
-    assert services.unit_stats(county["a"], now=NOW)["incoming"] == 1
+    assert statistics.unit_stats(county["a"], now=NOW)["incoming"] == 1
 
 
 def test_band_boundaries():
-    assert [services.age_band(a) for a in (None, 34, 35, 44, 45, 54, 55)] == [
+    assert [statistics.age_band(a) for a in (None, 34, 35, 44, 45, 54, 55)] == [
         "unknown", "under_35", "35_45", "35_45", "45_55", "45_55", "55_plus"]
-    assert [services.duration_band(m) for m in (0, 5, 6, 11, 12, 23, 24)] == [
+    assert [statistics.duration_band(m) for m in (0, 5, 6, 11, 12, 23, 24)] == [
         "under_6m", "under_6m", "6_12m", "6_12m", "1_2y", "1_2y", "2y_plus"]
 
 
@@ -100,7 +100,7 @@ def test_stats_page_charts_and_exports(app, county):
     assert "江西省" in body and "high school" in body
     workbook = load_workbook(io.BytesIO(client.get(f"/mobility/units/{root}/stats.xlsx").data))
     rows = {(r[0], r[1]): r[2] for r in workbook.active.iter_rows(min_row=2, values_only=True)}
-    assert rows[("Outgoing members", "total")] == services.unit_stats(county["root"])["outgoing"] == 6
+    assert rows[("Outgoing members", "total")] == statistics.unit_stats(county["root"])["outgoing"] == 6
     assert rows[("Destination", "outside the home province")] == 1
     assert rows[("Education", "high school")] == 4
     register = load_workbook(io.BytesIO(client.get(f"/mobility/units/{root}/outgoing.xlsx").data)).active
@@ -118,15 +118,14 @@ def test_stats_api(app, county):
 
 
 def test_charts_are_plain_svg():
-    from portal_mobility.charts import bar_chart, trend_chart
-
-    svg = str(bar_chart([("<b>", 3), ("x", 0)], "t & t"))
+    # the charts are the toolkit's now (tests/test_toolkit.py); the stats page's trend is two series a month
+    svg = str(tk.bar_chart([("<b>", 3), ("x", 0)], "t & t"))
     assert "&lt;b&gt;" in svg and "t &amp; t" in svg and 'width="0"' in svg and "style" not in svg
-    trend = str(trend_chart([{"month": "2026-01", "outgoing": 2, "returned": 1}], "T", "out", "back"))
+    trend = str(tk.column_chart([("26-01", [2, 1])], "T", series=["out", "back"]))
     assert trend.startswith("<svg") and trend.count("<rect") == 4
 
 
 def test_trend_window_reaches_back_a_year(county):
     later = NOW + timedelta(days=400)
-    stats = services.unit_stats(county["root"], now=later)
+    stats = statistics.unit_stats(county["root"], now=later)
     assert sum(m["outgoing"] for m in stats["trend"]) == 0

@@ -8,17 +8,18 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
-from portal_mobility import services
+from portal_mobility import certificates, checkins, contacts, outflows, transfers
+from portal.toolkit import ServiceError
 from portal_mobility.models import Certificate, CheckIn, ContactLog, LostContactCase, Outflow, Transfer
 from tests.conftest import login
 
 
 def _away_and_hosted(org):
-    outflow = services.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
+    outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
                                                       "start_date": "2025-01-01", "reason": "务工"})
-    services.approve_outflow(outflow)
+    outflows.approve_outflow(outflow)
     org.member1.host_unit_id = None
-    services.confirm_checkin(services.request_checkin(org.member1, org.host))
+    checkins.confirm_checkin(checkins.request_checkin(org.member1, org.host))
     tk.db.session.commit()
     return outflow
 
@@ -67,13 +68,13 @@ def test_transfer_needs_both_sides_and_keeps_history(app, db, org):
 
 def test_declined_transfer_changes_nothing(app, db, org):
     _away_and_hosted(org)
-    transfer = services.request_transfer(org.member1, org.host, "定居")
-    services.reject_transfer(transfer, "请先办理年度审核")
+    transfer = transfers.request_transfer(org.member1, org.host, "定居")
+    transfers.reject_transfer(transfer, "请先办理年度审核")
     db.session.commit()
     assert org.member1.home_unit_id == org.home.id and transfer.status == "rejected"
     try:
-        services.approve_transfer(transfer, "to")
-    except services.MobilityError as error:
+        transfers.approve_transfer(transfer, "to")
+    except ServiceError as error:
         assert error.status == 409
     else:  # pragma: no cover
         raise AssertionError("a declined transfer was approved")
@@ -92,7 +93,7 @@ def test_dashboards_show_mobility(app, db, org):
 
 def test_personal_data_lists_mobility_records(app, db, org):
     _away_and_hosted(org)
-    services.log_contact(org.member1, "call", tk.utcnow().date(), "问候")
+    contacts.log_contact(org.member1, "call", tk.utcnow().date(), "问候")
     db.session.commit()
     client = app.test_client()
     login(client, "member1")
@@ -113,8 +114,8 @@ def test_demo_data_is_idempotent(app, db):
     assert counts == again and counts[0] >= 2 and counts[4] == 1
     member1 = db.session.scalar(select(tk.Member).join(tk.Account).where(tk.Account.username == "member1"))
     member2 = db.session.scalar(select(tk.Member).join(tk.Account).where(tk.Account.username == "member2"))
-    assert services.active_certificate(member1) is not None
+    assert certificates.active_certificate(member1) is not None
     assert member1.host_unit is not None and "深圳" in member1.host_unit.name
-    assert services.open_outflow(member2).status == "pending"
+    assert outflows.open_outflow(member2).status == "pending"
     assert db.session.scalar(select(func.count(tk.Member.id)).where(tk.Member.lost_contact.is_(True))) == 1
     random.seed()

@@ -9,7 +9,6 @@ from portal import toolkit as tk
 from portal_points import leaderboard as boards
 from portal_points import services
 from portal_points.models import PointsTotal
-from portal_points.totals import recompute
 
 T0 = datetime(2026, 3, 10, 2, 0, 0)
 

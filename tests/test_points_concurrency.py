@@ -104,6 +104,6 @@ def test_one_reversal_when_twenty_secretaries_click_at_once(app, db, org):
 
     errors = run_concurrently(app, work)
     assert len(errors) == THREADS - 1
-    assert all(isinstance(e, services.PointsError) for e in errors)
+    assert all(isinstance(e, tk.ServiceError) for e in errors)
     assert entry_count(db, org.member1.id) == 2
     assert services.member_total(org.member1.id, now=T0) == 0

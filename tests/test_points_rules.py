@@ -166,9 +166,9 @@ def test_unchanged_save_keeps_the_version(rules, org):
 
 
 def test_invalid_rule_values_are_refused(rules):
-    with pytest.raises(services.PointsError):
+    with pytest.raises(tk.ServiceError):
         services.create_rule("x.y", {**services.rule_values(None), "points": 0})
-    with pytest.raises(services.PointsError):
+    with pytest.raises(tk.ServiceError):
         services.update_rule(rule("lesson_completed"), {**services.rule_values(None), "active_from": date(2026, 3, 2),
                                                        "active_until": date(2026, 3, 1)})
 

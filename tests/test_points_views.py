@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
-from portal_points import periods, services
-from portal_points.models import PointsCampaign, PointsEntry, PointsRule, PointsRuleVersion
+from portal_points import services
+from portal_points.models import PointsCampaign, PointsRule, PointsRuleVersion
 from tests.conftest import api_token, login
 from tests.helpers.permission_matrix import check_matrix, expect
 
@@ -18,7 +18,7 @@ from tests.helpers.permission_matrix import check_matrix, expect
 @pytest.fixture
 def setup(org, db):
     services.ensure_default_rules()
-    today = periods.local_date(tk.utcnow())
+    today = tk.local_today()
     campaign = services.save_campaign(None, name="Four comparisons", description="**Earn honestly**",
                                       starts_on=today - timedelta(days=5), ends_on=today + timedelta(days=5),
                                       units=[org.home], owner_unit=org.township, account_id=org.organizer.id)

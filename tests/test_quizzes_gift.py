@@ -51,7 +51,8 @@ def test_short_answer_with_and_without_equals():
 
 
 def test_short_answer_weights_and_feedback():
-    q = one("::Jesus' hometown::Jesus Christ was from {\n=Nazareth#Yes! That's right!\n=%75%Nazereth#Right, but misspelled.\n=%25%Bethlehem#He was born here}.")
+    q = one("::Jesus' hometown::Jesus Christ was from {\n=Nazareth#Yes! That's right!\n"
+            "=%75%Nazereth#Right, but misspelled.\n=%25%Bethlehem#He was born here}.")
     assert q.name == "Jesus' hometown"
     assert [(a["text"], a["fraction"], a["feedback"]) for a in q.data["answers"]] == [
         ("Nazareth", 1.0, "Yes! That's right!"), ("Nazereth", 0.75, "Right, but misspelled."),
@@ -110,7 +111,8 @@ def test_numerical_multiple_answers_with_partial_credit_and_other_feedback():
 
 
 def test_per_answer_feedback_and_percent_weights_including_negative():
-    q = one("::Q2:: What's between orange and green in the spectrum?\n{ =yellow # right; good! ~red # wrong, it's yellow ~blue # wrong, it's yellow }")
+    q = one("::Q2:: What's between orange and green in the spectrum?\n"
+            "{ =yellow # right; good! ~red # wrong, it's yellow ~blue # wrong, it's yellow }")
     assert q.name == "Q2"
     assert choices(q) == [("yellow", 1.0, "right; good!"), ("red", 0.0, "wrong, it's yellow"), ("blue", 0.0, "wrong, it's yellow")]
     q = one("What two people are entombed in Grant's tomb? {\n~%-100%No one\n~%50%Grant\n~%50%Grant's wife\n~%-100%Grant's father\n}")

@@ -1,5 +1,5 @@
 """The rules: attempts, time limits, grading methods, re-grading, course quizzes, the daily quiz, essays, demo."""
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal import toolkit as tk
 from portal.plugins.manager import get_manager
 from portal.plugins.types import DemoContext
-from portal_quizzes import formats, services
+from portal_quizzes import formats, personal, services
 from portal_quizzes.demo import load_demo
 from portal_quizzes.models import Attempt, DailyResult, Question, Quiz, Response
 from tests.test_quizzes_helpers import NOW, answer_all, by_name, choice_id, make_quiz, right_value
@@ -66,7 +66,7 @@ def test_time_limit_is_enforced_on_the_server_with_grace(db, org):
     capital = by_name(attempt, "capital")
     services.save_response(attempt, capital.id, choice_id(capital, "Beijing"), NOW + timedelta(minutes=10, seconds=15))
     dues = by_name(attempt, "dues")
-    with pytest.raises(services.QuizError) as info:
+    with pytest.raises(tk.ServiceError) as info:
         services.save_response(attempt, dues.id, True, NOW + timedelta(minutes=10, seconds=25))
     assert info.value.status == 409
     db.session.commit()
@@ -95,16 +95,16 @@ def test_attempts_allowed_dates_and_assignment(db, org):
     quiz = make_quiz(db, attempts_allowed=1, unit_id=org.home.id, stages=["full"])
     attempt, _ = services.start_attempt(quiz, org.member1, NOW)
     services.submit_attempt(attempt.id, NOW)
-    with pytest.raises(services.QuizError, match="all your attempts"):
+    with pytest.raises(tk.ServiceError, match="all your attempts"):
         services.start_attempt(quiz, org.member1, NOW)
-    with pytest.raises(services.QuizError) as info:
+    with pytest.raises(tk.ServiceError) as info:
         services.start_attempt(quiz, org.outsider, NOW)  # another branch
     assert info.value.status == 404
     org.member2.stage = "activist"
-    with pytest.raises(services.QuizError):
+    with pytest.raises(tk.ServiceError):
         services.start_attempt(quiz, org.member2, NOW)
     later = make_quiz(db, title="Later", opens_at=NOW + timedelta(days=1))
-    with pytest.raises(services.QuizError, match="not open"):
+    with pytest.raises(tk.ServiceError, match="not open"):
         services.start_attempt(later, org.member1, NOW)
 
 
@@ -228,7 +228,7 @@ def _daily_bank(db, count=5):
 
 def test_daily_quiz_is_stable_per_member_and_day(db, org):
     _daily_bank(db)
-    day = services.today(NOW)
+    day = tk.local_today(NOW)
     first = services.daily_question_ids(org.member1, day)
     assert len(first) == 5 and first == services.daily_question_ids(org.member1, day)
     assert first != services.daily_question_ids(org.member2, day)
@@ -240,28 +240,33 @@ def test_daily_quiz_once_a_day_score_and_streak(db, org):
     for offset in (2, 1):
         at = NOW - timedelta(days=offset)
         services.submit_daily(org.member1, {}, at)
-    questions = services.daily_questions(org.member1, services.today(NOW))
+    questions = services.daily_questions(org.member1, tk.local_today(NOW))
     answers = {str(q.id): q.data["choices"][0]["id"] for q in questions}  # the "yes" answers are right
     answers[str(questions[0].id)] = questions[0].data["choices"][1]["id"]
     row = services.submit_daily(org.member1, answers, NOW)
     db.session.commit()
     assert (row.score, row.max_score, row.correct) == (2.0, 3.0, 2)
-    with pytest.raises(services.QuizError) as info:
+    with pytest.raises(tk.ServiceError) as info:
         services.submit_daily(org.member1, answers, NOW + timedelta(hours=3))
     assert info.value.status == 409
-    assert services.streak(org.member1, services.today(NOW)) == 3
-    assert services.streak(org.member1, services.today(NOW) + timedelta(days=1)) == 3  # today not done yet
-    assert services.streak(org.member1, services.today(NOW) + timedelta(days=2)) == 0
+    assert services.streak(org.member1, tk.local_today(NOW)) == 3
+    assert services.streak(org.member1, tk.local_today(NOW) + timedelta(days=1)) == 3  # today not done yet
+    assert services.streak(org.member1, tk.local_today(NOW) + timedelta(days=2)) == 0
     done = activities(db, "daily_quiz.completed")
     assert len(done) == 3 and done[-1].extras["correct"] == 2 and done[-1].extras["score"] == 2.0
     assert done[-1].extras["max_score"] == 3.0
 
 
-def test_daily_day_follows_the_configured_offset(db, org):
-    late_utc = NOW.replace(hour=17)  # 01:00 next day in China
-    assert services.today(late_utc) == NOW.date() + timedelta(days=1)
-    tk.set_setting("quizzes", "day_offset_hours", 0)
-    assert services.today(late_utc) == NOW.date()
+def test_daily_day_is_the_local_day_of_the_time_zone(app, db, org, monkeypatch):
+    _daily_bank(db, count=3)
+    late_utc = datetime(2026, 11, 29, 17, 30)  # 01:30 on 30 November in Asia/Shanghai
+    row = services.submit_daily(org.member1, {}, late_utc)
+    assert row.day == date(2026, 11, 30)
+    with pytest.raises(tk.Conflict):  # the same local day
+        services.submit_daily(org.member1, {}, datetime(2026, 11, 30, 15, 0))
+    assert services.submit_daily(org.member1, {}, datetime(2026, 11, 30, 16, 0)).day == date(2026, 12, 1)
+    monkeypatch.setitem(app.config, "TIMEZONE", "UTC")
+    assert tk.local_today(late_utc) == date(2026, 11, 29)
 
 
 def test_import_text_is_all_or_nothing(db, org):
@@ -302,8 +307,8 @@ def test_personal_data_and_summary(db, org):
     answer_all(attempt, NOW)
     services.submit_attempt(attempt.id, NOW)
     db.session.commit()
-    data = services.personal_data(org.member1)
+    data = personal.personal_data(org.member1)
     rows = next(v for k, v in data.items() if "attempt" in str(k).lower())
     assert rows[0]["score"] == 5.0 and len(rows[0]["answers"]) == 5
-    summary = dict((str(k), v) for k, v in services.summary(org.member1, NOW - timedelta(days=1), NOW + timedelta(days=1)))
+    summary = dict((str(k), v) for k, v in personal.member_summary(org.member1, NOW - timedelta(days=1), NOW + timedelta(days=1)))
     assert summary["Quiz attempts"] == 1 and summary["Quizzes passed"] == 1

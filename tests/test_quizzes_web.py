@@ -1,7 +1,6 @@
 """Quiz pages: the permission matrix, a quiz taken without JavaScript, uploads, results, essays, CLI, zh_CN."""
 import io
 import re
-from datetime import timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select

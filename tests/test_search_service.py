@@ -4,12 +4,11 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal.cli import cli
 from portal.search import service
-from portal.search.models import SearchQueueEntry
 from portal_courses.models import Lesson
 from portal_courses.sync import sync_directory
 from tests.conftest import login
@@ -57,10 +56,10 @@ def test_chinese_queries_find_the_lessons_that_contain_them(shipped, org, query,
     for result in results:
         text = lesson_text(result.key)
         assert all(word in text for word in words), (query, result.title)
-    containing = [l for l in tk.db.session.scalars(select(Lesson))
-                  if all(w in l.bodies.get("zh_CN", "") for w in words)]
+    containing = [lesson for lesson in tk.db.session.scalars(select(Lesson))
+                  if all(w in lesson.bodies.get("zh_CN", "") for w in words)]
     found_urls = {r.url for r in results}
-    assert all(f"/lessons/{l.id}" in " ".join(found_urls) for l in containing)
+    assert all(f"/lessons/{lesson.id}" in " ".join(found_urls) for lesson in containing)
     assert all("<mark>" in str(r.snippet) for r in results)
 
 

@@ -3,22 +3,20 @@
 Requests are routed by where the need is (hometown → home branch, host city →
 host branch with the member's consent) and by admins' category rules, worked
 through a workflow with SLA targets and escalation, and seen only by the people
-involved. Hook implementations only; the rules live in ``services``.
+involved. Hook implementations only; the rules live in one module per sub-feature (``filing``, ``routing``,
+``workflow``, ``sla``, ``access``, ``attachments``, ``microwishes``, ``figures``).
 """
 from __future__ import annotations
 
 
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l
 
 from portal import toolkit as tk
 from portal_care import models  # noqa: F401  (registers the tables)
 
 __version__ = "1.0"
-
-STAFF_ROLES = ("secretary", "organizer", "admin")
-SLA_DEFAULTS = {  # urgency: (first response hours, resolution hours)
-    "urgent": (4, 72), "high": (24, 168), "normal": (48, 336), "low": (72, 720),
-}
+#: Shown on the admin plugins page, in the viewer's language.
+DESCRIPTION = _l("Members ask their branches for help and post micro-wishes.")
 
 
 @tk.hookimpl
@@ -32,8 +30,8 @@ def portal_blueprints():
 @tk.hookimpl
 def portal_permissions():
     return [
-        tk.Permission("care.manage", _l("Handle care requests routed to the unit and approve micro-wishes"), STAFF_ROLES),
-        tk.Permission("care.file_for", _l("File care requests on a member's behalf"), STAFF_ROLES, host_visible=True),
+        tk.Permission("care.manage", _l("Handle care requests routed to the unit and approve micro-wishes"), tk.SECRETARY_ROLES),
+        tk.Permission("care.file_for", _l("File care requests on a member's behalf"), tk.SECRETARY_ROLES, host_visible=True),
         tk.Permission("care.admin", _l("Edit care categories and routing rules"), ("admin",)),
     ]
 
@@ -49,7 +47,8 @@ def portal_activity_verbs():
 
 @tk.hookimpl
 def portal_settings():
-    from portal_care.services import URGENCIES
+    from portal_care.sla import SLA_DEFAULTS
+    from portal_care.vocabulary import URGENCIES
 
     specs = []
     for urgency, (respond, resolve) in SLA_DEFAULTS.items():
@@ -86,48 +85,49 @@ def portal_nav_items(account):
 def portal_dashboard_widgets(account):
     from sqlalchemy import select
 
-    from portal_care import services
+    from portal_care import microwishes
     from portal_care.models import CareRequest
+    from portal_care.views import TEMPLATE_NAMES
 
     member = account.member
     if member is None:
         return []
     recent = tk.db.session.scalars(select(CareRequest).where(CareRequest.member_id == member.id)
                                    .order_by(CareRequest.created_at.desc()).limit(5)).all()
-    wishes = len(services.open_wishes_for(member, limit=20))
+    wishes = len(microwishes.open_wishes_for(member, limit=20))
     return [tk.Widget(_l("My care requests"), "care/widget_member.html",
-                      {"requests": recent, "wishes": wishes, "s": services}, order=40)]
+                      {"requests": recent, "wishes": wishes, "s": TEMPLATE_NAMES}, order=40)]
 
 
 @tk.hookimpl
 def portal_unit_dashboard_widgets(account, unit):
-    from portal_care import services
+    from portal_care import figures
 
     if not tk.can("care.manage", unit, account):
         return []
     return [tk.Widget(_l("Care requests"), "care/widget_unit.html",
-                      {"counts": services.unit_counts(unit, now=tk.utcnow()), "unit": unit}, order=40)]
+                      {"counts": figures.unit_counts(unit, now=tk.utcnow()), "unit": unit}, order=40)]
 
 
 @tk.hookimpl
 def portal_alerts_scan(now):
-    from portal_care import services
+    from portal_care import sla
 
-    return services.scan(now)
+    return sla.scan(now)
 
 
 @tk.hookimpl
 def portal_personal_data(member):
-    from portal_care import services
+    from portal_care import personal
 
-    return services.personal_data(member)
+    return personal.personal_data(member)
 
 
 @tk.hookimpl
 def portal_member_summary(member, since, until):
-    from portal_care import services
+    from portal_care import personal
 
-    return services.member_summary(member, since, until)
+    return personal.member_summary(member, since, until)
 
 
 @tk.hookimpl

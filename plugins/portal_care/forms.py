@@ -1,7 +1,7 @@
-"""Forms of the care pages. Field rules live in services (one validator for pages and the API)."""
+"""Forms of the care pages. Field rules live in ``filing.clean_request`` (one validator for pages and the API)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField,
@@ -13,7 +13,7 @@ except ImportError:  # WTForms < 3.3 takes plain (value, label) pairs
         return (value, label)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from portal_care import services
+from portal_care import vocabulary
 
 
 def as_choices(pairs) -> list[SelectChoice]:
@@ -26,12 +26,12 @@ def _choices(mapping):
 
 
 class RequestForm(FlaskForm):
-    """A care request. ``services.clean_request`` does the checking; this renders and carries values."""
+    """A care request. ``filing.clean_request`` does the checking; this renders and carries values."""
 
     category = SelectField(_l("What do you need help with?"), validate_choice=False)
     title = StringField(_l("Title"), description=_l("A few words, e.g. “Wages for March not paid”."),
-                        render_kw={"maxlength": services.TITLE_MAX, "autocomplete": "off"})
-    description = TextAreaField(_l("Describe your situation"), render_kw={"rows": 6, "maxlength": services.TEXT_MAX},
+                        render_kw={"maxlength": vocabulary.TITLE_MAX, "autocomplete": "off"})
+    description = TextAreaField(_l("Describe your situation"), render_kw={"rows": 6, "maxlength": vocabulary.TEXT_MAX},
                                 description=_l("What happened, since when, who is involved, what you have tried."))
     urgency = SelectField(_l("How urgent is it?"), default="normal", validate_choice=False)
     where = SelectField(_l("Where is the need?"), default="hometown", validate_choice=False)
@@ -41,23 +41,23 @@ class RequestForm(FlaskForm):
     attachments = MultipleFileField(_l("Photos or documents (optional)"))
 
     def set_choices(self) -> "RequestForm":
-        self.category.choices = as_choices([("", _l("Choose…"))] + [(k, label) for k, label, _a in services.categories()])
-        self.urgency.choices = _choices(services.URGENCIES)
-        self.where.choices = _choices(services.WHERE)
-        self.contact_pref.choices = _choices(services.CONTACT_PREFS)
+        self.category.choices = as_choices([("", _l("Choose…"))] + [(k, label) for k, label, _a in vocabulary.categories()])
+        self.urgency.choices = _choices(vocabulary.URGENCIES)
+        self.where.choices = _choices(vocabulary.WHERE)
+        self.contact_pref.choices = _choices(vocabulary.CONTACT_PREFS)
         return self
 
 
 class WishForm(FlaskForm):
     title = StringField(_l("My wish"), description=_l("Something small, e.g. “A school bag for my daughter”."),
-                        render_kw={"maxlength": services.TITLE_MAX})
+                        render_kw={"maxlength": vocabulary.TITLE_MAX})
     description = TextAreaField(_l("Details (optional)"), render_kw={"rows": 4, "maxlength": 2000})
 
 
 class CategoryForm(FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(min=2, max=40), Regexp(
         r"^[a-z0-9_]+$", message=_l("Use lower-case letters, digits and _ only."))])
-    label = StringField(_l("Name"), validators=[Optional(), Length(max=100)],
+    label = StringField(lazy_pgettext("care category", "Name"), validators=[Optional(), Length(max=100)],
                         description=_l("Leave empty to keep the built-in, translated name."))
     position = IntegerField(_l("Position"), default=100, validators=[Optional(), NumberRange(min=0, max=10000)])
     active = BooleanField(_l("Offered to members"), default=True)

@@ -2,20 +2,30 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from portal.toolkit import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from portal import toolkit as tk
-from portal_care import services
+from portal_care import access, attachments, figures, filing, microwishes, sla, vocabulary, workflow
 from portal_care.forms import CategoryForm, RequestForm, RuleForm, WishForm, as_choices
 from portal_care.models import CareAttachment, CareRequest, CareRoutingRule, CareWish
 
-bp = Blueprint("care", __name__, url_prefix=services.URL_PREFIX, template_folder="templates",
+bp = Blueprint("care", __name__, url_prefix=vocabulary.URL_PREFIX, template_folder="templates",
                static_folder="static", static_url_path="/static")
 db = tk.db
+
+#: What the templates call ``s``: a request's SLA facts.
+TEMPLATE_NAMES = SimpleNamespace(due_at=sla.due_at, is_open=sla.is_open, overdue_kind=sla.overdue_kind)
+tk.template_labels(
+    bp, "care", action=workflow.ACTION_LABELS, contact_pref=vocabulary.CONTACT_PREFS, routed_by=vocabulary.ROUTED_BY,
+    status=vocabulary.STATUSES, support_kind=vocabulary.SUPPORT_KINDS, urgency=vocabulary.URGENCIES,
+    where=vocabulary.WHERE, wish_status=vocabulary.WISH_STATUSES,
+    category=tk.LabelFunction(vocabulary.category_label),  # admins rename and add categories
+)
 
 
 def _now():
@@ -38,11 +48,11 @@ def index():
     mine = tk.paginate(select(CareRequest).where(CareRequest.member_id == member.id)
                        .order_by(CareRequest.created_at.desc())) if member else None
     handling = db.session.scalars(select(CareRequest).where(
-        CareRequest.handler_account_id == current_user.id, CareRequest.status.in_(services.OPEN_STATUSES))
+        CareRequest.handler_account_id == current_user.id, CareRequest.status.in_(vocabulary.OPEN_STATUSES))
         .order_by(CareRequest.resolve_due_at).limit(50)).all()
     units = tk.manageable_units("care.manage") if tk.can("care.manage") else []
-    return render_template("care/index.html", mine=mine, handling=handling, units=units, s=services,
-                           draft=services.get_draft(member), now=_now())
+    return render_template("care/index.html", mine=mine, handling=handling, units=units, s=TEMPLATE_NAMES,
+                           draft=filing.get_draft(member), now=_now())
 
 
 def _target_member():
@@ -62,30 +72,30 @@ def new():
     with JavaScript, care-draft.js also keeps it in the browser while typing."""
     member = _target_member()
     own = member.account_id == current_user.id
-    draft = services.get_draft(member) if own else None
+    draft = filing.get_draft(member) if own else None
     if request.method == "GET":
         form = RequestForm(formdata=None, data=draft.data if draft else None).set_choices()
         return render_template("care/new.html", form=form, member=member, own=own, draft=draft,
-                               limits=services.upload_limits())
+                               limits=attachments.upload_limits())
     form = RequestForm().set_choices()
     if request.form.get("action") == "draft" and own:
-        services.save_draft(member, request.form.to_dict(), now=_now())
+        filing.save_draft(member, request.form.to_dict(), now=_now())
         db.session.commit()
         flash(_("Draft saved. You can finish it later."), "success")
         return redirect(url_for("care.new"))
     try:
         data = request.form.to_dict()
-        req = services.file_request(member, data, filed_by=current_user, now=_now(),
+        req = filing.file_request(member, data, filed_by=current_user, now=_now(),
                                     files=request.files.getlist("attachments"))
-    except services.CareError as error:
+    except tk.ServiceError as error:
         db.session.rollback()
-        for name, message in error.fields.items():
+        for name, message in error.field_errors.items():
             if name in form:
                 form[name].errors = [message]
         if request.files.getlist("attachments") and any(f.filename for f in request.files.getlist("attachments")):
             flash(_("Your text is kept below. Please choose the files again."), "warning")
         return render_template("care/new.html", form=form, member=member, own=own, draft=draft,
-                               limits=services.upload_limits(), error=error.message), error.status
+                               limits=attachments.upload_limits(), error=error.message), error.status
     db.session.commit()
     flash(_("Your request was sent to %(unit)s.", unit=req.unit.name), "success")
     return redirect(url_for("care.detail", request_id=req.id))
@@ -97,27 +107,27 @@ def discard_draft():
     """Throw away the server-side draft."""
     if current_user.member is None:
         abort(403)
-    services.discard_draft(current_user.member)
+    filing.discard_draft(current_user.member)
     db.session.commit()
     flash(_("Draft discarded."), "success")
     return redirect(url_for("care.new"))
 
 
 def _visible_or_404(request_id: int) -> CareRequest:
-    req = services.get_visible(request_id, current_user)
+    req = access.get_visible(request_id, current_user)
     if req is None:
         abort(404)
     return req
 
 
-def _render_detail(req: CareRequest, *, errors: dict | None = None, error: str | None = None,
-                   values: dict | None = None, status: int = 200):
-    roles = services.roles_on(req, current_user)
+def _render_detail(req: CareRequest, *, errors: dict | None = None, values: dict | None = None,
+                   status: int = 200):
+    roles = access.roles_on(req, current_user)
     return render_template(
-        "care/detail.html", req=req, roles=roles, s=services, events=services.timeline(req, current_user),
-        attachments=services.visible_attachments(req, current_user), moves=services.allowed_moves(req, current_user),
-        handlers=services.handler_choices(req) if services.STAFF in roles and services.is_open(req) else [],
-        overdue=services.overdue_kind(req, _now()), errors=errors or {}, error=error, values=values or {},
+        "care/detail.html", req=req, roles=roles, s=TEMPLATE_NAMES, events=workflow.timeline(req, current_user),
+        attachments=attachments.visible_attachments(req, current_user), moves=workflow.allowed_moves(req, current_user),
+        handlers=workflow.handler_choices(req) if access.STAFF in roles and sla.is_open(req) else [],
+        overdue=sla.overdue_kind(req, _now()), errors=errors or {}, values=values or {},
     ), status
 
 
@@ -126,34 +136,30 @@ def _render_detail(req: CareRequest, *, errors: dict | None = None, error: str |
 def detail(request_id: int):
     """One request: facts, timeline, and the actions the viewer may take. Views by others are audited."""
     req = _visible_or_404(request_id)
-    services.record_view(req, current_user)
+    access.record_view(req, current_user)
     db.session.commit()
     return _render_detail(req)
 
 
-def _refused(request_id: int, error: services.CareError):
-    db.session.rollback()
+def _refused(request_id: int, error: tk.ServiceError):
+    """The request page again, with what was typed and the per-field messages (the main one is flashed)."""
     req = _visible_or_404(request_id)
-    return _render_detail(req, errors=error.fields, error=error.message, values=request.form.to_dict(),
-                          status=error.status)
+    return _render_detail(req, errors=error.field_errors, values=request.form.to_dict(), status=error.status)
 
 
 @bp.post("/requests/<int:request_id>/transition")
 @login_required
 def transition(request_id: int):
-    """Move the request along the workflow (the transition table in services decides)."""
+    """Move the request along the workflow (the transition table in ``workflow`` decides)."""
     req = _visible_or_404(request_id)
     form = request.form
-    try:
-        services.transition(req, current_user, form.get("to", ""), now=_now(), comment=form.get("comment"),
-                            reason=form.get("reason"), summary=form.get("summary"),
-                            support_kind=form.get("support_kind"), support_amount=form.get("support_amount"),
-                            rating=form.get("rating"), rating_comment=form.get("rating_comment"))
-    except services.CareError as error:
-        return _refused(request_id, error)
-    db.session.commit()
-    flash(_("Saved: the request is now %(status)s.", status=services.STATUSES[req.status]), "success")
-    return redirect(url_for("care.detail", request_id=req.id))
+    return tk.form_post(
+        lambda: workflow.transition(req, current_user, form.get("to", ""), now=_now(), comment=form.get("comment"),
+                                    reason=form.get("reason"), summary=form.get("summary"),
+                                    support_kind=form.get("support_kind"), support_amount=form.get("support_amount"),
+                                    rating=form.get("rating"), rating_comment=form.get("rating_comment")),
+        success=lambda _event: _("Saved: the request is now %(status)s.", status=vocabulary.STATUSES[req.status]),
+        redirect_to=url_for("care.detail", request_id=req.id), on_error=lambda error: _refused(request_id, error))
 
 
 @bp.post("/requests/<int:request_id>/comment")
@@ -161,15 +167,12 @@ def transition(request_id: int):
 def comment(request_id: int):
     """A comment (the member sees it) or an internal note (only secretaries and handlers)."""
     req = _visible_or_404(request_id)
-    try:
-        services.add_comment(req, current_user, request.form.get("body", ""), now=_now(),
-                             internal=request.form.get("internal") in ("1", "y", "on"),
-                             files=request.files.getlist("attachments"))
-    except services.CareError as error:
-        return _refused(request_id, error)
-    db.session.commit()
-    flash(_("Message added."), "success")
-    return redirect(url_for("care.detail", request_id=req.id) + "#timeline")
+    return tk.form_post(
+        lambda: workflow.add_comment(req, current_user, request.form.get("body", ""), now=_now(),
+                                     internal=request.form.get("internal") in ("1", "y", "on"),
+                                     files=request.files.getlist("attachments")),
+        success=_("Message added."), redirect_to=url_for("care.detail", request_id=req.id) + "#timeline",
+        on_error=lambda error: _refused(request_id, error))
 
 
 @bp.post("/requests/<int:request_id>/assign")
@@ -177,13 +180,9 @@ def comment(request_id: int):
 def assign(request_id: int):
     """Give the request to a handler."""
     req = _visible_or_404(request_id)
-    try:
-        services.assign(req, current_user, request.form.get("handler"), now=_now())
-    except services.CareError as error:
-        return _refused(request_id, error)
-    db.session.commit()
-    flash(_("Handler assigned."), "success")
-    return redirect(url_for("care.detail", request_id=req.id))
+    return tk.form_post(lambda: workflow.assign(req, current_user, request.form.get("handler"), now=_now()),
+                        success=_("Handler assigned."), redirect_to=url_for("care.detail", request_id=req.id),
+                        on_error=lambda error: _refused(request_id, error))
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -191,18 +190,12 @@ def assign(request_id: int):
 def attachment(attachment_id: int):
     """An attachment, after the same permission check as its request (never from static)."""
     item = db.session.get(CareAttachment, attachment_id)
-    req = services.get_visible(item.request_id, current_user) if item else None
-    if req is None or item not in services.visible_attachments(req, current_user):
+    req = access.get_visible(item.request_id, current_user) if item else None
+    if req is None or item not in attachments.visible_attachments(req, current_user):
         abort(404)
-    path = services.attachment_path(item)
-    if not path.is_file():
-        abort(404)
-    services.record_view(req, current_user, via=f"attachment:{item.id}")
+    response = attachments.send_attachment(item)  # 404 before the view is recorded when the file is gone
+    access.record_view(req, current_user, via=f"attachment:{item.id}")
     db.session.commit()
-    inline = item.content_type.startswith("image/")
-    response = send_file(path, mimetype=item.content_type, as_attachment=not inline, download_name=item.original_name,
-                         max_age=0, conditional=False)
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -210,7 +203,7 @@ def attachment(attachment_id: int):
 
 
 def _queue(title: str, condition, order, template_args: dict):
-    query = select(CareRequest).where(services.staff_condition(current_user))
+    query = select(CareRequest).where(access.staff_condition(current_user))
     if condition is not None:
         query = query.where(condition)
     unit_id = request.args.get("unit", type=int)
@@ -221,7 +214,7 @@ def _queue(title: str, condition, order, template_args: dict):
         query = query.join(tk.OrgUnit, CareRequest.unit_id == tk.OrgUnit.id).where(
             tk.in_subtree(tk.OrgUnit.path, unit.path))
     page = tk.paginate(query.order_by(*order))
-    return render_template("care/queue.html", page=page, title=title, s=services, now=_now(), unit=unit,
+    return render_template("care/queue.html", page=page, title=title, s=TEMPLATE_NAMES, now=_now(), unit=unit,
                            units=tk.manageable_units("care.manage"), **template_args)
 
 
@@ -232,9 +225,9 @@ def queue():
     _require_staff()
     status = request.args.get("status", "open")
     try:
-        condition = services.status_condition(status)
-    except services.Invalid:
-        status, condition = "open", services.status_condition("open")
+        condition = access.status_condition(status)
+    except tk.Invalid:
+        status, condition = "open", access.status_condition("open")
     return _queue(_("Care requests"), condition, (CareRequest.respond_due_at, CareRequest.id),
                   {"status": status, "endpoint": "care.queue"})
 
@@ -244,7 +237,7 @@ def queue():
 def overdue():
     """The overdue queue: open requests past their first-response or resolution target."""
     _require_staff()
-    return _queue(_("Overdue care requests"), services.overdue_condition(_now()),
+    return _queue(_("Overdue care requests"), sla.overdue_condition(_now()),
                   (CareRequest.respond_due_at, CareRequest.id), {"status": None, "endpoint": "care.overdue"})
 
 
@@ -268,7 +261,7 @@ def _dashboard_data(unit_id: int):
     days = request.args.get("days", 365, type=int)
     days = days if days in (30, 90, 365, 3650) else 365
     now = _now()
-    total, rows = services.dashboard(unit, now=now, since=now - timedelta(days=days))
+    total, rows = figures.dashboard(unit, now=now, since=now - timedelta(days=days))
     return unit, days, total, rows
 
 
@@ -277,13 +270,9 @@ def _dashboard_data(unit_id: int):
 def dashboard(unit_id: int):
     """Open and overdue counts per receiving unit, medians, satisfaction."""
     unit, days, total, rows = _dashboard_data(unit_id)
-    biggest = max([r.open for r in rows] + [1])
-    return render_template("care/dashboard.html", unit=unit, days=days, total=total, rows=rows, biggest=biggest)
-
-
-DASHBOARD_HEADERS = (
-    "unit", "requests", "open", "overdue", "median hours to first response", "median hours to resolution",
-    "satisfaction (1-5)", "ratings")
+    chart = tk.bar_chart([(r.name, r.open, r.overdue) for r in rows[:12]], _("Open and overdue requests per unit"),
+                         tones=(4, 1))
+    return render_template("care/dashboard.html", unit=unit, days=days, total=total, rows=rows, chart=chart)
 
 
 @bp.get("/units/<int:unit_id>/dashboard.xlsx")
@@ -291,7 +280,7 @@ DASHBOARD_HEADERS = (
 def dashboard_xlsx(unit_id: int):
     """The dashboard as a spreadsheet (what secretaries hand upward)."""
     unit, days, total, rows = _dashboard_data(unit_id)
-    headers = [_("Unit"), _("Requests"), _("Open"), _("Overdue"), _("Median hours to first response"),
+    headers = [_("Unit"), _("Requests"), tk.pgettext("care requests", "Open"), _("Overdue"), _("Median hours to first response"),
                _("Median hours to resolution"), _("Satisfaction (1–5)"), _("Ratings")]
     lines = [(r.name, r.total, r.open, r.overdue, r.median_response_hours, r.median_resolution_hours, r.satisfaction,
               r.ratings) for r in [*rows, total]]
@@ -311,7 +300,7 @@ def admin_categories():
     form = CategoryForm()
     if request.method == "POST":
         if form.validate():
-            services.save_category(form.key.data, form.label.data, bool(form.active.data), form.position.data or 0)
+            vocabulary.save_category(form.key.data, form.label.data, bool(form.active.data), form.position.data or 0)
             tk.audit("care.category.saved", "care_category", form.key.data, label=form.label.data,
                      active=bool(form.active.data))
             db.session.commit()
@@ -320,14 +309,8 @@ def admin_categories():
         status = 422
     else:
         status = 200
-    return render_template("care/admin_categories.html", form=form, rows=services.categories(include_inactive=True),
-                           builtin=services.BUILTIN_CATEGORIES), status
-
-
-def _unit_choices() -> list[tuple[int, str]]:
-    units = db.session.scalars(select(tk.OrgUnit).where(tk.OrgUnit.closed_at.is_(None), tk.OrgUnit.kind != "group")
-                               .order_by(tk.OrgUnit.path).limit(3000))
-    return [(u.id, "· " * u.depth + u.name) for u in units]
+    return render_template("care/admin_categories.html", form=form, rows=vocabulary.categories(include_inactive=True),
+                           builtin=vocabulary.BUILTIN_CATEGORIES), status
 
 
 @bp.route("/admin/rules", methods=["GET", "POST"])
@@ -336,8 +319,8 @@ def admin_rules():
     """Routing rules by category, e.g. unpaid wages → a legal-aid unit."""
     tk.require("care.admin")
     form = RuleForm()
-    units = _unit_choices()
-    form.category.choices = as_choices((k, label) for k, label, _a in services.categories(include_inactive=True))
+    units = tk.unit_choices("care.admin", kinds=("committee", "general_branch", "branch"))  # groups receive no requests
+    form.category.choices = as_choices((k, label) for k, label, _a in vocabulary.categories(include_inactive=True))
     form.scope_unit.choices = as_choices([(0, _("Everywhere"))] + units)
     form.target_unit.choices = as_choices(units)
     status = 200
@@ -354,7 +337,7 @@ def admin_rules():
             return redirect(url_for("care.admin_rules"))
         status = 422
     rules = db.session.scalars(select(CareRoutingRule).order_by(CareRoutingRule.category, CareRoutingRule.id)).all()
-    return render_template("care/admin_rules.html", form=form, rules=rules, s=services), status
+    return render_template("care/admin_rules.html", form=form, rules=rules, s=TEMPLATE_NAMES), status
 
 
 @bp.post("/admin/rules/<int:rule_id>/delete")
@@ -383,8 +366,8 @@ def wishes():
                                   .order_by(CareWish.created_at.desc()).limit(50)).all()
         claimed = db.session.scalars(select(CareWish).where(CareWish.claimer_member_id == member.id)
                                      .order_by(CareWish.claimed_at.desc()).limit(50)).all()
-    return render_template("care/wishes.html", open_wishes=services.open_wishes_for(member), mine=mine,
-                           claimed=claimed, pending=services.pending_wishes_for(current_user), s=services)
+    return render_template("care/wishes.html", open_wishes=microwishes.open_wishes_for(member), mine=mine,
+                           claimed=claimed, pending=microwishes.pending_wishes_for(current_user), s=TEMPLATE_NAMES)
 
 
 @bp.route("/wishes/new", methods=["GET", "POST"])
@@ -393,31 +376,25 @@ def wish_new():
     """Post a micro-wish; the home branch's secretary approves it and chooses who sees it."""
     form = WishForm()
     if request.method == "POST":
-        try:
-            wish = services.create_wish(current_user.member, request.form.to_dict(), now=_now())
-        except services.CareError as error:
-            db.session.rollback()
-            for name, message in error.fields.items():
-                if name in form:
-                    form[name].errors = [message]
-            return render_template("care/wish_new.html", form=form), error.status
-        db.session.commit()
-        flash(_("Your wish was sent to your branch secretary for approval."), "success")
-        return redirect(url_for("care.wish_detail", wish_id=wish.id))
+        return tk.form_post(
+            lambda: microwishes.create_wish(current_user.member, request.form.to_dict(), now=_now()),
+            success=_("Your wish was sent to your branch secretary for approval."),
+            redirect_to=lambda wish: url_for("care.wish_detail", wish_id=wish.id), form=form,
+            on_error=lambda error: (render_template("care/wish_new.html", form=form), error.status))
     return render_template("care/wish_new.html", form=form)
 
 
 def _render_wish(wish: CareWish, *, errors: dict | None = None, status: int = 200):
-    reviewer = services.wish_reviewer(wish, current_user)
-    scopes = services.wish_scope_choices(wish, current_user) if reviewer and wish.status == "pending" else []
-    return render_template("care/wish_detail.html", wish=wish, s=services, reviewer=reviewer, scopes=scopes,
+    reviewer = microwishes.wish_reviewer(wish, current_user)
+    scopes = microwishes.wish_scope_choices(wish, current_user) if reviewer and wish.status == "pending" else []
+    return render_template("care/wish_detail.html", wish=wish, s=TEMPLATE_NAMES, reviewer=reviewer, scopes=scopes,
                            member=current_user.member, errors=errors or {}), status
 
 
 @bp.get("/wishes/<int:wish_id>")
 @login_required
 def wish_detail(wish_id: int):
-    wish = services.get_visible_wish(wish_id, current_user) or abort(404)
+    wish = microwishes.get_visible_wish(wish_id, current_user) or abort(404)
     return _render_wish(wish)
 
 
@@ -425,24 +402,18 @@ def wish_detail(wish_id: int):
 @login_required
 def wish_action(wish_id: int, action: str):
     """approve / reject (secretary), claim / unclaim / fulfil (helper), confirm (wisher)."""
-    wish = services.get_visible_wish(wish_id, current_user) or abort(404)
-    try:
+    wish = microwishes.get_visible_wish(wish_id, current_user) or abort(404)
+    if action not in ("approve", "reject") and action not in microwishes.WISH_ACTIONS:
+        abort(404)
+
+    def act() -> None:
         if action in ("approve", "reject"):
-            services.review_wish(wish, current_user, approve=action == "approve", now=_now(),
-                                 unit_id=request.form.get("unit"), reason=request.form.get("reason", ""))
-        elif action in services.WISH_ACTIONS:
-            func = services.WISH_ACTIONS[action]
-            if action == "unclaim":
-                func(wish, current_user.member)
-            else:
-                func(wish, current_user.member, now=_now())
+            microwishes.review_wish(wish, current_user, approve=action == "approve", now=_now(),
+                                    unit_id=request.form.get("unit"), reason=request.form.get("reason", ""))
+        elif action == "unclaim":
+            microwishes.WISH_ACTIONS[action](wish, current_user.member)
         else:
-            abort(404)
-    except services.CareError as error:
-        db.session.rollback()
-        wish = services.get_visible_wish(wish_id, current_user) or abort(404)
-        flash(error.message, "error")
-        return _render_wish(wish, errors=error.fields, status=error.status)
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for("care.wish_detail", wish_id=wish.id))
+            microwishes.WISH_ACTIONS[action](wish, current_user.member, now=_now())
+
+    return tk.form_post(act, success=_("Saved."), redirect_to=url_for("care.wish_detail", wish_id=wish.id),
+                        on_error=lambda error: _render_wish(wish, errors=error.field_errors, status=error.status))

@@ -2,18 +2,22 @@
 reading time, assigned learning, discussion, completion certificates."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-import click
-from flask.cli import with_appcontext
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l
 
 from portal import toolkit as tk
 from portal_courses import models  # noqa: F401  (registers the tables)
 
 __version__ = "0.1.0"
+#: Shown on the admin plugins page, in the viewer's language.
+DESCRIPTION = _l("Online school: courses, lessons, assigned learning, discussion and certificates.")
 
-SECRETARIAL = ("secretary", "organizer", "admin")
+
+@tk.hookimpl
+def portal_addhooks(pluginmanager):
+    """Publish the course↔quiz contract (``hookspecs.py``) for quiz plugins to implement."""
+    from portal_courses import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @tk.hookimpl
@@ -27,9 +31,9 @@ def portal_blueprints():
 @tk.hookimpl
 def portal_permissions():
     return [
-        tk.Permission("courses.author", _l("Write courses and lessons in the browser"), SECRETARIAL),
-        tk.Permission("courses.assign", _l("Assign courses and see who completed them"), SECRETARIAL, host_visible=True),
-        tk.Permission("courses.moderate", _l("Moderate course discussions"), SECRETARIAL, host_visible=True),
+        tk.Permission("courses.author", _l("Write courses and lessons in the browser"), tk.SECRETARY_ROLES),
+        tk.Permission("courses.assign", _l("Assign courses and see who completed them"), tk.SECRETARY_ROLES, host_visible=True),
+        tk.Permission("courses.moderate", _l("Moderate course discussions"), tk.SECRETARY_ROLES, host_visible=True),
         tk.Permission("courses.certificates", _l("Manage and revoke completion certificates"), ("admin",)),
     ]
 
@@ -115,28 +119,21 @@ def portal_search_documents():
 def portal_alerts_scan(now):
     from portal_courses import services
 
-    alerts = []
-    for assignment, count in services.overdue_counts(now):
-        if assignment.due_on == now.date() - timedelta(days=1):  # once, the day after the due date
-            alerts.append(tk.Alert(
-                kind="courses.overdue", unit_id=assignment.unit_id, member_id=None,
-                message=_l("%(num)d member(s) did not complete the assigned course by its due date.", num=count),
-                url=services.assignment_path(assignment)))
-    return alerts
+    return services.overdue_alerts(now)
 
 
 @tk.hookimpl
 def portal_personal_data(member):
-    from portal_courses import services
+    from portal_courses.personal import personal_data
 
-    return services.personal_data(member)
+    return personal_data(member)
 
 
 @tk.hookimpl
 def portal_member_summary(member, since, until):
-    from portal_courses import services
+    from portal_courses.personal import member_summary
 
-    return services.member_summary(member, since, until)
+    return member_summary(member, since, until)
 
 
 @tk.hookimpl
@@ -155,25 +152,6 @@ def portal_demo_data(context):
 
 @tk.hookimpl
 def portal_cli_commands():
-    @click.group("courses", help="The online school's course files.")
-    def courses_group():
-        pass
-
-    @courses_group.command("sync")
-    @click.argument("directory", required=False, type=click.Path(file_okay=False))
-    @with_appcontext
-    def sync_command(directory):
-        """Create and update courses from course folders (default: the shipped courses/)."""
-        from portal_courses.sync import ContentErrors, sync_directory
-
-        try:
-            report = sync_directory(directory)
-        except ContentErrors as errors:
-            for error in errors.errors:
-                click.echo(str(error), err=True)
-            raise click.ClickException(f"{len(errors.errors)} problem(s) found; nothing was changed.")
-        while tk.search_drain() > 0:  # update the index now rather than after the process exits
-            pass
-        click.echo(report.summary())
+    from portal_courses.cli import courses_group
 
     return [courses_group]

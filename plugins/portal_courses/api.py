@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, url_for
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 from sqlalchemy import select
 
 from portal import toolkit as tk
@@ -49,13 +49,13 @@ def course(slug: str):
     progress = services.course_progress(member, course) if member else None
     quiz = services.final_quiz(course, member) if member else None
     data = _course_json(course, locale, progress)
-    data["lessons"] = [{"id": l.id, "slug": l.slug, "title": l.title(locale), "position": l.position,
-                        "min_seconds": services.lesson_min_seconds(l),
-                        "completed": bool(progress and l.id in progress.done_ids),
-                        "url": url_for("courses.lesson", slug=course.slug, lesson_id=l.id)}
-                       for l in course.active_lessons]
+    data["lessons"] = [{"id": item.id, "slug": item.slug, "title": item.title(locale), "position": item.position,
+                        "min_seconds": services.lesson_min_seconds(item),
+                        "completed": bool(progress and item.id in progress.done_ids),
+                        "url": url_for("courses.lesson", slug=course.slug, lesson_id=item.id)}
+                       for item in course.active_lessons]
     data["final_quiz"] = quiz
-    data["completed_at"] = progress.completed_at.isoformat() + "Z" if progress and progress.completed_at else None
+    data["completed_at"] = tk.isoformat(progress.completed_at) if progress else None
     return jsonify(data)
 
 
@@ -91,14 +91,7 @@ def complete(lesson_id: int):
     member = _member_or_none()
     if member is None:
         return tk.api_error(403, "forbidden", _("Only members can study courses."))
-    try:
-        _progress, created = services.complete_lesson(member, lesson)
-    except services.CourseError as error:
-        tk.db.session.rollback()
-        response, status = tk.api_error(error.status, error.code, error.message)
-        body = response.get_json()
-        body["error"].update(error.extra)
-        return jsonify(body), status
+    _progress, created = services.complete_lesson(member, lesson)
     tk.db.session.commit()
     enrolled = services.enrollment(member, lesson.course)
     return jsonify({"lesson": lesson.id, "completed": True, "created": created,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal_courses import services
-from portal_courses.models import Assignment, Comment, Course, LessonProgress
+from portal_courses.models import Assignment, Comment, Course
 from portal_courses.sync import default_directory, sync_directory
 
 COMMENTS = {
@@ -48,9 +48,9 @@ def build_demo(context) -> None:
             _study(member, courses[slug], 1 + index % 4, start + timedelta(days=index % 7, hours=index))
     with tk.write_intent():
         home, root = context.units.get("home"), context.units.get("root")
-        plans = [("staying-connected", home, now.date() + timedelta(days=20), None, context.accounts.get("home-secretary")),
-                 ("workers-rights", root, now.date() - timedelta(days=3), None, context.accounts.get("organizer")),
-                 ("getting-started", root, now.date() + timedelta(days=45), "activist", context.accounts.get("organizer"))]
+        plans = [("staying-connected", home, tk.local_date(now) + timedelta(days=20), None, context.accounts.get("home-secretary")),
+                 ("workers-rights", root, tk.local_date(now) - timedelta(days=3), None, context.accounts.get("organizer")),
+                 ("getting-started", root, tk.local_date(now) + timedelta(days=45), "activist", context.accounts.get("organizer"))]
         for slug, unit, due, stage, account in plans:
             course = courses.get(slug)
             if course is None or unit is None:

@@ -7,7 +7,6 @@ the clock takes ``now``.
 from __future__ import annotations
 
 import html
-import io
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -16,7 +15,8 @@ from typing import Any, Iterable
 
 import nh3
 from flask import current_app, has_request_context, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from portal.toolkit import gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,6 @@ from portal_courses.models import (
     RULES, Assignment, Certificate, Comment, Course, Enrollment, Lesson, LessonProgress, pick,
 )
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 COMMENT_MAX = 2000
 
 CATEGORIES = {
@@ -39,22 +38,10 @@ CATEGORIES = {
 }
 
 
-def category_label(key: str) -> str:
-    return str(CATEGORIES.get(key, key))
-
-
 def current_locale() -> str:
     """``zh_CN`` or ``en`` for the request being served."""
     locale = get_locale() if has_request_context() else None
     return "zh_CN" if locale is None or locale.language == "zh" else "en"
-
-
-class CourseError(Exception):
-    """A refused action, with a translated message and the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 422, code: str = "invalid", **extra: Any) -> None:
-        super().__init__(message)
-        self.message, self.status, self.code, self.extra = message, status, code, extra
 
 
 # -- visibility ------------------------------------------------------------------------
@@ -296,24 +283,24 @@ def seconds_left(member, lesson: Lesson, now: datetime | None = None, *, progres
 def complete_lesson(member, lesson: Lesson, now: datetime | None = None) -> tuple[LessonProgress, bool]:
     """Mark ``lesson`` complete for ``member`` after the minimum reading time; idempotent.
 
-    Returns ``(progress, newly_completed)``; raises :class:`CourseError` (409)
+    Returns ``(progress, newly_completed)``; raises :class:`tk.Conflict` (409)
     when the lesson was never opened or too little time has passed. Records
     ``lesson.completed`` and, when the course's rule is met, completes the
     course. Caller commits.
     """
     now = now or tk.utcnow()
     if lesson.retired_at is not None or lesson.course.retired_at is not None:
-        raise CourseError(_("This lesson has been retired."), 409, "retired")
+        raise tk.Conflict(_("This lesson has been retired."), code="retired")
     progress = lesson_progress(member, lesson)
     if progress is None:
-        raise CourseError(_("Open the lesson and read it before marking it complete."), 409, "not_started",
-                          seconds_left=lesson_min_seconds(lesson))
+        raise tk.Conflict(_("Open the lesson and read it before marking it complete."), code="not_started",
+                          details={"seconds_left": lesson_min_seconds(lesson)})
     if progress.completed_at is not None:
         return progress, False
     left = seconds_left(member, lesson, now)
     if left:
-        raise CourseError(_("Please keep reading: you can mark this lesson complete in %(num)d seconds.", num=left),
-                          409, "too_soon", seconds_left=left)
+        raise tk.Conflict(_("Please keep reading: you can mark this lesson complete in %(num)d seconds.", num=left),
+                          code="too_soon", details={"seconds_left": left})
     progress.completed_at = now
     tk.record_activity(member, "lesson.completed", "lesson", lesson.id, at=now,
                        extras={"course": lesson.course.slug, "lesson": lesson.slug})
@@ -324,8 +311,7 @@ def complete_lesson(member, lesson: Lesson, now: datetime | None = None) -> tupl
 
 def final_quiz(course: Course, member) -> dict | None:
     """The quiz plugin's answer about the course's final quiz for ``member`` (None when there is none)."""
-    results = tk.get_manager().call_each("portal_course_final_quiz", course_slug=course.slug, member=member)
-    return results[0][1] if results else None
+    return tk.call_hook("portal_course_final_quiz", course_slug=course.slug, member=member)  # firstresult
 
 
 def check_course_completion(member, course: Course, now: datetime | None = None) -> bool:
@@ -369,11 +355,6 @@ def quiz_passed(member, course_slug: str, now: datetime | None = None) -> None:
 
 # -- certificates ------------------------------------------------------------------------
 
-def new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-
-
 def issue_certificate(member, course: Course, now: datetime | None = None) -> Certificate:
     """Issue (once) the completion certificate; records ``certificate.issued``."""
     now = now or tk.utcnow()
@@ -381,13 +362,12 @@ def issue_certificate(member, course: Course, now: datetime | None = None) -> Ce
     if existing is not None:
         return existing
     unit = member.home_unit
-    cert = Certificate(code=new_code(), member_id=member.id, course_id=course.id, member_name=member.name,
-                       course_titles=dict(course.titles), issuing_unit_id=unit.id if unit else None,
-                       issuing_unit_name=unit.name if unit else "", issued_at=now)
     try:
-        with tk.db.session.begin_nested():
-            tk.db.session.add(cert)
-    except IntegrityError:
+        cert = tk.add_with_unique_code(lambda code: Certificate(
+            code=code, member_id=member.id, course_id=course.id, member_name=member.name,
+            course_titles=dict(course.titles), issuing_unit_id=unit.id if unit else None,
+            issuing_unit_name=unit.name if unit else "", issued_at=now))
+    except IntegrityError:  # issued concurrently: the (member, course) pair is unique
         return tk.db.session.scalar(select(Certificate).where(Certificate.member_id == member.id, Certificate.course_id == course.id))
     tk.record_activity(member, "certificate.issued", "certificate", cert.id, at=now,
                        extras={"course": course.slug, "code": cert.code})
@@ -395,7 +375,8 @@ def issue_certificate(member, course: Course, now: datetime | None = None) -> Ce
 
 
 def certificate_by_code(code: str) -> Certificate | None:
-    code = (code or "").strip().upper()
+    """The certificate with ``code`` as typed or scanned (any case), or ``None``."""
+    code = tk.normalize_code(code)
     if not re.fullmatch(r"[A-Z0-9-]{4,20}", code):
         return None
     return tk.db.session.scalar(select(Certificate).where(Certificate.code == code))
@@ -405,9 +386,9 @@ def revoke_certificate(cert: Certificate, reason: str, now: datetime | None = No
     """Revoke a certificate (admins); the verification page then says it is not valid. Caller commits."""
     reason = (reason or "").strip()
     if not reason:
-        raise CourseError(_("Give a reason for the revocation."))
+        raise tk.Invalid(_("Give a reason for the revocation."), field="reason")
     if cert.revoked_at is not None:
-        raise CourseError(_("This certificate is already revoked."), 409, "conflict")
+        raise tk.Conflict(_("This certificate is already revoked."))
     cert.revoked_at = now or tk.utcnow()
     cert.revoke_reason = reason[:300]
     if has_request_context():
@@ -418,46 +399,40 @@ def revoke_certificate(cert: Certificate, reason: str, now: datetime | None = No
 
 
 def verify_url(cert: Certificate) -> str:
+    """The public verification page of ``cert`` (printed as a QR code)."""
     return url_for("courses.verify_certificate", code=cert.code, _external=True)
+
+
+def certificate_status(cert: Certificate) -> str:
+    """``valid`` or ``revoked`` (completion certificates do not expire)."""
+    return tk.document_status(revoked=cert.revoked_at is not None)
+
+
+def certificate_document(cert: Certificate, locale: str) -> tk.Document:
+    """The printable facts of ``cert`` for the toolkit's certificate layout."""
+    return tk.Document(title=_("Certificate of completion"), code=cert.code, verify_url=verify_url(cert),
+                       preamble=_("This certifies that"), holder=cert.member_name,
+                       lines=[(_("has completed the course"), cert.course_title(locale))],
+                       issuer=cert.issuing_unit_name, issued_at=cert.issued_at, status=certificate_status(cert))
 
 
 def certificate_pdf(cert: Certificate, locale: str) -> bytes:
     """The certificate as a PDF (A4 landscape, CJK font embedded, QR code to the verification page)."""
-    from fpdf.enums import XPos, YPos
+    return tk.document_pdf(certificate_document(cert, locale), "certificate")
 
-    pdf = tk.new_pdf(orientation="L")
-    pdf.set_draw_color(183, 28, 28)
-    pdf.set_line_width(1.2)
-    pdf.rect(10, 10, 277, 190)
-    pdf.set_line_width(0.3)
-    pdf.rect(14, 14, 269, 182)
-    width = 277 - 40
 
-    def line(text: str, size: int, height: float, *, color=(29, 29, 31)) -> None:
-        pdf.set_font("cjk", size=size)
-        pdf.set_text_color(*color)
-        pdf.set_x(20)
-        pdf.multi_cell(width, height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    pdf.set_y(30)
-    line(_("Certificate of completion"), 30, 16, color=(183, 28, 28))
-    pdf.ln(6)
-    line(_("This certifies that"), 14, 9)
-    line(cert.member_name, 26, 16)
-    line(_("has completed the course"), 14, 9)
-    line(cert.course_title(locale), 20, 12)
-    pdf.ln(6)
-    line(_("Date: %(date)s", date=tk.fmt_date(cert.issued_at, "long")), 12, 8)
-    if cert.issuing_unit_name:
-        line(_("Issued by: %(unit)s", unit=cert.issuing_unit_name), 12, 8)
-    line(_("Verification code: %(code)s", code=cert.code), 12, 8)
-    url = verify_url(cert)
-    pdf.image(io.BytesIO(tk.qr_png(url, scale=4)), x=240, y=150, w=36)
-    pdf.set_font("cjk", size=8)
-    pdf.set_text_color(95, 99, 104)
-    pdf.set_xy(20, 182)
-    pdf.cell(215, 5, _("Check this certificate at %(url)s", url=url))
-    return bytes(pdf.output())
+def verification_page(code: str, locale: str) -> tuple[str, int]:
+    """The public check of ``code``: validity, name, course and date only (never the revocation reason)."""
+    cert = certificate_by_code(code)
+    if cert is None:
+        return tk.verification_page(_("Certificate check"), "unknown",
+                                    message=_("A certificate with this code does not exist."))
+    facts = [(_("Name"), cert.member_name), (_("Course"), cert.course_title(locale)),
+             (_("Date"), tk.fmt_date(tk.local_date(cert.issued_at), "long")), (_("Verification code"), cert.code)]
+    status = certificate_status(cert)
+    message = (_("This certificate is genuine and valid.") if status == "valid"
+               else _("This certificate has been revoked and is no longer valid."))
+    return tk.verification_page(_("Certificate check"), status, facts, message=message)
 
 
 # -- assigned learning ----------------------------------------------------------------------
@@ -477,9 +452,9 @@ def create_assignment(course: Course, unit, due_on: date, stage: str | None = No
     """Assign a course to a unit's members (optionally one stage); notifies them. Caller commits."""
     now = now or tk.utcnow()
     if stage and stage not in tk.STAGES:
-        raise CourseError(_("Unknown membership stage."))
-    if due_on < now.date():
-        raise CourseError(_("The due date cannot be in the past."))
+        raise tk.Invalid(_("Unknown membership stage."), field="stage")
+    if due_on < tk.local_date(now):
+        raise tk.Invalid(_("The due date cannot be in the past."), field="due_on")
     assignment = Assignment(course_id=course.id, unit_id=unit.id, stage=stage or None, due_on=due_on,
                             note=(note or "").strip()[:2000] or None, created_by_id=account.id if account else None,
                             created_at=now)
@@ -522,7 +497,7 @@ def assignment_report(assignment: Assignment, now: datetime | None = None) -> tu
         LessonProgress.completed_at.is_not(None)).group_by(LessonProgress.member_id)).all()) if ids and lesson_ids else {}
     completed = dict(tk.db.session.execute(select(Enrollment.member_id, Enrollment.completed_at).where(
         Enrollment.course_id == course.id, Enrollment.member_id.in_(ids), Enrollment.completed_at.is_not(None))).all()) if ids else {}
-    past_due = now.date() > assignment.due_on
+    past_due = tk.local_date(now) > assignment.due_on
     rows = [AssignmentRow(member=m, done=done.get(m.id, 0), total=len(lesson_ids), completed_at=completed.get(m.id),
                           overdue=past_due and m.id not in completed) for m in members]
     units: dict[int, dict] = {}
@@ -568,7 +543,7 @@ def _member_assignments(member) -> list[Assignment]:
 
 def _assignment_row(assignment: Assignment, progress: Progress, now: datetime) -> dict:
     return {"assignment": assignment, "course": assignment.course, "progress": progress,
-            "overdue": progress.completed_at is None and now.date() > assignment.due_on}
+            "overdue": progress.completed_at is None and tk.local_date(now) > assignment.due_on}
 
 
 def assignments_query(account):
@@ -582,8 +557,8 @@ def overdue_counts(now: datetime | None = None) -> list[tuple[Assignment, int]]:
     """``(assignment, members overdue)`` for assignments past due (the alerts scan)."""
     now = now or tk.utcnow()
     result = []
-    query = select(Assignment).where(Assignment.cancelled_at.is_(None), Assignment.due_on < now.date(),
-                                     Assignment.due_on >= now.date() - timedelta(days=30))
+    query = select(Assignment).where(Assignment.cancelled_at.is_(None), Assignment.due_on < tk.local_date(now),
+                                     Assignment.due_on >= tk.local_date(now) - timedelta(days=30))
     for assignment in tk.db.session.scalars(query):
         rows, _units = assignment_report(assignment, now)
         overdue = sum(1 for row in rows if row.overdue)
@@ -592,17 +567,26 @@ def overdue_counts(now: datetime | None = None) -> list[tuple[Assignment, int]]:
     return result
 
 
+def overdue_alerts(now: datetime) -> list:
+    """One ``Alert`` per assignment with overdue members, on the day after its due date only (``portal alerts scan``)."""
+    return [tk.Alert(kind="courses.overdue", unit_id=assignment.unit_id, member_id=None,
+                     message=_l("%(num)d member(s) did not complete the assigned course by its due date.", num=count),
+                     url=assignment_path(assignment))
+            for assignment, count in overdue_counts(now)
+            if assignment.due_on == tk.local_date(now) - timedelta(days=1)]
+
+
 # -- discussion -------------------------------------------------------------------------------
 
 def add_comment(member, lesson: Lesson, body: str, now: datetime | None = None) -> Comment:
     """Post a comment (Markdown, sanitized when shown). Caller commits."""
     if not tk.get_setting("courses", "comments_enabled", True):
-        raise CourseError(_("The discussion is closed."), 403, "forbidden")
+        raise tk.Forbidden(_("The discussion is closed."))
     text = (body or "").strip()
     if not text:
-        raise CourseError(_("Write something before posting."))
+        raise tk.Invalid(_("Write something before posting."), field="body")
     if len(text) > COMMENT_MAX:
-        raise CourseError(_("A comment can be at most %(num)d characters long.", num=COMMENT_MAX))
+        raise tk.Invalid(_("A comment can be at most %(num)d characters long.", num=COMMENT_MAX), field="body")
     comment = Comment(lesson_id=lesson.id, member_id=member.id, body=text, created_at=now or tk.utcnow())
     tk.db.session.add(comment)
     tk.db.session.flush()
@@ -647,9 +631,9 @@ def save_course(course: Course | None, data: dict, unit, now: datetime | None = 
     slug = data["slug"].strip().lower()
     clash = tk.db.session.scalar(select(Course).where(Course.slug == slug))
     if clash is not None and clash is not course:
-        raise CourseError(_("This short name is already used by another course."))
+        raise tk.Invalid(_("This short name is already used by another course."), field="slug")
     if data.get("completion_rule") not in RULES:
-        raise CourseError(_("Unknown completion rule."))
+        raise tk.Invalid(_("Unknown completion rule."), field="completion_rule")
     if course is None:
         course = Course(source="web", created_at=now, owner_unit_id=unit.id if unit else None, published=False)
         tk.db.session.add(course)
@@ -673,7 +657,7 @@ def save_lesson(course: Course, lesson: Lesson | None, data: dict, now: datetime
     """Create or update a lesson of a browser-authored course. Caller commits."""
     now = now or tk.utcnow()
     if lesson is None:
-        position = (max((l.position for l in course.lessons), default=0) or 0) + 1
+        position = (max((item.position for item in course.lessons), default=0) or 0) + 1
         lesson = Lesson(course_id=course.id, slug=f"web-{secrets.token_hex(4)}", position=position, created_at=now)
         tk.db.session.add(lesson)
     lesson.titles = {k: v for k, v in {"zh_CN": (data.get("title_zh") or "").strip(), "en": (data.get("title_en") or "").strip()}.items() if v}
@@ -769,34 +753,6 @@ def all_documents() -> Iterable:
             yield from lesson_documents(lesson, course)
 
 
-# -- personal data and summaries --------------------------------------------------------------------
-
-def personal_data(member) -> dict[str, list[dict]]:
-    progress = tk.db.session.scalars(select(LessonProgress).where(LessonProgress.member_id == member.id)
-                                     .order_by(LessonProgress.started_at)).all()
-    comments = tk.db.session.scalars(select(Comment).where(Comment.member_id == member.id).order_by(Comment.created_at)).all()
-    certificates = tk.db.session.scalars(select(Certificate).where(Certificate.member_id == member.id)).all()
-    enrollments = tk.db.session.scalars(select(Enrollment).where(Enrollment.member_id == member.id)).all()
-    return {
-        _("Courses"): [{"course": e.course.slug, "started_at": e.started_at, "quiz_passed_at": e.quiz_passed_at,
-                        "completed_at": e.completed_at} for e in enrollments],
-        _("Lessons read"): [{"course": p.lesson.course.slug, "lesson": p.lesson.slug, "started_at": p.started_at,
-                             "last_opened_at": p.last_opened_at, "completed_at": p.completed_at} for p in progress],
-        _("Comments"): [{"lesson": c.lesson_id, "at": c.created_at, "text": c.body, "hidden": c.hidden_at is not None}
-                        for c in comments],
-        _("Certificates"): [{"code": c.code, "course": c.course.slug, "issued_at": c.issued_at,
-                             "revoked_at": c.revoked_at} for c in certificates],
-    }
-
-
-def member_summary(member, since: datetime, until: datetime) -> list[tuple[str, Any]]:
-    lessons = tk.db.session.scalar(select(func.count(LessonProgress.id)).where(
-        LessonProgress.member_id == member.id, LessonProgress.completed_at >= since, LessonProgress.completed_at < until)) or 0
-    courses = tk.db.session.scalar(select(func.count(Enrollment.id)).where(
-        Enrollment.member_id == member.id, Enrollment.completed_at >= since, Enrollment.completed_at < until)) or 0
-    return [(_("Lessons completed"), lessons), (_("Courses completed"), courses)]
-
-
 def dashboard_learning(member, limit: int = 5, now: datetime | None = None) -> dict:
     """The dashboard's assigned and started courses with progress, in 4 queries."""
     now = now or tk.utcnow()
@@ -828,7 +784,7 @@ def assignment_counts(assignments: list[Assignment], now: datetime | None = None
     for a in assignments:
         total, completed = found.get(a.id, (0, 0))
         result[a.id] = {"total": total, "completed": completed,
-                        "overdue": total - completed if now.date() > a.due_on else 0}
+                        "overdue": total - completed if tk.local_date(now) > a.due_on else 0}
     return result
 
 

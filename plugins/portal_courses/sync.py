@@ -342,7 +342,7 @@ def sync_directory(directory: Path | None = None, *, now: datetime | None = None
             synced.append((spec, course, report.courses_unchanged == unchanged_before))
         _retire_missing_courses(directory, {s.slug for s in specs}, now, report)
         tk.db.session.flush()
-        for spec, course, changed in synced:
+        for _spec, course, changed in synced:
             if changed:
                 services.queue_course_documents(course)
         tk.db.session.commit()

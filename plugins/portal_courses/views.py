@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -21,6 +21,7 @@ CATALOGUE_PAGE = 20
 
 bp = Blueprint("courses", __name__, template_folder="templates", static_folder="static",
                static_url_path="/courses-static")
+tk.template_labels(bp, "courses", category=services.CATEGORIES)
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 
@@ -73,7 +74,7 @@ def catalogue():
     progress = services.progress_map(member, page.items) if member else {}
     return render_template("courses/catalogue.html", courses=page.items, page=page, progress=progress, locale=locale,
                            categories=services.categories_in_use(current_user), category=category, tag=tag, q=q,
-                           lesson_hits=lesson_hits, category_label=services.category_label,
+                           lesson_hits=lesson_hits,
                            assigned=services.assignments_for_member(member) if member else [])
 
 
@@ -101,8 +102,7 @@ def course(slug: str):
     certificate = tk.db.session.scalar(select(Certificate).where(
         Certificate.member_id == member.id, Certificate.course_id == course.id)) if member else None
     return render_template("courses/course.html", course=course, locale=locale, progress=progress, quiz=quiz,
-                           certificate=certificate, member=member, can_edit=services.can_edit_course(course),
-                           category_label=services.category_label)
+                           certificate=certificate, member=member, can_edit=services.can_edit_course(course))
 
 
 def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: str | None = None, form=None,
@@ -110,7 +110,7 @@ def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: st
     locale = services.current_locale()
     member = tk.current_member()
     lessons = course.active_lessons
-    index = next(i for i, l in enumerate(lessons) if l.id == lesson.id)
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
     if progress is services._UNKNOWN:
         progress = services.lesson_progress(member, lesson)
     comments = services.lesson_comments(lesson)
@@ -146,20 +146,18 @@ def complete(slug: str, lesson_id: int):
     course = _course_or_404(slug)
     lesson = _lesson_or_404(course, lesson_id)
     member = tk.current_member()
-    try:
-        _progress, created = services.complete_lesson(member, lesson)
-    except services.CourseError as error:
-        tk.db.session.rollback()
-        return _lesson_page(course, lesson, status=error.status, error=error.message)
-    tk.db.session.commit()
-    if created:
-        flash(_("Lesson completed."), "success")
-        if services.enrollment(member, course).completed_at:
-            flash(_("Congratulations, you have completed the course!"), "success")
-    lessons = course.active_lessons
-    following = next((l for l in lessons if l.position > lesson.position), None)
+    following = next((item for item in course.active_lessons if item.position > lesson.position), None)
     target = url_for("courses.lesson", slug=slug, lesson_id=following.id) if following else url_for("courses.course", slug=slug)
-    return redirect(target)
+
+    def completed(result: tuple) -> str | None:
+        if not result[1]:
+            return None
+        if services.enrollment(member, course).completed_at:
+            return _("Lesson completed. Congratulations, you have completed the course!")
+        return _("Lesson completed.")
+
+    return tk.form_post(lambda: services.complete_lesson(member, lesson), success=completed, redirect_to=target,
+                        on_error=lambda error: _lesson_page(course, lesson, status=error.status))
 
 
 @bp.get("/courses/<slug>/files/<path:filename>")
@@ -183,15 +181,10 @@ def post_comment(slug: str, lesson_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         return _lesson_page(course, lesson, status=422, form=form)
-    try:
-        services.add_comment(tk.current_member(), lesson, form.body.data)
-    except services.CourseError as error:
-        tk.db.session.rollback()
-        form.body.errors = [error.message]
-        return _lesson_page(course, lesson, status=error.status, form=form, error=error.message)
-    tk.db.session.commit()
-    flash(_("Your comment is posted."), "success")
-    return redirect(url_for("courses.lesson", slug=slug, lesson_id=lesson_id) + "#discussion")
+    return tk.form_post(lambda: services.add_comment(tk.current_member(), lesson, form.body.data),
+                        success=_("Your comment is posted."),
+                        redirect_to=url_for("courses.lesson", slug=slug, lesson_id=lesson_id) + "#discussion",
+                        form=form, on_error=lambda error: _lesson_page(course, lesson, status=error.status, form=form))
 
 
 def _moderated_comment(comment_id: int) -> Comment:
@@ -277,16 +270,16 @@ def new_course():
     if form.validate_on_submit():
         unit = tk.db.session.get(tk.OrgUnit, form.unit.data)
         tk.require("courses.author", unit)
-        try:
+
+        def create() -> Course:
             course = services.save_course(None, form.data, unit)
-        except services.CourseError as error:
-            tk.db.session.rollback()
-            form.slug.errors = [error.message]
-        else:
             tk.audit("courses.course_created", "course", course.id, slug=course.slug)
-            tk.db.session.commit()
-            flash(_("Course saved. Now add its lessons."), "success")
-            return redirect(url_for("courses.edit_course", slug=course.slug))
+            return course
+
+        return tk.form_post(create, success=_("Course saved. Now add its lessons."),
+                            redirect_to=lambda course: url_for("courses.edit_course", slug=course.slug), form=form,
+                            on_error=lambda error: (render_template("courses/course_form.html", form=form,
+                                                                    course=None), 422))
     status = 422 if request.method == "POST" else 200
     return render_template("courses/course_form.html", form=form, course=None), status
 
@@ -297,22 +290,24 @@ def edit_course(slug: str):
     """Edit a browser-authored course and list its lessons."""
     course = _editable_course(slug)
     form = _course_form(course)
+
+    def page(status: int):
+        return render_template("courses/course_form.html", form=form, course=course,
+                               locale=services.current_locale()), status
+
     if form.validate_on_submit():
         unit = tk.db.session.get(tk.OrgUnit, form.unit.data)
         tk.require("courses.author", unit)
-        try:
+
+        def save() -> None:
             services.save_course(course, form.data, unit)
             course.owner_unit_id = unit.id
-        except services.CourseError as error:
-            tk.db.session.rollback()
-            form.slug.errors = [error.message]
-        else:
             tk.audit("courses.course_edited", "course", course.id, slug=course.slug)
-            tk.db.session.commit()
-            flash(_("Course saved."), "success")
-            return redirect(url_for("courses.edit_course", slug=course.slug))
-    status = 422 if request.method == "POST" else 200
-    return render_template("courses/course_form.html", form=form, course=course, locale=services.current_locale()), status
+
+        return tk.form_post(save, success=_("Course saved."),
+                            redirect_to=lambda _result: url_for("courses.edit_course", slug=course.slug), form=form,
+                            on_error=lambda error: page(422))
+    return page(422 if request.method == "POST" else 200)
 
 
 def _lesson_editor(course: Course, lesson: Lesson | None):
@@ -394,16 +389,12 @@ def new_assignment():
         course = tk.db.session.get(Course, form.course.data)
         if not services.can_view_course(course, current_user):
             abort(404)
-        try:
-            assignment = services.create_assignment(course, unit, form.due_on.data, form.stage.data or None,
-                                                    form.note.data or "", current_user)
-        except services.CourseError as error:
-            tk.db.session.rollback()
-            form.due_on.errors = [error.message]
-        else:
-            tk.db.session.commit()
-            flash(_("The course is assigned."), "success")
-            return redirect(url_for("courses.assignment", assignment_id=assignment.id))
+        return tk.form_post(
+            lambda: services.create_assignment(course, unit, form.due_on.data, form.stage.data or None,
+                                               form.note.data or "", current_user),
+            success=_("The course is assigned."),
+            redirect_to=lambda assignment: url_for("courses.assignment", assignment_id=assignment.id), form=form,
+            on_error=lambda error: (render_template("courses/assignment_form.html", form=form), 422))
     status = 422 if request.method == "POST" else 200
     return render_template("courses/assignment_form.html", form=form), status
 
@@ -441,7 +432,7 @@ def assignment_export(assignment_id: int):
                _("Lessons"), _("Status"), _("Completed on"), _("Due date"), _("Overdue")]
     data = [[r.member.name, r.member.home_unit.name, r.member.host_unit.name if r.member.host_unit else "",
              stage_label(r.member.stage), r.done, r.total, status_labels[r.status],
-             r.completed_at.date() if r.completed_at else None, assignment.due_on, _("yes") if r.overdue else _("no")]
+             tk.local_date(r.completed_at) if r.completed_at else None, assignment.due_on, _("yes") if r.overdue else _("no")]
             for r in rows]
     tk.audit("courses.assignment_exported", "assignment", assignment.id, unit_id=assignment.unit_id)
     tk.db.session.commit()
@@ -495,8 +486,7 @@ def certificate_pdf(code: str):
 @bp.get("/certificates/verify/<code>")
 def verify_certificate(code: str):
     """Public: is this certificate genuine and valid? Shows only name, course and date."""
-    cert = _certificate_or_404(code)
-    return render_template("courses/verify.html", cert=cert, locale=services.current_locale())
+    return services.verification_page(code, services.current_locale())
 
 
 @bp.get("/certificates/manage")
@@ -519,19 +509,15 @@ def revoke_certificate(code: str):
     tk.require("courses.certificates")
     cert = _certificate_or_404(code)
     form = RevokeForm()
-    status, error = 200, None
-    if not form.validate_on_submit():
-        status, error = 422, _("Give a reason for the revocation.")
-    else:
-        try:
-            services.revoke_certificate(cert, form.reason.data)
-        except services.CourseError as exc:
-            status, error = exc.status, exc.message
-    if error:
-        tk.db.session.rollback()
-        page = tk.paginate(select(Certificate).where(Certificate.id == cert.id))
-        return render_template("courses/manage_certificates.html", page=page, q=cert.code, form=form, error=error,
+
+    def page(status: int, error: str | None = None):
+        found = tk.paginate(select(Certificate).where(Certificate.id == cert.id))
+        return render_template("courses/manage_certificates.html", page=found, q=cert.code, form=form, error=error,
                                locale=services.current_locale()), status
-    tk.db.session.commit()
-    flash(_("Certificate %(code)s is revoked.", code=cert.code), "success")
-    return redirect(url_for("courses.manage_certificates"))
+
+    if not form.validate_on_submit():
+        return page(422, _("Give a reason for the revocation."))
+    return tk.form_post(lambda: services.revoke_certificate(cert, form.reason.data),
+                        success=_("Certificate %(code)s is revoked.", code=cert.code),
+                        redirect_to=url_for("courses.manage_certificates"), form=form,
+                        on_error=lambda error: page(error.status))

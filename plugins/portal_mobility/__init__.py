@@ -1,18 +1,19 @@
 """Mobility: outflow and check-in, the activity certificate, moves, return, transfers, lost contact, statistics.
 
-Hook implementations only; the rules live in ``services.py``.
+Hook implementations only; the rules live in one module per sub-feature (``outflows.py``, ``certificates.py``,
+``checkins.py``, ``moves.py``, ``returns.py``, ``transfers.py``, ``contacts.py``, ``queries.py``, ``statistics.py``).
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l
 
 from portal import toolkit as tk
 
 from . import models  # noqa: F401  (registers the tables)
 
 __version__ = "1.0.0"
-
-SECRETARIAL = ("secretary", "organizer", "admin")
+#: Shown on the admin plugins page, in the viewer's language.
+DESCRIPTION = _l("Outflow and check-in, activity certificates, moves, returns, transfers, lost contact and statistics.")
 
 
 @tk.hookimpl
@@ -26,12 +27,12 @@ def portal_blueprints():
 @tk.hookimpl
 def portal_permissions():
     return [
-        tk.Permission("mobility.view", _l("See mobile members' whereabouts, certificates and check-ins"), SECRETARIAL,
+        tk.Permission("mobility.view", _l("See mobile members' whereabouts, certificates and check-ins"), tk.SECRETARY_ROLES,
                       host_visible=True),
         tk.Permission("mobility.manage", _l("Approve outflows, record returns, review certificates, keep the contact log"),
-                      SECRETARIAL),
-        tk.Permission("mobility.host", _l("Confirm check-ins and register arrivals at a host branch"), SECRETARIAL),
-        tk.Permission("mobility.stats", _l("See and export mobility statistics"), SECRETARIAL),
+                      tk.SECRETARY_ROLES),
+        tk.Permission("mobility.host", _l("Confirm check-ins and register arrivals at a host branch"), tk.SECRETARY_ROLES),
+        tk.Permission("mobility.stats", _l("See and export mobility statistics"), tk.SECRETARY_ROLES),
     ]
 
 
@@ -51,10 +52,10 @@ def portal_activity_recorded(activity):
     """Any new activity of a member flagged as lost contact means they are back in touch."""
     member = activity.actor
     if member is not None and member.lost_contact:
-        from .services import _clear_cases
+        from .contacts import clear_cases
 
         member.lost_contact = False
-        _clear_cases(member, activity.created_at)
+        clear_cases(member, activity.created_at)
 
 
 @tk.hookimpl
@@ -93,18 +94,21 @@ def portal_dashboard_widgets(account):
     member = account.member
     if member is None:
         return []
-    from . import services
+    from .certificates import active_certificate
+    from .checkins import pending_checkin
+    from .moves import confirmation_due
+    from .outflows import open_outflow
 
     now = tk.utcnow()
-    outflow = services.open_outflow(member)
+    outflow = open_outflow(member)
     # Only what the widget shows for this member's situation is loaded.
     approved = outflow is not None and outflow.status == "approved"
     context = {
         "member": member, "outflow": outflow,
-        "certificate": services.active_certificate(member) if outflow is not None else None,
-        "checkin": services.pending_checkin(member) if approved and member.host_unit_id is None else None,
-        "confirm_due": approved and services.confirmation_due(member, now, outflow=outflow),
-        "today": now.date(),
+        "certificate": active_certificate(member) if outflow is not None else None,
+        "checkin": pending_checkin(member) if approved and member.host_unit_id is None else None,
+        "confirm_due": approved and confirmation_due(member, now, outflow=outflow),
+        "today": tk.local_date(now),
     }
     return [tk.Widget(_l("My mobility"), "mobility/widget_member.html", context, order=30)]
 
@@ -113,15 +117,16 @@ def portal_dashboard_widgets(account):
 def portal_unit_dashboard_widgets(account, unit):
     if not (tk.can("mobility.view", unit, account=account) or tk.can("mobility.host", unit, account=account)):
         return []
-    from . import services
+    from .queries import unit_widget_counts
 
-    counts = services.unit_widget_counts(unit)
+    counts = unit_widget_counts(unit)
     return [tk.Widget(_l("Mobile members"), "mobility/widget_unit.html", {"unit": unit, "counts": counts}, order=20)]
 
 
 @tk.hookimpl
 def portal_alerts_scan(now):
-    from .services import scan_lost_contact, scan_prompts
+    from .contacts import scan_lost_contact
+    from .moves import scan_prompts
 
     return scan_lost_contact(now) + scan_prompts(now)
 

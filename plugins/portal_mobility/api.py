@@ -2,26 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
 
-from . import services
+from . import certificates, checkins, outflows, statistics
 from .models import CheckIn, Outflow
 
 bp = Blueprint("mobility_api", __name__, url_prefix="/api/v1/mobility")
 db = tk.db
 
 
-def _fail(error: services.MobilityError):
-    db.session.rollback()
-    code = {400: "bad_request", 409: "conflict", 413: "too_large"}.get(error.status, "invalid")
-    return tk.api_error(error.status, code, error.message, error.fields or None)
-
-
 def _int(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise services.MobilityError(_("Please correct the marked fields."), {field: _("Send a number.")}, status=400)
+        raise tk.BadRequest(_("Please correct the marked fields."), {field: _("Send a number.")})
     return int(value)
 
 
@@ -31,18 +25,15 @@ def create_outflow():
     """Register an outflow for the caller (or, for the home side, for ``member_id``)."""
     data = tk.api_json()
     account = tk.current_account()
-    try:
-        if data.get("member_id") not in (None, ""):
-            member = db.session.get(tk.Member, _int(data["member_id"], "member_id"))
-            if member is None or (member.account_id != account.id and not tk.can("mobility.manage", member.home_unit)):
-                abort(404)
-        else:
-            member = account.member
-            if member is None:
-                return tk.api_error(403, "forbidden", _("This account has no member profile."))
-        outflow = services.register_outflow(member, data, by_account=account)
-    except services.MobilityError as error:
-        return _fail(error)
+    if data.get("member_id") not in (None, ""):
+        member = db.session.get(tk.Member, _int(data["member_id"], "member_id"))
+        if member is None or (member.account_id != account.id and not tk.can("mobility.manage", member.home_unit)):
+            abort(404)
+    else:
+        member = account.member
+        if member is None:
+            return tk.api_error(403, "forbidden", _("This account has no member profile."))
+    outflow = outflows.register_outflow(member, data, by_account=account)
     db.session.commit()
     return jsonify({"id": outflow.id, "status": outflow.status}), 201
 
@@ -55,15 +46,12 @@ def approve(outflow_id: int):
     if outflow is None or not tk.can("mobility.manage", outflow.member.home_unit):
         abort(404)
     data = request.get_json(silent=True) or {}
-    try:
-        certificate = services.approve_outflow(outflow, by_account=tk.current_account(),
-                                               note=data.get("note") if isinstance(data, dict) else None)
-    except services.MobilityError as error:
-        return _fail(error)
+    certificate = outflows.approve_outflow(outflow, by_account=tk.current_account(),
+                                           note=data.get("note") if isinstance(data, dict) else None)
     db.session.commit()
     return jsonify({"id": outflow.id, "status": outflow.status, "certificate": {
         "number": certificate.number, "valid_until": certificate.valid_until.isoformat(),
-        "verify_url": services.verify_url(certificate)}})
+        "verify_url": certificates.verify_url(certificate)}})
 
 
 @bp.post("/checkins")
@@ -74,11 +62,8 @@ def create_checkin():
     member = tk.current_account().member
     if member is None:
         return tk.api_error(403, "forbidden", _("This account has no member profile."))
-    try:
-        host = db.session.get(tk.OrgUnit, _int(data.get("host_unit_id"), "host_unit_id"))
-        checkin = services.request_checkin(member, host, by_account=tk.current_account())
-    except services.MobilityError as error:
-        return _fail(error)
+    host = db.session.get(tk.OrgUnit, _int(data.get("host_unit_id"), "host_unit_id"))
+    checkin = checkins.request_checkin(member, host, by_account=tk.current_account())
     db.session.commit()
     return jsonify({"id": checkin.id, "status": checkin.status, "host_unit_id": checkin.host_unit_id}), 201
 
@@ -90,10 +75,7 @@ def confirm_checkin(checkin_id: int):
     checkin = db.session.get(CheckIn, checkin_id)
     if checkin is None or not tk.can("mobility.host", checkin.host_unit):
         abort(404)
-    try:
-        services.confirm_checkin(checkin, by_account=tk.current_account())
-    except services.MobilityError as error:
-        return _fail(error)
+    checkins.confirm_checkin(checkin, by_account=tk.current_account())
     db.session.commit()
     return jsonify({"id": checkin.id, "status": checkin.status, "host_unit_id": checkin.host_unit_id,
                     "member_id": checkin.member_id})
@@ -110,7 +92,7 @@ def stats():
     if unit is None:
         abort(404)
     tk.require("mobility.stats", unit)
-    return jsonify(services.unit_stats(unit))
+    return jsonify(statistics.unit_stats(unit))
 
 
 _ERR = {"$ref": "#/components/responses/Error"}

@@ -1,12 +1,13 @@
-"""Forms of the mobility pages. They render and bind input; the rules are checked in services."""
+"""Forms of the mobility pages. They render and bind input; the rules are checked in the service modules."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from .labels import CHANNEL_LABELS, REVIEW_CHECK_LABELS, REVIEW_OUTCOME_LABELS
 from .models import CHANNELS, REVIEW_CHECKLIST, REVIEW_OUTCOMES
 
 DATE = {"type": "date"}
@@ -45,8 +46,6 @@ class ReturnForm(FlaskForm):
 
 
 def review_form(data=None) -> FlaskForm:
-    from .services import REVIEW_CHECK_LABELS, REVIEW_OUTCOME_LABELS
-
     class ReviewForm(FlaskForm):
         outcome = SelectField(_l("Outcome"), choices=options((key, REVIEW_OUTCOME_LABELS[key]) for key in REVIEW_OUTCOMES))
         note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
@@ -68,8 +67,6 @@ class MoveForm(FlaskForm):
 
 
 def contact_form(data=None) -> FlaskForm:
-    from .services import CHANNEL_LABELS
-
     class ContactForm(FlaskForm):
         channel = SelectField(_l("Channel"), choices=options((key, CHANNEL_LABELS[key]) for key in CHANNELS))
         contacted_on = StringField(_l("Date"), render_kw=DATE)
@@ -87,5 +84,5 @@ class ArrivalForm(FlaskForm):
 
 class TransferForm(FlaskForm):
     to_unit_id = SelectField(_l("Transfer membership to"), coerce=str)
-    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3})
+    reason = TextAreaField(lazy_pgettext("transfer", "Reason"), render_kw={"rows": 3})
     member_id = HiddenField()

@@ -15,14 +15,11 @@ from portal import toolkit as tk
 
 db = tk.db
 
-OUTFLOW_STATUSES = ("pending", "changes_requested", "approved", "returned", "transferred", "cancelled")
 OPEN_OUTFLOW = ("pending", "changes_requested", "approved")
 OPEN_OUTFLOW_SQL = "status IN ('pending', 'changes_requested', 'approved')"
-CHECKIN_STATUSES = ("pending", "confirmed", "rejected", "ended")
 CHANNELS = ("call", "message", "visit", "video", "letter")
 REVIEW_OUTCOMES = ("renewed", "follow_up", "closed")
 REVIEW_CHECKLIST = ("kept_contact", "branch_life", "dues_paid", "reports_sent", "details_current")
-TRANSFER_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
 class Outflow(db.Model):
@@ -38,7 +35,7 @@ class Outflow(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     home_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / changes_requested / approved / returned / transferred / cancelled
     destination_province: Mapped[str] = mapped_column(String(50))
     destination_city: Mapped[str] = mapped_column(String(50))
     destination_district: Mapped[str | None] = mapped_column(String(50))
@@ -106,7 +103,7 @@ class CheckIn(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     outflow_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_outflow.id", ondelete="SET NULL"))
     host_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / confirmed / rejected / ended
     source: Mapped[str] = mapped_column(String(10), default="member")
     identity_status: Mapped[str | None] = mapped_column(String(20))  # pending / confirmed / rejected
     note: Mapped[str | None] = mapped_column(Text)
@@ -169,7 +166,7 @@ class Transfer(db.Model):
     from_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     to_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / approved / rejected / cancelled
     requested_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
     requested_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     from_approved_at: Mapped[datetime | None]

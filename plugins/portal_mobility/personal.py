@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from flask_babel import gettext as _
-from sqlalchemy import func, select
+from portal.toolkit import gettext as _
+from sqlalchemy import select
 
 from portal import toolkit as tk
 
@@ -34,17 +34,14 @@ def member_summary(member, since, until) -> list[tuple[str, int]]:
     """Mobility's part of a participation summary: check-ins, changes reported (late ones), contacts logged."""
     since, until = _as_datetime(since, time.min), _as_datetime(until, time.max)
 
-    def count(query):
-        return db.session.scalar(query) or 0
-
-    checkins = count(select(func.count(CheckIn.id)).where(
+    checkins = tk.count(select(CheckIn).where(
         CheckIn.member_id == member.id, CheckIn.confirmed_at >= since, CheckIn.confirmed_at <= until))
-    changes = count(select(func.count(Move.id)).where(
+    changes = tk.count(select(Move).where(
         Move.member_id == member.id, Move.kind == "change", Move.reported_at >= since, Move.reported_at <= until))
-    late = count(select(func.count(Move.id)).where(
+    late = tk.count(select(Move).where(
         Move.member_id == member.id, Move.late.is_(True), Move.reported_at >= since, Move.reported_at <= until))
-    contacts = count(select(func.count(ContactLog.id)).where(
-        ContactLog.member_id == member.id, ContactLog.contacted_on >= since.date(), ContactLog.contacted_on <= until.date()))
+    contacts = tk.count(select(ContactLog).where(
+        ContactLog.member_id == member.id, ContactLog.contacted_on >= tk.local_date(since), ContactLog.contacted_on <= tk.local_date(until)))
     return [(_("Check-ins at host branches"), checkins), (_("Changes reported"), changes),
             (_("Changes reported late"), late), (_("Contacts logged"), contacts)]
 

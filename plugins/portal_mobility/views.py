@@ -1,15 +1,18 @@
 """Thin views of the mobility pages: parse input, check permission, call a service, render."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from portal.toolkit import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
 from portal import toolkit as tk
 
-from . import charts, services
+from . import (
+    certificates, checkins, common, contacts, labels, moves, outflows, photos, queries, returns, statistics,
+    transfers,
+)
 from .forms import (
     ArrivalForm, DecisionForm, MoveForm, OutflowForm, PhotoForm, ReturnForm, TransferForm, contact_form, options,
     review_form,
@@ -23,18 +26,12 @@ db = tk.db
 
 # -- helpers -----------------------------------------------------------------
 
-_LABEL_KINDS = {
-    "outflow": services.OUTFLOW_STATUS_LABELS, "checkin": services.CHECKIN_STATUS_LABELS,
-    "identity": services.IDENTITY_LABELS, "review": services.REVIEW_OUTCOME_LABELS,
-    "check": services.REVIEW_CHECK_LABELS, "transfer": services.TRANSFER_STATUS_LABELS,
-    "channel": services.CHANNEL_LABELS, "age": services.AGE_BAND_LABELS, "duration": services.DURATION_LABELS,
-}
-
-
-@bp.app_template_filter("mobility_label")
-def mobility_label(value, kind: str) -> str:
-    """``{{ outflow.status|mobility_label('outflow') }}``: the translated label of a coded value."""
-    return services.label(_LABEL_KINDS[kind], value)
+tk.template_labels(
+    bp, "mobility", outflow=labels.OUTFLOW_STATUS_LABELS, checkin=labels.CHECKIN_STATUS_LABELS,
+    identity=labels.IDENTITY_LABELS, review=labels.REVIEW_OUTCOME_LABELS, check=labels.REVIEW_CHECK_LABELS,
+    transfer=labels.TRANSFER_STATUS_LABELS, channel=labels.CHANNEL_LABELS, age=labels.AGE_BAND_LABELS,
+    duration=labels.DURATION_LABELS,
+)
 
 
 def _get(model, object_id):
@@ -47,14 +44,6 @@ def _member(member_id) -> tk.Member:
 
 def _unit(unit_id) -> tk.OrgUnit:
     return db.session.get(tk.OrgUnit, unit_id) or abort(404)
-
-
-def _errors(form, error: services.MobilityError) -> None:
-    """Attach a service error to the form's fields and flash its message."""
-    for name, message in error.fields.items():
-        if name in form:
-            form[name].errors = list(form[name].errors or []) + [message]
-    flash(error.message, "error")
 
 
 def _may_manage(member) -> bool:
@@ -91,11 +80,11 @@ def index():
     member = tk.current_member()
     now = tk.utcnow()
     return render_template(
-        "mobility/index.html", member=member, outflow=services.open_outflow(member),
-        certificate=services.active_certificate(member), checkin=services.open_checkin(member),
-        confirm_due=services.confirmation_due(member, now), settle=services.settled_long_enough(member, now),
-        transfer=services.open_transfer(member), history=services.certificate_history(member),
-        moves=services.moves_of(member, 10), past=_past_outflows(member), today=now.date())
+        "mobility/index.html", member=member, outflow=outflows.open_outflow(member),
+        certificate=certificates.active_certificate(member), checkin=checkins.open_checkin(member),
+        confirm_due=moves.confirmation_due(member, now), settle=transfers.settled_long_enough(member, now),
+        transfer=transfers.open_transfer(member), history=certificates.certificate_history(member),
+        moves=moves.moves_of(member, 10), past=_past_outflows(member), today=tk.local_date(now))
 
 
 def _past_outflows(member) -> list[Outflow]:
@@ -111,17 +100,15 @@ def register():
     member = _subject(request.values.get("member_id"))
     form = OutflowForm()
     if request.method == "POST":
-        try:
-            outflow = services.register_outflow(member, request.form, by_account=current_user)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/outflow_form.html", form=form, member=member, outflow=None), error.status
-        db.session.commit()
-        flash(_("Your registration was sent to the home branch for approval.") if member.account_id == current_user.id
-              else _("The registration was saved."), "success")
-        return redirect(url_for("mobility.outflow", outflow_id=outflow.id))
+        return tk.form_post(
+            lambda: outflows.register_outflow(member, request.form, by_account=current_user),
+            success=_("Your registration was sent to the home branch for approval.")
+            if member.account_id == current_user.id else _("The registration was saved."),
+            redirect_to=lambda outflow: url_for("mobility.outflow", outflow_id=outflow.id), form=form,
+            on_error=lambda error: (render_template("mobility/outflow_form.html", form=form, member=member,
+                                                    outflow=None), error.status))
     if not form.start_date.data:
-        form.start_date.data = tk.utcnow().date().isoformat()
+        form.start_date.data = tk.local_today().isoformat()
     return render_template("mobility/outflow_form.html", form=form, member=member, outflow=None)
 
 
@@ -133,20 +120,20 @@ def outflow(outflow_id: int):
     member = outflow.member
     if not _may_view(member):
         abort(404)
-    certificates = list(db.session.scalars(select(Certificate).where(Certificate.outflow_id == outflow.id)
-                                           .order_by(Certificate.id.desc())))
-    checkins = list(db.session.scalars(select(CheckIn).where(CheckIn.outflow_id == outflow.id)
-                                       .order_by(CheckIn.id.desc())))
-    summary, away = services.stored_summary(outflow)
+    outflow_certificates = list(db.session.scalars(select(Certificate).where(Certificate.outflow_id == outflow.id)
+                                                   .order_by(Certificate.id.desc())))
+    outflow_checkins = list(db.session.scalars(select(CheckIn).where(CheckIn.outflow_id == outflow.id)
+                                               .order_by(CheckIn.id.desc())))
+    summary, away = returns.stored_summary(outflow)
     live = None
     if outflow.status == "approved" and (_may_manage(member) or member.account_id == current_user.id):
         from datetime import datetime, time
 
-        live = services.participation_summary(member, datetime.combine(outflow.start_date, time.min), tk.utcnow())
-    return render_template("mobility/outflow.html", outflow=outflow, member=member, certificates=certificates,
-                           checkins=checkins, summary=summary, away=away, live=live,
+        live = returns.participation_summary(member, datetime.combine(outflow.start_date, time.min), tk.utcnow())
+    return render_template("mobility/outflow.html", outflow=outflow, member=member, certificates=outflow_certificates,
+                           checkins=outflow_checkins, summary=summary, away=away, live=live,
                            may_manage=_may_manage(member), is_self=member.account_id == current_user.id,
-                           decision=DecisionForm(), photo_form=PhotoForm(), labels=services)
+                           decision=DecisionForm(), photo_form=PhotoForm())
 
 
 @bp.route("/mobility/outflows/<int:outflow_id>/edit", methods=["GET", "POST"])
@@ -161,14 +148,11 @@ def edit(outflow_id: int):
     if request.method == "GET":
         form.start_date.data = outflow.start_date.isoformat()
     if request.method == "POST":
-        try:
-            services.update_outflow(outflow, request.form)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/outflow_form.html", form=form, member=member, outflow=outflow), error.status
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("mobility.outflow", outflow_id=outflow.id))
+        return tk.form_post(
+            lambda: outflows.update_outflow(outflow, request.form), success=_("Saved."),
+            redirect_to=url_for("mobility.outflow", outflow_id=outflow.id), form=form,
+            on_error=lambda error: (render_template("mobility/outflow_form.html", form=form, member=member,
+                                                    outflow=outflow), error.status))
     return render_template("mobility/outflow_form.html", form=form, member=member, outflow=outflow)
 
 
@@ -180,22 +164,18 @@ def decide(outflow_id: int):
     if not _may_manage(outflow.member):
         abort(404)
     action = request.form.get("action")
-    try:
+
+    def act() -> str:
         if action == "approve":
-            certificate = services.approve_outflow(outflow, by_account=current_user, note=request.form.get("note"))
-            message = _("Approved. Activity certificate %(number)s issued.", number=certificate.number)
-        elif action == "changes":
-            services.request_changes(outflow, request.form.get("note", ""), by_account=current_user)
-            message = _("The registration was sent back to the member.")
-        else:
-            raise services.MobilityError(_("Unknown action."), status=400)
-    except services.MobilityError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("mobility.outflow", outflow_id=outflow_id)), 303
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("mobility.outflow", outflow_id=outflow.id))
+            certificate = outflows.approve_outflow(outflow, by_account=current_user, note=request.form.get("note"))
+            return _("Approved. Activity certificate %(number)s issued.", number=certificate.number)
+        if action == "changes":
+            outflows.request_changes(outflow, request.form.get("note", ""), by_account=current_user)
+            return _("The registration was sent back to the member.")
+        raise tk.BadRequest(_("Unknown action."))
+
+    back = url_for("mobility.outflow", outflow_id=outflow_id)
+    return tk.form_post(act, success=lambda message: message, redirect_to=back, on_error=back)
 
 
 @bp.post("/mobility/outflows/<int:outflow_id>/withdraw")
@@ -204,15 +184,10 @@ def withdraw(outflow_id: int):
     outflow = _get(Outflow, outflow_id)
     if outflow.member.account_id != current_user.id and not _may_manage(outflow.member):
         abort(404)
-    try:
-        services.withdraw_outflow(outflow)
-    except services.MobilityError as error:
-        flash(error.message, "error")
-        return redirect(url_for("mobility.outflow", outflow_id=outflow_id)), 303
-    db.session.commit()
-    flash(_("The registration was withdrawn."), "success")
-    return redirect(url_for("mobility.index") if outflow.member.account_id == current_user.id
-                    else url_for("mobility.outflow", outflow_id=outflow_id))
+    back = url_for("mobility.outflow", outflow_id=outflow_id)
+    return tk.form_post(lambda: outflows.withdraw_outflow(outflow), success=_("The registration was withdrawn."),
+                        redirect_to=url_for("mobility.index") if outflow.member.account_id == current_user.id else back,
+                        on_error=back)
 
 
 @bp.post("/mobility/outflows/<int:outflow_id>/photo")
@@ -223,15 +198,11 @@ def upload_photo(outflow_id: int):
     member = outflow.member
     if member.account_id != current_user.id and not _may_manage(member):
         abort(404)
-    upload = request.files.get("photo")
-    try:
-        services.save_photo(outflow, upload.stream if upload else None)
-    except services.MobilityError as error:
-        flash(error.message, "error")
-        return render_template("mobility/photo_error.html", outflow=outflow, message=error.message), error.status
-    db.session.commit()
-    flash(_("The photo was saved."), "success")
-    return redirect(url_for("mobility.outflow", outflow_id=outflow.id))
+    return tk.form_post(
+        lambda: photos.save_photo(outflow, request.files.get("photo")), success=_("The photo was saved."),
+        redirect_to=url_for("mobility.outflow", outflow_id=outflow.id),
+        on_error=lambda error: (render_template("mobility/photo_error.html", outflow=outflow, message=error.message),
+                                error.status))
 
 
 @bp.get("/mobility/outflows/<int:outflow_id>/photo")
@@ -241,12 +212,7 @@ def photo(outflow_id: int):
     outflow = _get(Outflow, outflow_id)
     if not _may_view(outflow.member):
         abort(404)
-    path = services.photo_path(outflow.photo_file)
-    if path is None or not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=services.photo_mimetype(path.name), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return tk.send_upload(common.PLUGIN, outflow.photo_file)
 
 
 @bp.route("/mobility/outflows/<int:outflow_id>/return", methods=["GET", "POST"])
@@ -259,15 +225,12 @@ def record_return(outflow_id: int):
         abort(404)
     form = ReturnForm()
     if request.method == "POST":
-        try:
-            services.record_return(outflow, request.form, by_account=current_user)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/return.html", form=form, outflow=outflow), error.status
-        db.session.commit()
-        flash(_("Welcome back! The return was recorded."), "success")
-        return redirect(url_for("mobility.outflow", outflow_id=outflow.id))
-    form.returned_on.data = form.returned_on.data or tk.utcnow().date().isoformat()
+        return tk.form_post(
+            lambda: returns.record_return(outflow, request.form), success=_("Welcome back! The return was recorded."),
+            redirect_to=url_for("mobility.outflow", outflow_id=outflow.id), form=form,
+            on_error=lambda error: (render_template("mobility/return.html", form=form, outflow=outflow),
+                                    error.status))
+    form.returned_on.data = form.returned_on.data or tk.local_today().isoformat()
     return render_template("mobility/return.html", form=form, outflow=outflow)
 
 
@@ -285,11 +248,11 @@ def _certificate_for_viewer(certificate_id: int) -> Certificate:
 def certificate(certificate_id: int):
     """The certificate with its QR code, its reviews and the member's certificate history."""
     certificate = _certificate_for_viewer(certificate_id)
-    url = services.verify_url(certificate)
+    url = certificates.verify_url(certificate)
     return render_template("mobility/certificate.html", certificate=certificate, qr=Markup(tk.qr_svg(url)),
-                           verify_url=url, reviews=services.reviews_of(certificate),
-                           history=services.certificate_history(certificate.member),
-                           may_manage=_may_manage(certificate.member), today=tk.utcnow().date())
+                           verify_url=url, reviews=certificates.reviews_of(certificate),
+                           history=certificates.certificate_history(certificate.member),
+                           may_manage=_may_manage(certificate.member), today=tk.local_today())
 
 
 @bp.get("/mobility/certificates/<int:certificate_id>.pdf")
@@ -297,7 +260,7 @@ def certificate(certificate_id: int):
 def certificate_pdf(certificate_id: int):
     """The printable card."""
     certificate = _certificate_for_viewer(certificate_id)
-    return tk.pdf_response(services.certificate_pdf(certificate), f"{certificate.number}.pdf", inline=True)
+    return tk.pdf_response(certificates.certificate_pdf(certificate), f"{certificate.number}.pdf", inline=True)
 
 
 @bp.route("/mobility/certificates/<int:certificate_id>/review", methods=["GET", "POST"])
@@ -310,28 +273,21 @@ def review(certificate_id: int):
     form = review_form()
     if request.method == "POST":
         checklist = {key: request.form.get(f"check_{key}") in ("y", "on", "1", "true") for key in REVIEW_CHECKLIST}
-        try:
-            services.review_certificate(certificate, checklist, request.form.get("outcome", ""),
-                                        request.form.get("note"), by_account=current_user)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/review.html", form=form, certificate=certificate,
-                                   reviews=services.reviews_of(certificate)), error.status
-        db.session.commit()
-        flash(_("The review was recorded."), "success")
-        return redirect(url_for("mobility.certificate", certificate_id=certificate.id))
+        return tk.form_post(
+            lambda: certificates.review_certificate(certificate, checklist, request.form.get("outcome", ""),
+                                                    request.form.get("note"), by_account=current_user),
+            success=_("The review was recorded."),
+            redirect_to=url_for("mobility.certificate", certificate_id=certificate.id), form=form,
+            on_error=lambda error: (render_template("mobility/review.html", form=form, certificate=certificate,
+                                                    reviews=certificates.reviews_of(certificate)), error.status))
     return render_template("mobility/review.html", form=form, certificate=certificate,
-                           reviews=services.reviews_of(certificate))
+                           reviews=certificates.reviews_of(certificate))
 
 
 @bp.get("/certificates/mobility/verify/<number>")
 def verify(number: str):
     """Public verification page: validity and issuing unit only, no login, nothing personal."""
-    certificate = services.certificate_by_number(number)
-    if certificate is None:
-        return render_template("mobility/verify.html", certificate=None, number=number[:40]), 404
-    return render_template("mobility/verify.html", certificate=certificate, number=certificate.number,
-                           valid=certificate.is_valid(tk.utcnow().date()))
+    return certificates.verification_page(number)
 
 
 # -- check-in ------------------------------------------------------------------------
@@ -347,17 +303,14 @@ def checkin():
         except ValueError:
             unit_id = None
         host = db.session.get(tk.OrgUnit, unit_id) if unit_id else None
-        try:
-            services.request_checkin(member, host, by_account=current_user)
-        except services.MobilityError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return render_template("mobility/checkin.html", member=member, term="", units=[], chosen=host,
-                                   outflow=services.active_outflow(member),
-                                   checkin=services.open_checkin(member)), error.status
-        db.session.commit()
-        flash(_("Your check-in was sent to %(unit)s. Its secretary will confirm it.", unit=host.name), "success")
-        return redirect(url_for("mobility.index"))
+        return tk.form_post(
+            lambda: checkins.request_checkin(member, host, by_account=current_user),
+            success=lambda checkin: _("Your check-in was sent to %(unit)s. Its secretary will confirm it.",
+                                      unit=checkin.host_unit.name),
+            redirect_to=url_for("mobility.index"),
+            on_error=lambda error: (render_template("mobility/checkin.html", member=member, term="", units=[],
+                                                    chosen=host, outflow=outflows.active_outflow(member),
+                                                    checkin=checkins.open_checkin(member)), error.status))
     term = (request.args.get("city") or "").strip()[:50]
     chosen = None
     if request.args.get("unit", "").isdigit():
@@ -366,10 +319,10 @@ def checkin():
             abort(404)
     if not term and chosen is None and member.current_city:
         term = member.current_city
-    units = services.search_host_units(term) if term else []
+    units = checkins.search_host_units(term) if term else []
     units = [u for u in units if u.id != member.home_unit_id]
     return render_template("mobility/checkin.html", member=member, term=term, units=units, chosen=chosen,
-                           outflow=services.active_outflow(member), checkin=services.open_checkin(member))
+                           outflow=outflows.active_outflow(member), checkin=checkins.open_checkin(member))
 
 
 @bp.get("/mobility/units/<int:unit_id>/checkin-code")
@@ -389,22 +342,18 @@ def decide_checkin(checkin_id: int):
     checkin = _get(CheckIn, checkin_id)
     tk.require("mobility.host", checkin.host_unit)
     action = request.form.get("action")
-    try:
+
+    def act() -> str:
         if action == "confirm":
-            services.confirm_checkin(checkin, by_account=current_user)
-            message = _("%(name)s is now hosted by %(unit)s.", name=checkin.member.name, unit=checkin.host_unit.name)
-        elif action == "reject":
-            services.reject_checkin(checkin, request.form.get("note"))
-            message = _("The check-in was declined.")
-        else:
-            raise services.MobilityError(_("Unknown action."), status=400)
-    except services.MobilityError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("mobility.unit", unit_id=checkin.host_unit_id, tab="pending")), 303
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("mobility.unit", unit_id=checkin.host_unit_id, tab="pending"))
+            checkins.confirm_checkin(checkin, by_account=current_user)
+            return _("%(name)s is now hosted by %(unit)s.", name=checkin.member.name, unit=checkin.host_unit.name)
+        if action == "reject":
+            checkins.reject_checkin(checkin, request.form.get("note"), by_account=current_user)
+            return _("The check-in was declined.")
+        raise tk.BadRequest(_("Unknown action."))
+
+    back = url_for("mobility.unit", unit_id=checkin.host_unit_id, tab="pending")
+    return tk.form_post(act, success=lambda message: message, redirect_to=back, on_error=back)
 
 
 @bp.post("/mobility/checkins/<int:checkin_id>/identity")
@@ -414,14 +363,10 @@ def decide_identity(checkin_id: int):
     checkin = _get(CheckIn, checkin_id)
     if not _may_manage(checkin.member):
         abort(404)
-    try:
-        services.decide_identity(checkin, request.form.get("action") == "confirm", by_account=current_user)
-    except services.MobilityError as error:
-        flash(error.message, "error")
-        return redirect(url_for("mobility.member", member_id=checkin.member_id)), 303
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for("mobility.member", member_id=checkin.member_id))
+    back = url_for("mobility.member", member_id=checkin.member_id)
+    return tk.form_post(
+        lambda: checkins.decide_identity(checkin, request.form.get("action") == "confirm", by_account=current_user),
+        success=_("Saved."), redirect_to=back, on_error=back)
 
 
 @bp.route("/mobility/units/<int:unit_id>/arrivals/new", methods=["GET", "POST"])
@@ -431,22 +376,17 @@ def arrival(unit_id: int):
     unit = _unit(unit_id)
     tk.require("mobility.host", unit)
     form = ArrivalForm()
-    form.home_unit_id.choices = options([("", "—")] + [
-        (u.id, u.name) for u in db.session.scalars(
-            select(tk.OrgUnit).where(tk.OrgUnit.closed_at.is_(None), tk.OrgUnit.kind.in_(("branch", "group")),
-                                     tk.OrgUnit.id != unit.id).order_by(tk.OrgUnit.path).limit(3000))])
+    # the member's home branch may lie anywhere in the organization, not only where this secretary works
+    form.home_unit_id.choices = options([("", "—")] + tk.unit_choices(kinds=("branch", "group"), exclude=[unit.id]))
     if request.method == "POST":
         home_id = request.form.get("home_unit_id", "")
         home = db.session.get(tk.OrgUnit, int(home_id)) if home_id.isdigit() else None
-        try:
-            services.register_arrival(unit, home, request.form.get("name", ""), request.form.get("phone", ""),
-                                      request.form.get("note"), by_account=current_user)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/arrival.html", form=form, unit=unit), error.status
-        db.session.commit()
-        flash(_("The arrival was recorded. The home branch is asked to confirm the identity."), "success")
-        return redirect(url_for("mobility.unit", unit_id=unit.id, tab="pending"))
+        return tk.form_post(
+            lambda: checkins.register_arrival(unit, home, request.form.get("name", ""), request.form.get("phone", ""),
+                                              request.form.get("note"), by_account=current_user),
+            success=_("The arrival was recorded. The home branch is asked to confirm the identity."),
+            redirect_to=url_for("mobility.unit", unit_id=unit.id, tab="pending"), form=form,
+            on_error=lambda error: (render_template("mobility/arrival.html", form=form, unit=unit), error.status))
     return render_template("mobility/arrival.html", form=form, unit=unit)
 
 
@@ -457,41 +397,34 @@ def arrival(unit_id: int):
 def report_move():
     """Report a change of place, employer or contact — or confirm nothing changed."""
     member = tk.current_member()
-    outflow = services.active_outflow(member)
+    outflow = outflows.active_outflow(member)
     if outflow is None:
         flash(_("You are not registered as away."), "warning")
         return redirect(url_for("mobility.index"))
-    details = services.current_details(member)
+    details = moves.current_details(member)
     form = MoveForm() if request.method == "POST" else MoveForm(data=details)
     if request.method == "POST":
-        try:
-            move = services.report_move(member, request.form, by_account=current_user)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/report.html", form=form, details=details, outflow=outflow,
-                                   limit=services.setting("move_report_days")), error.status
-        db.session.commit()
-        flash(_("Thank you. The change was recorded (reported later than %(days)d days after it happened).",
-                days=services.setting("move_report_days")) if move.late else _("Thank you. The change was recorded."),
-              "warning" if move.late else "success")
-        return redirect(url_for("mobility.index"))
-    form.changed_on.data = tk.utcnow().date().isoformat()
+        return tk.form_post(
+            lambda: moves.report_move(member, request.form, by_account=current_user),
+            success=lambda move: _("Thank you. The change was recorded (reported later than %(days)d days after it "
+                                   "happened).", days=common.setting("move_report_days")) if move.late
+            else _("Thank you. The change was recorded."),
+            redirect_to=url_for("mobility.index"), form=form,
+            on_error=lambda error: (render_template("mobility/report.html", form=form, details=details,
+                                                    outflow=outflow, limit=common.setting("move_report_days")),
+                                    error.status))
+    form.changed_on.data = tk.local_today().isoformat()
     return render_template("mobility/report.html", form=form, details=details, outflow=outflow,
-                           limit=services.setting("move_report_days"))
+                           limit=common.setting("move_report_days"))
 
 
 @bp.post("/mobility/confirm")
 @tk.login_required_member
 def confirm_details():
     member = tk.current_member()
-    try:
-        services.confirm_details(member, by_account=current_user)
-    except services.MobilityError as error:
-        flash(error.message, "error")
-        return redirect(url_for("mobility.index")), 303
-    db.session.commit()
-    flash(_("Thank you for confirming your details."), "success")
-    return redirect(url_for("mobility.index"))
+    return tk.form_post(lambda: moves.confirm_details(member, by_account=current_user),
+                        success=_("Thank you for confirming your details."), redirect_to=url_for("mobility.index"),
+                        on_error=url_for("mobility.index"))
 
 
 # -- a member's mobility file (secretaries) -------------------------------------------------
@@ -504,18 +437,20 @@ def member(member_id: int):
     if not _may_view(member):
         abort(404)
     manage = _may_manage(member)
-    outflows = list(db.session.scalars(select(Outflow).where(Outflow.member_id == member.id).order_by(Outflow.id.desc())))
-    checkins = list(db.session.scalars(select(CheckIn).where(CheckIn.member_id == member.id).order_by(CheckIn.id.desc())))
-    transfers = list(db.session.scalars(select(Transfer).where(Transfer.member_id == member.id)
-                                        .order_by(Transfer.id.desc())))
+    member_outflows = list(db.session.scalars(select(Outflow).where(Outflow.member_id == member.id)
+                                              .order_by(Outflow.id.desc())))
+    member_checkins = list(db.session.scalars(select(CheckIn).where(CheckIn.member_id == member.id)
+                                              .order_by(CheckIn.id.desc())))
+    member_transfers = list(db.session.scalars(select(Transfer).where(Transfer.member_id == member.id)
+                                               .order_by(Transfer.id.desc())))
     return render_template(
-        "mobility/member.html", member=member, manage=manage, outflows=outflows, checkins=checkins,
-        certificates=services.certificate_history(member), moves=services.moves_of(member),
-        contacts=services.contacts_of(member) if manage else [], transfers=transfers,
+        "mobility/member.html", member=member, manage=manage, outflows=member_outflows, checkins=member_checkins,
+        certificates=certificates.certificate_history(member), moves=moves.moves_of(member),
+        contacts=contacts.contacts_of(member) if manage else [], transfers=member_transfers,
         contact_form=contact_form() if manage else None,
-        candidates=services.contact_candidates(member) if manage else [],
-        case=services.open_case(member) if manage else None, last_seen=services.last_seen(member) if manage else None,
-        settle=services.settled_long_enough(member, tk.utcnow()), labels=services, today=tk.utcnow().date())
+        candidates=contacts.contact_candidates(member) if manage else [],
+        case=contacts.open_case(member) if manage else None, last_seen=contacts.last_seen(member) if manage else None,
+        settle=transfers.settled_long_enough(member, tk.utcnow()), today=tk.local_today())
 
 
 @bp.post("/mobility/members/<int:member_id>/contact-person")
@@ -526,15 +461,14 @@ def contact_person(member_id: int):
         abort(404)
     raw = request.form.get("contact_member_id", "")
     contact = db.session.get(tk.Member, int(raw)) if raw.isdigit() else None
-    try:
-        services.assign_contact(member, contact)
-    except services.MobilityError as error:
-        flash(next(iter(error.fields.values()), error.message), "error")
-        return redirect(url_for("mobility.member", member_id=member.id)), 303
-    tk.audit("mobility.contact_assigned", "member", member.id, unit_id=member.home_unit_id, contact=contact.id)
-    db.session.commit()
-    flash(_("%(name)s is now the contact person.", name=contact.name), "success")
-    return redirect(url_for("mobility.member", member_id=member.id))
+
+    def assign() -> None:
+        contacts.assign_contact(member, contact)
+        tk.audit("mobility.contact_assigned", "member", member.id, unit_id=member.home_unit_id, contact=contact.id)
+
+    back = url_for("mobility.member", member_id=member.id)
+    return tk.form_post(assign, success=lambda _result: _("%(name)s is now the contact person.", name=contact.name),
+                        redirect_to=back, on_error=back)
 
 
 @bp.post("/mobility/members/<int:member_id>/contacts")
@@ -543,23 +477,19 @@ def log_contact(member_id: int):
     member = _member(member_id)
     if not _may_manage(member):
         abort(404)
-    try:
-        services.log_contact(member, request.form.get("channel", ""), request.form.get("contacted_on"),
-                             request.form.get("note"), by_account=current_user)
-    except services.MobilityError as error:
-        db.session.rollback()
-        form = contact_form()
-        _errors(form, error)
-        return render_template("mobility/contact_error.html", member=member, form=form), error.status
-    db.session.commit()
-    flash(_("The contact was logged."), "success")
-    return redirect(url_for("mobility.member", member_id=member.id))
+    form = contact_form()
+    return tk.form_post(
+        lambda: contacts.log_contact(member, request.form.get("channel", ""), request.form.get("contacted_on"),
+                                     request.form.get("note"), by_account=current_user),
+        success=_("The contact was logged."), redirect_to=url_for("mobility.member", member_id=member.id),
+        form=form, on_error=lambda error: (render_template("mobility/contact_error.html", member=member, form=form),
+                                           error.status))
 
 
 # -- transfers ------------------------------------------------------------------------
 
 def _transfer_units(member, term: str) -> list:
-    units = services.search_host_units(term) if term else []
+    units = checkins.search_host_units(term) if term else []
     if member.host_unit is not None and member.host_unit not in units:
         units.insert(0, member.host_unit)
     return [u for u in units if u.id != member.home_unit_id]
@@ -584,14 +514,12 @@ def new_transfer():
             units.append(to_unit)
     form.to_unit_id.choices = _unit_options(units)
     if request.method == "POST":
-        try:
-            transfer = services.request_transfer(member, to_unit, request.form.get("reason", ""), by_account=current_user)
-        except services.MobilityError as error:
-            _errors(form, error)
-            return render_template("mobility/transfer_form.html", form=form, member=member, term=term), error.status
-        db.session.commit()
-        flash(_("The transfer request was sent to both branches."), "success")
-        return redirect(url_for("mobility.transfer", transfer_id=transfer.id))
+        return tk.form_post(
+            lambda: transfers.request_transfer(member, to_unit, request.form.get("reason", ""), by_account=current_user),
+            success=_("The transfer request was sent to both branches."),
+            redirect_to=lambda transfer: url_for("mobility.transfer", transfer_id=transfer.id), form=form,
+            on_error=lambda error: (render_template("mobility/transfer_form.html", form=form, member=member,
+                                                    term=term), error.status))
     form.member_id.data = str(member.id) if member.account_id != current_user.id else ""
     return render_template("mobility/transfer_form.html", form=form, member=member, term=term)
 
@@ -607,8 +535,7 @@ def transfer(transfer_id: int):
     from_side, to_side = _transfer_sides(transfer)
     if not (from_side or to_side or transfer.member.account_id == current_user.id):
         abort(404)
-    return render_template("mobility/transfer.html", transfer=transfer, from_side=from_side, to_side=to_side,
-                           labels=services)
+    return render_template("mobility/transfer.html", transfer=transfer, from_side=from_side, to_side=to_side)
 
 
 @bp.post("/mobility/transfers/<int:transfer_id>/decide")
@@ -619,19 +546,17 @@ def decide_transfer(transfer_id: int):
     side = request.form.get("side")
     if not ((side == "from" and from_side) or (side == "to" and to_side)):
         abort(404)
-    try:
+
+    def act() -> None:
         if request.form.get("action") == "approve":
-            services.approve_transfer(transfer, side, by_account=current_user)
+            transfers.approve_transfer(transfer, side, by_account=current_user)
         elif request.form.get("action") == "reject":
-            services.reject_transfer(transfer, request.form.get("note"))
+            transfers.reject_transfer(transfer, request.form.get("note"), side=side, by_account=current_user)
         else:
-            raise services.MobilityError(_("Unknown action."), status=400)
-    except services.MobilityError as error:
-        flash(error.message, "error")
-        return redirect(url_for("mobility.transfer", transfer_id=transfer.id)), 303
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for("mobility.transfer", transfer_id=transfer.id))
+            raise tk.BadRequest(_("Unknown action."))
+
+    back = url_for("mobility.transfer", transfer_id=transfer.id)
+    return tk.form_post(act, success=_("Saved."), redirect_to=back, on_error=back)
 
 
 @bp.get("/mobility/transfers/<int:transfer_id>/letter.pdf")
@@ -641,7 +566,7 @@ def letter(transfer_id: int):
     from_side, to_side = _transfer_sides(transfer)
     if not (from_side or to_side or transfer.member.account_id == current_user.id):
         abort(404)
-    return tk.pdf_response(services.letter_pdf(transfer), f"{transfer.number}.pdf", inline=True)
+    return tk.pdf_response(transfers.letter_pdf(transfer), f"{transfer.number}.pdf", inline=True)
 
 
 # -- units: lists, statistics ------------------------------------------------------------
@@ -671,46 +596,41 @@ def unit(unit_id: int):
     if tab not in TABS:
         tab = "outgoing"
     now = tk.utcnow()
-    context = {"unit": unit, "tab": tab, "tabs": TABS, "labels": services, "today": now.date(),
+    context = {"unit": unit, "tab": tab, "tabs": TABS, "today": tk.local_date(now),
                "may_host": tk.can("mobility.host", unit), "may_manage": tk.can("mobility.manage", unit),
                "may_stats": tk.can("mobility.stats", unit)}
     if tab == "outgoing":
-        context["page"] = tk.paginate(services.outgoing_query(unit))
+        context["page"] = tk.paginate(queries.outgoing_query(unit))
     elif tab == "incoming":
-        context["page"] = tk.paginate(services.incoming_members_query(unit))
+        context["page"] = tk.paginate(queries.incoming_members_query(unit))
     elif tab == "pending":
-        context.update(outflows=services.pending_outflows(unit) if context["may_manage"] else [],
-                       checkins=services.pending_checkins_at(unit) if context["may_host"] else [],
-                       identities=services.identity_checks_for(unit) if context["may_manage"] else [],
-                       transfers=services.transfers_for(unit))
+        context.update(outflows=queries.pending_outflows(unit) if context["may_manage"] else [],
+                       checkins=queries.pending_checkins_at(unit) if context["may_host"] else [],
+                       identities=queries.identity_checks_for(unit) if context["may_manage"] else [],
+                       transfers=queries.transfers_for(unit))
     elif tab == "lost":
-        context["members"] = services.lost_contact_members(unit) if context["may_manage"] else []
+        context["members"] = queries.lost_contact_members(unit) if context["may_manage"] else []
     elif tab == "reviews":
-        context["certificates"] = services.certificates_due_for_review(unit, now) if context["may_manage"] else []
+        context["certificates"] = certificates.certificates_due_for_review(unit, now) if context["may_manage"] else []
     else:
-        context["moves"] = services.late_moves(unit) if context["may_manage"] else []
+        context["moves"] = queries.late_moves(unit) if context["may_manage"] else []
     return render_template("mobility/unit.html", **context)
-
-
-def _label_maps():
-    return (lambda v: services.core_label("education_label", v)), (lambda v: services.core_label("gender_label", v))
 
 
 def stats_rows(stats: dict) -> list[tuple[str, str, int]]:
     """The statistics as (dimension, category, count) rows, labels translated."""
-    education_label, gender_label = _label_maps()
     unknown = _("unknown")
     rows = [(_("Members"), _("total"), stats["members"]), (_("Outgoing members"), _("total"), stats["outgoing"]),
             (_("Incoming members"), _("total"), stats["incoming"]),
             (_("Destination"), _("in the home province"), stats["in_province"]),
             (_("Destination"), _("outside the home province"), stats["out_of_province"])]
     rows += [(_("Destination province"), key or unknown, value) for key, value in stats["by_province"].items()]
-    rows += [(_("Age"), services.label(services.AGE_BAND_LABELS, key), value) for key, value in stats["age_band"].items()]
-    rows += [(_("Education"), unknown if key == "unknown" else education_label(key), value)
+    rows += [(_("Age"), tk.label(labels.AGE_BAND_LABELS, key), value) for key, value in stats["age_band"].items()]
+    rows += [(_("Education"), unknown if key == "unknown" else tk.label(tk.EDUCATION_LABELS, key), value)
              for key, value in stats["education"].items()]
-    rows += [(_("Gender"), unknown if key == "unknown" else gender_label(key), value)
+    rows += [(_("Gender"), unknown if key == "unknown" else tk.label(tk.GENDER_LABELS, key), value)
              for key, value in stats["gender"].items()]
-    rows += [(_("Time away"), services.label(services.DURATION_LABELS, key), value)
+    rows += [(_("Time away"), tk.label(labels.DURATION_LABELS, key), value)
              for key, value in stats["duration"].items()]
     rows += [(_("Outflows started"), month["month"], month["outgoing"]) for month in stats["trend"]]
     rows += [(_("Returns"), month["month"], month["returned"]) for month in stats["trend"]]
@@ -723,14 +643,15 @@ def stats(unit_id: int):
     """The mobility table of the subtree with SVG charts."""
     unit = _unit(unit_id)
     tk.require("mobility.stats", unit)
-    data = services.unit_stats(unit)
+    data = statistics.unit_stats(unit)
     rows = stats_rows(data)
     by_dimension: dict[str, list[tuple[str, int]]] = {}
     for dimension, category, value in rows[5:]:
         by_dimension.setdefault(dimension, []).append((category, value))
     chart_dims = [_("Destination province"), _("Age"), _("Education"), _("Gender"), _("Time away")]
-    chart_list = [(dim, charts.bar_chart(by_dimension.get(dim, []), dim)) for dim in chart_dims]
-    trend = charts.trend_chart(data["trend"], _("Trend by month"), _("Outflows started"), _("Returns"))
+    chart_list = [(dim, tk.bar_chart(by_dimension.get(dim, []), dim)) for dim in chart_dims]
+    trend = tk.column_chart([(month["month"][2:], [month["outgoing"], month["returned"]]) for month in data["trend"]],
+                            _("Trend by month"), series=[_("Outflows started"), _("Returns")], width=320, height=150)
     return render_template("mobility/stats.html", unit=unit, stats=data, charts=chart_list, trend=trend)
 
 
@@ -739,7 +660,7 @@ def stats(unit_id: int):
 def stats_export(unit_id: int):
     unit = _unit(unit_id)
     tk.require("mobility.stats", unit)
-    rows = stats_rows(services.unit_stats(unit))
+    rows = stats_rows(statistics.unit_stats(unit))
     tk.audit("mobility.stats_exported", "unit", unit.id, unit_id=unit.id)
     db.session.commit()
     return tk.xlsx_response(f"{unit.name}-mobility.xlsx", [_("Dimension"), _("Category"), _("Count")], rows,
@@ -752,16 +673,15 @@ def outgoing_export(unit_id: int):
     """The register of outgoing members (what the branch sends to the committee)."""
     unit = _unit(unit_id)
     tk.require("mobility.stats", unit)
-    education_label, gender_label = _label_maps()
     headers = [_("Name"), _("Gender"), _("Education"), _("Home branch"), _("Destination province"),
                _("Destination city"), _("Employer"), _("Leaving on"), _("Host branch"), _("Certificate number"),
                _("Valid until"), _("Phone number")]
 
     def rows():
-        for outflow in db.session.scalars(services.outgoing_query(unit)):
+        for outflow in db.session.scalars(queries.outgoing_query(unit)):
             member = outflow.member
-            certificate = services.active_certificate(member)
-            yield [member.name, gender_label(member.gender), education_label(member.education),
+            certificate = certificates.active_certificate(member)
+            yield [member.name, tk.label(tk.GENDER_LABELS, member.gender), tk.label(tk.EDUCATION_LABELS, member.education),
                    member.home_unit.name, outflow.destination_province, outflow.destination_city,
                    member.employer or "", outflow.start_date, member.host_unit.name if member.host_unit else "",
                    certificate.number if certificate else "", certificate.valid_until if certificate else "",

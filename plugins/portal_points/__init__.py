@@ -7,14 +7,14 @@ boards rank members and units for a day, month, quarter, year or all time.
 """
 from __future__ import annotations
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l
 
 from portal import toolkit as tk
 from portal_points import models  # noqa: F401  (registers the tables)
 
 __version__ = "1.0.0"
-
-SECRETARIAL = ("secretary", "organizer", "admin")
+#: Shown on the admin plugins page, in the viewer's language.
+DESCRIPTION = _l("Points rules with daily caps, an append-only ledger, leaderboards and reports.")
 
 
 @tk.hookimpl
@@ -28,9 +28,9 @@ def portal_blueprints():
 @tk.hookimpl
 def portal_permissions():
     return [
-        tk.Permission("points.view", _l("See points boards and participation reports of units"), SECRETARIAL,
+        tk.Permission("points.view", _l("See points boards and participation reports of units"), tk.SECRETARY_ROLES,
                       host_visible=True),
-        tk.Permission("points.award", _l("Award and deduct points with a reason"), SECRETARIAL),
+        tk.Permission("points.award", _l("Award and deduct points with a reason"), tk.SECRETARY_ROLES),
         tk.Permission("points.campaigns", _l("Run points campaigns"), ("organizer", "admin")),
         tk.Permission("points.rules", _l("Configure points rules"), ("admin",)),
     ]
@@ -95,38 +95,16 @@ def portal_unit_dashboard_widgets(account, unit):
 
 @tk.hookimpl
 def portal_member_summary(member, since, until):
-    from datetime import date
+    from portal_points.personal import member_summary
 
-    from portal_points import periods
-    from portal_points.reports import participation
-    from portal_points.services import badge_label, badges_of, level_for, member_total
-
-    start = since.date() if hasattr(since, "date") and since is not None else (since or date(2000, 1, 1))
-    end = until.date() if hasattr(until, "date") and until is not None else (until or periods.local_date(tk.utcnow()))
-    row = participation([member], start, end)[0]
-    total = member_total(member.id)
-    pairs = [(_("Points in this period"), row.total), (_("Points level"), level_for(total).number)]
-    badges = badges_of(member.id)
-    if badges:
-        pairs.append((_("Badges"), ", ".join(badge_label(b) for b in badges)))
-    return pairs
+    return member_summary(member, since, until)
 
 
 @tk.hookimpl
 def portal_personal_data(member):
-    from sqlalchemy import select
+    from portal_points.personal import personal_data
 
-    from portal_points.models import PointsBadge, PointsEntry
-    from portal_points.services import badge_label, entry_reason
-
-    entries = tk.db.session.scalars(select(PointsEntry).where(PointsEntry.member_id == member.id)
-                                    .order_by(PointsEntry.id))
-    badges = tk.db.session.scalars(select(PointsBadge).where(PointsBadge.member_id == member.id))
-    return {
-        _("Points"): [{"date": tk.fmt_datetime(e.created_at), "points": e.points, "reason": entry_reason(e)}
-                      for e in entries],
-        _("Badges"): [{"badge": badge_label(b), "date": tk.fmt_datetime(b.awarded_at)} for b in badges],
-    }
+    return personal_data(member)
 
 
 @tk.hookimpl

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
 from portal_points import leaderboard as boards
@@ -18,7 +18,7 @@ def _history(member_id: int, limit: int = 20) -> list[dict]:
     entries = list(tk.db.session.scalars(history_query(member_id).limit(limit)))
     undone = reversed_ids(e.id for e in entries)
     return [{"id": e.id, "points": e.points, "kind": e.kind, "category": e.category, "reason": entry_reason(e),
-             "at": e.created_at.isoformat() + "Z", "reversed": e.id in undone} for e in entries]
+             "at": tk.isoformat(e.created_at), "reversed": e.id in undone} for e in entries]
 
 
 @bp.get("/me")
@@ -34,7 +34,7 @@ def me():
         "total": totals["all"], "today": totals["day"], "month": totals["month"],
         "level": {"number": level.number, "next_at": level.next_at, "to_next": level.to_next,
                   "progress": level.progress},
-        "badges": [{"kind": b.kind, "label": badge_label(b), "at": b.awarded_at.isoformat() + "Z"}
+        "badges": [{"kind": b.kind, "label": badge_label(b), "at": tk.isoformat(b.awarded_at)}
                    for b in badges_of(member.id)],
         "history": _history(member.id),
     })

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal_points import periods, services
+from portal_points import services
 from portal_points.models import PointsCampaign, PointsEntry
 
 db = tk.db
@@ -21,14 +21,14 @@ def build_demo(context) -> None:
     for member in context.members:
         for back in range(45, -1, -1):
             if rng.random() < (0.9 if member.account.username in ("member1", "member2") else 0.45):
-                day = periods.local_date(now - timedelta(days=back))
-                at = periods.local_midnight_utc(day) + timedelta(hours=1 + rng.randint(0, 12))
+                day = tk.local_date(now - timedelta(days=back))
+                at = tk.local_day_bounds(day)[0] + timedelta(hours=1 + rng.randint(0, 12))
                 tk.record_activity(member, "member.daily_login", "day", day.isoformat(),
                                    key=f"member.daily_login:{member.id}:{day.isoformat()}", at=min(at, now))
     db.session.flush()
     campaign = db.session.scalar(select(PointsCampaign).where(PointsCampaign.name == CAMPAIGN))
     if campaign is None:
-        today = periods.local_date(now)
+        today = tk.local_date(now)
         campaign = services.save_campaign(
             None, name=CAMPAIGN, description="比诚信经营、比常回家看看、比捎回信息、比回乡创业。",
             starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=60), units=[context.units["root"]],

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -54,10 +54,6 @@ class Board:
     period_key: int
     rows: list[BoardRow] = field(default_factory=list)
     me: BoardRow | None = None
-
-
-def subtree_ids(unit) -> list[int]:
-    return list(db.session.scalars(select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path))))
 
 
 def _scope(unit):

@@ -1,41 +1,16 @@
 """Local days and the integer keys of the totals periods.
 
 Timestamps are stored as naive UTC; days, months, quarters and years are the
-portal's local ones (``TIMEZONE``, Asia/Shanghai by default), so "today" ends at
-local midnight. A day is keyed YYYYMMDD; its month, quarter and year keys are
+portal's local ones (:func:`tk.local_date`, Asia/Shanghai by default), so
+"today" ends at local midnight. A day is keyed YYYYMMDD; its month, quarter and year keys are
 derived from that integer with plain arithmetic, which both SQLite and
 PostgreSQL do the same way (used by the recompute command and the benchmark).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from flask import current_app, has_app_context
-
-PERIOD_LABEL_KEYS = ("day", "month", "quarter", "year", "all")
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def zone() -> ZoneInfo:
-    name = current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai"
-    return _zone(name or "UTC")
-
-
-def local_date(at: datetime) -> date:
-    """The local calendar day of a naive-UTC timestamp."""
-    return at.replace(tzinfo=timezone.utc).astimezone(zone()).date()
-
-
-def local_midnight_utc(day: date) -> datetime:
-    """The naive-UTC instant at which local ``day`` begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=zone()).astimezone(timezone.utc).replace(tzinfo=None)
-
+from portal import toolkit as tk
 
 def day_key(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
@@ -55,12 +30,12 @@ def current_key(period: str, now: datetime) -> int:
     """The key of the period (``day`` … ``all``) that contains ``now``."""
     from portal_points.models import PERIOD_CODES
 
-    return period_keys(day_key(local_date(now)))[PERIOD_CODES[period]]
+    return period_keys(day_key(tk.local_date(now)))[PERIOD_CODES[period]]
 
 
 def period_bounds(period: str, now: datetime) -> tuple[date, date]:
     """First and last local day of the period containing ``now`` (``all``: from 2000)."""
-    today = local_date(now)
+    today = tk.local_date(now)
     if period == "day":
         return today, today
     if period == "month":
@@ -76,7 +51,7 @@ def period_bounds(period: str, now: datetime) -> tuple[date, date]:
 
 def last_months(now: datetime, count: int = 12) -> list[int]:
     """Month keys (YYYYMM) of the last ``count`` months, oldest first, ending with the current one."""
-    today = local_date(now)
+    today = tk.local_date(now)
     year, month = today.year, today.month
     keys = []
     for _ in range(count):
@@ -87,9 +62,7 @@ def last_months(now: datetime, count: int = 12) -> list[int]:
     return list(reversed(keys))
 
 
-def days_between(start: date, end: date) -> int:
-    return (end - start).days
-
-
-def add_days(day: date, days: int) -> date:
-    return day + timedelta(days=days)
+def month_label(key: int) -> str:
+    """``202603`` → ``3`` (January shows the year too: ``2026-1``)."""
+    year, month = divmod(key, 100)
+    return f"{year}-{month}" if month == 1 else str(month)

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from flask import g, has_app_context
-from flask_babel import gettext as _, lazy_gettext as _l
+from portal.toolkit import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -66,14 +66,6 @@ PERIOD_LABELS = {"day": _l("Today"), "month": _l("This month"), "quarter": _l("T
                  "year": _l("This year"), "all": _l("All time")}
 RULE_FIELDS = ("enabled", "points", "per_extra", "daily_cap", "once_per_object", "cooldown_seconds", "min_score",
                "active_from", "active_until")
-
-
-class PointsError(Exception):
-    """A rule of the ledger was broken; ``message`` is translated and shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def category_label(category: str | None) -> str:
@@ -158,11 +150,11 @@ def validate_rule_values(values: dict[str, Any]) -> dict[str, str]:
 
 def create_rule(verb: str, values: dict[str, Any], *, account_id: int | None = None,
                 campaign: PointsCampaign | None = None, now: datetime | None = None) -> PointsRule:
-    """A new rule valid from ``now`` (caller commits). Raises :class:`PointsError` on bad values."""
+    """A new rule valid from ``now`` (caller commits). Raises :class:`tk.Invalid` on bad values."""
     now = now or tk.utcnow()
     errors = validate_rule_values(values)
     if errors:
-        raise PointsError(" ".join(errors.values()))
+        raise tk.Invalid(" ".join(errors.values()), errors)
     rule = PointsRule(verb=verb, campaign_id=campaign.id if campaign else None, created_at=now)
     db.session.add(rule)
     db.session.flush()
@@ -185,13 +177,13 @@ def update_rule(rule: PointsRule, values: dict[str, Any], *, account_id: int | N
     now = now or tk.utcnow()
     errors = validate_rule_values(values)
     if errors:
-        raise PointsError(" ".join(errors.values()))
+        raise tk.Invalid(" ".join(errors.values()), errors)
     current = rule.current
     if current is not None and all(getattr(current, k) == values.get(k) for k in RULE_FIELDS):
         return None
     if current is not None:
         if now <= current.valid_from:
-            raise PointsError(_("This rule was changed a moment ago. Reload the page and try again."))
+            raise tk.Conflict(_("This rule was changed a moment ago. Reload the page and try again."))
         current.valid_to = now
     number = max((v.version for v in rule.versions), default=0) + 1
     version = PointsRuleVersion(rule_id=rule.id, version=number, valid_from=now, created_by_account_id=account_id,
@@ -212,7 +204,7 @@ def rules_in_effect(verb: str, at: datetime) -> list[tuple[PointsRule, PointsRul
                or_(PointsRuleVersion.valid_to.is_(None), PointsRuleVersion.valid_to > at))
         .order_by(PointsRule.id)
     ).all()
-    day = periods.local_date(at)
+    day = tk.local_date(at)
     return [(rule, version) for rule, version in rows
             if (version.active_from is None or version.active_from <= day)
             and (version.active_until is None or day <= version.active_until)]
@@ -285,7 +277,7 @@ def apply_activity(activity) -> list[PointsEntry]:
     member = db.session.get(tk.Member, activity.actor_id)
     if member is None:
         return []
-    day = periods.local_date(activity.created_at)
+    day = tk.local_date(activity.created_at)
     category = verb_registry().get(activity.verb, {}).get("category", "other")
     before = member_total(member.id)
     entries = []
@@ -388,7 +380,7 @@ def member_total(member_id: int, period: str = "all", now: datetime | None = Non
 def member_totals(member_id: int, now: datetime | None = None) -> dict[str, int]:
     """``{"day", "month", "quarter", "year", "all"}`` in one indexed query."""
     now = now or tk.utcnow()
-    keys = periods.period_keys(periods.day_key(periods.local_date(now)))
+    keys = periods.period_keys(periods.day_key(tk.local_date(now)))
     wanted = [(code, keys[code]) for code in PERIOD_CODES.values()]
     rows = db.session.execute(select(PointsTotal.period, PointsTotal.period_key, PointsTotal.points).where(
         PointsTotal.member_id == member_id,
@@ -416,7 +408,7 @@ def _manual_entry(member, points: int, kind: str, reason: str, account_id: int |
     entry = PointsEntry(
         member_id=member.id, points=points, kind=kind, category=category, campaign_id=campaign_id,
         unit_id=unit_id or member.home_unit_id, reason=reason, created_by_account_id=account_id,
-        occurred_at=occurred_at, day_key=day_key or periods.day_key(periods.local_date(occurred_at)),
+        occurred_at=occurred_at, day_key=day_key or periods.day_key(tk.local_date(occurred_at)),
         reverses_id=reverses_id, rule_id=rule_id, created_at=now)
     db.session.add(entry)
     db.session.flush()
@@ -428,21 +420,19 @@ def award_manual(member, points: int, reason: str, *, account, campaign: PointsC
                  now: datetime | None = None) -> PointsEntry:
     """A secretary's award (positive) or deduction (negative) with a mandatory reason (caller commits).
 
-    The caller has checked ``points.award`` over the member. Audit-logged.
+    ``account`` needs ``points.award`` over the member and may not award
+    themselves (:func:`tk.require_acting_on`). Audit-logged.
     """
+    tk.require_acting_on(member, "points.award", account=account)
     now = now or tk.utcnow()
     reason = (reason or "").strip()
     limit = int(tk.get_setting(PLUGIN, "manual_award_max") or 100)
     if not isinstance(points, int) or points == 0 or abs(points) > limit:
-        raise PointsError(_("Points must be a whole number other than 0, at most %(limit)d either way.", limit=limit))
-    if len(reason) < 4:
-        raise PointsError(_("Give a reason (at least 4 characters): the member and the auditors will read it."))
-    if len(reason) > 500:
-        raise PointsError(_("The reason is too long (at most 500 characters)."))
-    if account.member is not None and account.member.id == member.id:
-        raise PointsError(_("Nobody may award points to themselves."))
+        raise tk.Invalid(_("Points must be a whole number other than 0, at most %(limit)d either way.", limit=limit),
+                         field="points")
+    _check_reason(reason)
     if campaign is not None and not member_in_campaign(campaign, member):
-        raise PointsError(_("This member's branch does not take part in that campaign."))
+        raise tk.Invalid(_("This member's branch does not take part in that campaign."), field="campaign_id")
     before = member_total(member.id, now=now)
     entry = _manual_entry(member, points, KIND_MANUAL, reason, account.id, now=now,
                           campaign_id=campaign.id if campaign else None)
@@ -455,23 +445,29 @@ def award_manual(member, points: int, reason: str, *, account, campaign: PointsC
     return entry
 
 
+def _check_reason(reason: str) -> None:
+    """A manual entry's reason: what the member and the auditors read."""
+    if len(reason) < 4:
+        raise tk.Invalid(_("Give a reason (at least 4 characters): the member and the auditors will read it."),
+                         field="reason")
+    if len(reason) > 500:
+        raise tk.Invalid(_("The reason is too long (at most 500 characters)."), field="reason")
+
+
 def reverse_entry(entry: PointsEntry, reason: str, *, account, now: datetime | None = None) -> PointsEntry:
     """Cancel ``entry`` with an opposite entry counted on the same day (caller commits).
 
     An entry is reversed at most once (``UNIQUE(reverses_id)``); a reversal is
     never reversed (award again instead).
     """
+    member = tk.require_acting_on(entry.member, "points.award", account=account)
     now = now or tk.utcnow()
     reason = (reason or "").strip()
     if entry.kind == KIND_REVERSAL:
-        raise PointsError(_("A reversal cannot be reversed. Award the points again instead."))
-    if len(reason) < 4:
-        raise PointsError(_("Give a reason (at least 4 characters): the member and the auditors will read it."))
-    if len(reason) > 500:
-        raise PointsError(_("The reason is too long (at most 500 characters)."))
+        raise tk.Conflict(_("A reversal cannot be reversed. Award the points again instead."))
+    _check_reason(reason)
     if db.session.scalar(select(PointsEntry.id).where(PointsEntry.reverses_id == entry.id)) is not None:
-        raise PointsError(_("This entry has already been reversed."))
-    member = entry.member
+        raise tk.Conflict(_("This entry has already been reversed."))
     try:
         with db.session.begin_nested():
             reversal = _manual_entry(
@@ -479,7 +475,7 @@ def reverse_entry(entry: PointsEntry, reason: str, *, account, now: datetime | N
                 category=entry.category, unit_id=entry.unit_id, occurred_at=entry.occurred_at,
                 day_key=entry.day_key, reverses_id=entry.id, rule_id=entry.rule_id)
     except IntegrityError:
-        raise PointsError(_("This entry has already been reversed.")) from None
+        raise tk.Conflict(_("This entry has already been reversed.")) from None
     tk.audit("points.reversed", "member", member.id, unit_id=member.home_unit_id, actor_account_id=account.id,
              entry=entry.id, points=-entry.points, reason=reason)
     return reversal
@@ -630,7 +626,7 @@ def save_campaign(campaign: PointsCampaign | None, *, name: str, description: st
 def finalize_campaigns(now: datetime | None = None) -> list[PointsCampaign]:
     """Give place badges for every campaign that has ended and was not finalized yet (idempotent)."""
     now = now or tk.utcnow()
-    today = periods.local_date(now)
+    today = tk.local_date(now)
     done = []
     ended = db.session.scalars(select(PointsCampaign).where(PointsCampaign.ends_on < today,
                                                             PointsCampaign.finalized_at.is_(None)))
@@ -657,7 +653,7 @@ def finalize_campaigns(now: datetime | None = None) -> list[PointsCampaign]:
     return done
 
 
-def visible_campaigns(member, account, now: datetime | None = None) -> list[PointsCampaign]:
+def visible_campaigns(member, account) -> list[PointsCampaign]:
     """Campaigns the viewer takes part in or manages, newest first."""
     campaigns = db.session.scalars(select(PointsCampaign).order_by(PointsCampaign.starts_on.desc(),
                                                                   PointsCampaign.id.desc())).all()

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal_points import leaderboard as boards
 from portal_points import periods, reports, services
-from portal_points.charts import bar_chart
 from portal_points.forms import AwardForm, CampaignForm, PrivacyForm, ReverseForm, RuleForm
 from portal_points.models import PERIODS, PointsCampaign, PointsEntry, PointsRule
 
@@ -35,6 +34,11 @@ def _history_page(member_id: int):
 
 # -- members ----------------------------------------------------------------------
 
+def _monthly_chart(values: list[tuple[int, int]], title: str):
+    """A column per ``(month key, points)``; negative months show as empty columns with their value."""
+    return tk.column_chart([(periods.month_label(key), [value]) for key, value in values], title)
+
+
 @bp.get("/")
 @tk.login_required_member
 def me():
@@ -42,7 +46,7 @@ def me():
     member = tk.current_member()
     totals = services.member_totals(member.id)
     page, undone = _history_page(member.id)
-    chart = bar_chart(services.monthly_points(member.id), _("My points in the last 12 months"))
+    chart = _monthly_chart(services.monthly_points(member.id), _("My points in the last 12 months"))
     return render_template("points/me.html", member=member, totals=totals, level=services.level_for(totals["all"]),
                            badges=services.badges_of(member.id), page=page, undone=undone, chart=chart,
                            privacy=PrivacyForm(hide=member.hide_from_public_boards))
@@ -146,15 +150,12 @@ def report(unit_id: int):
     zero_only = request.args.get("zero") == "1"
     page = tk.paginate(_report_query(unit, start, end, zero_only))
     rows = reports.participation(page.items, start, end)
-    total_members = db.session.scalar(select(func.count()).select_from(reports.members_query(unit).order_by(None)
-                                                                       .subquery())) or 0
-    zero_members = db.session.scalar(select(func.count()).select_from(
-        _report_query(unit, start, end, True).order_by(None).subquery())) or 0
-    chart = bar_chart(reports.unit_monthly(unit), _("Points earned in %(unit)s by month", unit=unit.name))
+    total_members = tk.count(reports.members_query(unit))
+    zero_members = tk.count(_report_query(unit, start, end, True))
+    chart = _monthly_chart(reports.unit_monthly(unit), _("Points earned in %(unit)s by month", unit=unit.name))
     return render_template("points/report.html", unit=unit, rows=rows, page=page, start=start, end=end,
                            zero_only=zero_only, categories=reports.categories_of(rows), chart=chart,
-                           total_members=total_members, zero_members=zero_members,
-                           category_label=services.category_label), 200 if valid else 400
+                           total_members=total_members, zero_members=zero_members), 200 if valid else 400
 
 
 @bp.get("/units/<int:unit_id>/report.xlsx")
@@ -217,15 +218,12 @@ def award(member_id: int):
     if not form.validate_on_submit():
         return _member_page(member, form=form, status=422)
     campaign = db.session.get(PointsCampaign, form.campaign_id.data) if form.campaign_id.data else None
-    try:
-        services.award_manual(member, form.points.data, form.reason.data, account=current_user, campaign=campaign)
-    except services.PointsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _member_page(db.session.get(tk.Member, member_id), form=form, status=422)
-    db.session.commit()
-    flash(_("Saved: %(points)+d points for %(name)s.", points=form.points.data, name=member.name), "success")
-    return redirect(url_for("points.member", member_id=member.id))
+    return tk.form_post(
+        lambda: services.award_manual(member, form.points.data, form.reason.data, account=current_user,
+                                      campaign=campaign),
+        success=_("Saved: %(points)+d points for %(name)s.", points=form.points.data, name=member.name),
+        redirect_to=url_for("points.member", member_id=member.id), form=form,
+        on_error=lambda error: _member_page(member, form=form, status=error.status))
 
 
 @bp.post("/entries/<int:entry_id>/reverse")
@@ -238,15 +236,10 @@ def reverse(entry_id: int):
     if not form.validate_on_submit():
         flash(_("Give a reason (at least 4 characters): the member and the auditors will read it."), "error")
         return _member_page(member, reverse_form=form, status=422)
-    try:
-        services.reverse_entry(entry, form.reason.data, account=current_user)
-    except services.PointsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _member_page(db.session.get(tk.Member, member.id), reverse_form=form, status=409)
-    db.session.commit()
-    flash(_("The entry was reversed."), "success")
-    return redirect(url_for("points.member", member_id=member.id))
+    return tk.form_post(lambda: services.reverse_entry(entry, form.reason.data, account=current_user),
+                        success=_("The entry was reversed."),
+                        redirect_to=url_for("points.member", member_id=member.id),
+                        on_error=lambda error: _member_page(member, reverse_form=form, status=error.status))
 
 
 # -- campaigns ---------------------------------------------------------------------------
@@ -263,7 +256,7 @@ def _campaign(campaign_id: int) -> PointsCampaign:
 def campaigns():
     """Campaigns I take part in or run."""
     items = services.visible_campaigns(tk.current_member(), current_user)
-    return render_template("points/campaigns.html", campaigns=items, today=periods.local_date(tk.utcnow()),
+    return render_template("points/campaigns.html", campaigns=items, today=tk.local_today(),
                            may_create=tk.can("points.campaigns"))
 
 
@@ -275,18 +268,12 @@ def campaign(campaign_id: int):
     board = boards.campaign_board(item, viewer_member=tk.current_member())
     return render_template("points/campaign.html", campaign=item, board=board,
                            rules=services.all_rules(item), may_manage=services.can_manage_campaign(item),
-                           today=periods.local_date(tk.utcnow()), verb_label=services.verb_label)
-
-
-def _unit_choices() -> list[tuple[int, str]]:
-    units = db.session.scalars(select(tk.OrgUnit).where(tk.unit_scope("points.campaigns"), tk.OrgUnit.closed_at.is_(None))
-                               .order_by(tk.OrgUnit.path).limit(1000))
-    return [(u.id, "— " * u.depth + u.name) for u in units]
+                           today=tk.local_today())
 
 
 def _save_campaign(item: PointsCampaign | None):
     form = CampaignForm(obj=item) if request.method == "GET" else CampaignForm()
-    form.units.choices = _unit_choices()
+    form.units.choices = tk.unit_choices("points.campaigns")
     if request.method == "GET" and item is not None:
         form.units.data = item.unit_ids
     if form.validate_on_submit():
@@ -361,20 +348,18 @@ def rule_new():
     registry = services.verb_registry()
     form = RuleForm()
     form.verb.choices = _verb_choices(registry)
+
+    def page(status: int):
+        return render_template("points/rule_form.html", form=form, rule=None, campaign=campaign,
+                               registry=registry), status
+
     if form.validate_on_submit():
-        try:
-            services.create_rule(form.verb.data, form.values(), account_id=current_user.id, campaign=campaign)
-        except services.PointsError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Rule saved. It applies from now on."), "success")
-            return redirect(url_for("points.campaign", campaign_id=campaign.id) if campaign
-                            else url_for("points.admin_rules"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("points/rule_form.html", form=form, rule=None, campaign=campaign,
-                           registry=registry), status
+        return tk.form_post(
+            lambda: services.create_rule(form.verb.data, form.values(), account_id=current_user.id, campaign=campaign),
+            success=_("Rule saved. It applies from now on."),
+            redirect_to=url_for("points.campaign", campaign_id=campaign.id) if campaign else url_for("points.admin_rules"),
+            form=form, on_error=lambda error: page(422))
+    return page(422 if request.method == "POST" else 200)
 
 
 @bp.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
@@ -390,24 +375,25 @@ def rule_edit(rule_id: int):
     form = RuleForm(data=services.rule_values(current)) if request.method == "GET" else RuleForm()
     form.verb.choices = [(rule.verb, services.verb_label(rule.verb))]
     form.verb.data = rule.verb
+
+    def page(status: int):
+        return render_template("points/rule_form.html", form=form, rule=rule, campaign=rule.campaign,
+                               registry=registry), status
+
     if form.validate_on_submit():
-        try:
-            changed = services.update_rule(rule, form.values(), account_id=current_user.id)
-        except services.PointsError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Rule saved. It applies from now on.") if changed else _("Nothing was changed."), "success")
-            return redirect(url_for("points.campaign", campaign_id=rule.campaign_id) if rule.campaign_id
-                            else url_for("points.admin_rules"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("points/rule_form.html", form=form, rule=rule, campaign=rule.campaign,
-                           registry=registry), status
+        done = url_for("points.campaign", campaign_id=rule.campaign_id) if rule.campaign_id else url_for("points.admin_rules")
+        return tk.form_post(
+            lambda: services.update_rule(rule, form.values(), account_id=current_user.id),
+            success=lambda changed: _("Rule saved. It applies from now on.") if changed else _("Nothing was changed."),
+            redirect_to=done, form=form, on_error=lambda error: page(422))
+    return page(422 if request.method == "POST" else 200)
 
 
 @bp.context_processor
 def _helpers():
-    return {"describe_rule": services.describe_version, "entry_reason": services.entry_reason,
-            "category_label": services.category_label, "badge_label": services.badge_label,
-            "verb_label": services.verb_label}
+    return {"describe_rule": services.describe_version, "entry_reason": services.entry_reason}
+
+
+# verbs come from every plugin's registry, badges carry their details: labels computed per value
+tk.template_labels(bp, "points", category=tk.LabelFunction(services.category_label),
+                   verb=tk.LabelFunction(services.verb_label), badge=tk.LabelFunction(services.badge_label))

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l
 
 from portal import toolkit as tk
 from portal_quizzes import models  # noqa: F401  (registers the tables)
 
 log = logging.getLogger(__name__)
-SECRETARIAL = ("secretary", "organizer", "admin")
+#: Shown on the admin plugins page, in the viewer's language.
+DESCRIPTION = _l("A question bank with GIFT/Aiken import, graded attempts and the daily quiz.")
 
 
 @tk.hookimpl
@@ -27,8 +28,8 @@ def portal_blueprints():
 def portal_permissions():
     return [
         tk.Permission("quizzes.manage", _l("Manage the question bank and quizzes"), ("organizer", "admin")),
-        tk.Permission("quizzes.results", _l("See quiz results of members"), SECRETARIAL),
-        tk.Permission("quizzes.grade", _l("Grade members' essay answers"), SECRETARIAL),
+        tk.Permission("quizzes.results", _l("See quiz results of members"), tk.SECRETARY_ROLES),
+        tk.Permission("quizzes.grade", _l("Grade members' essay answers"), tk.SECRETARY_ROLES),
     ]
 
 
@@ -51,8 +52,6 @@ def portal_settings():
         tk.SettingSpec("daily_categories", _l("Question bank categories of the daily quiz"), "list", ["每日答题"],
                        help=_l("Category paths such as 每日答题 or Daily quiz/Mobile members, comma separated; "
                                "sub-categories are included. Empty: the whole bank.")),
-        tk.SettingSpec("day_offset_hours", _l("Hours ahead of UTC where the daily quiz's day begins"), "float", 8,
-                       min=-12, max=14),
         tk.SettingSpec("grace_seconds", _l("Seconds of grace after a quiz's time limit"), "int", 30, min=0, max=600),
         tk.SettingSpec("course_pass_percent", _l("Pass mark of course final quizzes (percent)"), "float", 60,
                        min=0, max=100),
@@ -79,7 +78,7 @@ def portal_dashboard_widgets(account):
     from portal_quizzes import services
 
     return [tk.Widget(_l("Daily quiz"), "quizzes/widget_daily.html",
-                      services.daily_overview(member, services.today(tk.utcnow())), order=20)]
+                      services.daily_overview(member, tk.local_today()), order=20)]
 
 
 @tk.hookimpl
@@ -91,16 +90,16 @@ def portal_unit_dashboard_widgets(account, unit):
 
 @tk.hookimpl
 def portal_personal_data(member):
-    from portal_quizzes import services
+    from portal_quizzes.personal import personal_data
 
-    return services.personal_data(member)
+    return personal_data(member)
 
 
 @tk.hookimpl
 def portal_member_summary(member, since, until):
-    from portal_quizzes import services
+    from portal_quizzes.personal import member_summary
 
-    return services.summary(member, since, until)
+    return member_summary(member, since, until)
 
 
 @tk.hookimpl
@@ -124,7 +123,7 @@ def portal_demo_data(context):
     load_demo(context)
 
 
-@tk.hookimpl
+@tk.hookimpl(optionalhook=True)  # published by the courses plugin, when installed
 def portal_course_synced(course):
     """Import the course's GIFT file as its final quiz (idempotent; a bad file keeps the old quiz)."""
     from portal_quizzes import formats, services
@@ -136,7 +135,7 @@ def portal_course_synced(course):
         log.error("course %s: quiz file not imported:\n%s", course.get("slug"), error)
 
 
-@tk.hookimpl
+@tk.hookimpl(optionalhook=True)  # published by the courses plugin, when installed
 def portal_course_final_quiz(course_slug, member):
     from portal_quizzes import services
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
 from portal_quizzes import grading, services
@@ -14,35 +14,30 @@ bp = Blueprint("quizzes_api", __name__, url_prefix="/api/v1")
 def _member():
     member = tk.current_account().member
     if member is None:
-        raise services.QuizError(_("Only members take quizzes."), 403, "forbidden")
+        raise tk.Forbidden(_("Only members take quizzes."))
     return member
-
-
-@bp.errorhandler(services.QuizError)
-def _quiz_error(error: services.QuizError):
-    return tk.api_error(error.status, error.code, error.message)
 
 
 def _quiz_for(quiz_id: int, member) -> Quiz:
     quiz = tk.db.session.get(Quiz, quiz_id)
     if quiz is None or not services.is_assigned(quiz, member):
-        raise services.QuizError(_("Not found."), 404, "not_found")
+        raise tk.NotFound(_("Not found."))
     return quiz
 
 
 def _own_attempt(attempt_id: int, member) -> Attempt:
     attempt = tk.db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.member_id != member.id:
-        raise services.QuizError(_("Not found."), 404, "not_found")
+        raise tk.NotFound(_("Not found."))
     return attempt
 
 
 def attempt_json(attempt: Attempt, now) -> dict:
     responses = services.responses_by_question(attempt)
     body = {"id": attempt.id, "quiz_id": attempt.quiz_id, "number": attempt.number, "state": attempt.state,
-            "started_at": attempt.started_at.isoformat(),
-            "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
-            "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
+            "started_at": tk.isoformat(attempt.started_at),
+            "deadline": tk.isoformat(attempt.deadline),
+            "submitted_at": tk.isoformat(attempt.submitted_at),
             "questions": [], "answers": {str(qid): r.value for qid, r in responses.items()}}
     for entry, question in services.attempt_questions(attempt):
         item = services.public_question(question, entry.get("order"))
@@ -81,8 +76,8 @@ def quiz(quiz_id: int):
     return jsonify({
         "id": quiz.id, "title": services.display_title(quiz), "description": quiz.description,
         "course": quiz.course_slug, "open": services.is_open(quiz, now),
-        "opens_at": quiz.opens_at.isoformat() if quiz.opens_at else None,
-        "closes_at": quiz.closes_at.isoformat() if quiz.closes_at else None,
+        "opens_at": tk.isoformat(quiz.opens_at),
+        "closes_at": tk.isoformat(quiz.closes_at),
         "time_limit_minutes": quiz.time_limit_minutes, "attempts_allowed": quiz.attempts_allowed,
         "grading_method": quiz.grading_method, "pass_percent": quiz.pass_percent,
         "grade": services.quiz_grade(quiz, member), "passed": services.has_passed(quiz, member),
@@ -128,11 +123,11 @@ def save_answer(attempt_id: int, question_id: int):
     now = tk.utcnow()
     try:
         response = services.save_response(attempt, question_id, data["answer"], now)
-    except services.QuizError:
+    except tk.ServiceError:
         tk.db.session.commit()  # an overdue attempt was closed: keep that
         raise
     tk.db.session.commit()
-    return jsonify({"question_id": question_id, "answer": response.value, "saved_at": response.saved_at.isoformat()})
+    return jsonify({"question_id": question_id, "answer": response.value, "saved_at": tk.isoformat(response.saved_at)})
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -155,9 +150,9 @@ def daily():
     """Today's questions without answers (and the result once done)."""
     member = _member()
     if not services.setting("daily_enabled"):
-        raise services.QuizError(_("The daily quiz is switched off."), 404, "not_found")
+        raise tk.NotFound(_("The daily quiz is switched off."))
     now = tk.utcnow()
-    day = services.today(now)
+    day = tk.local_today(now)
     done = services.daily_result(member, day)
     body = {"date": day.isoformat(), "questions": [services.public_question(q) for q in services.daily_questions(member, day)],
             "done": done is not None, "streak": services.streak(member, day)}

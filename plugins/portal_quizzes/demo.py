@@ -67,9 +67,9 @@ def load_demo(context) -> None:
             if rng.random() > 0.35 + skill / 2:
                 continue
             at = now - timedelta(days=days_ago)
-            if services.daily_result(member, services.today(at)) is not None:
+            if services.daily_result(member, tk.local_today(at)) is not None:
                 continue
-            questions = services.daily_questions(member, services.today(at))
+            questions = services.daily_questions(member, tk.local_today(at))
             if not questions:
                 break
             answers = {str(q.id): _answer(q, rng, rng.random() < skill) for q in questions}
@@ -79,7 +79,7 @@ def load_demo(context) -> None:
             rng = random.Random(f"quizzes-demo:{member.id}:quiz")
             started = now - timedelta(days=3, hours=index)
             attempt, _created = services.start_attempt(quiz, member, started)
-            for entry, question in services.attempt_questions(attempt):
+            for _entry, question in services.attempt_questions(attempt):
                 value = _answer(question, rng, rng.random() < skill)
                 if value is not None:
                     services.save_response(attempt, question.id, value, started + timedelta(minutes=1))

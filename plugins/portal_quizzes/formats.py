@@ -33,10 +33,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 
-QTYPES = ("single", "multi", "truefalse", "shortanswer", "numerical", "matching", "essay", "description")
-TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
 BLANK = "_____"
 
 # Escaped characters become private-use characters while the structure is parsed.
@@ -633,8 +631,8 @@ def parse_aiken(source: str, filename: str = "<aiken>", category: tuple[str, ...
             else:
                 taken: set[str] = set()
                 text = "\n".join(text_lines)
-                choices = [{"id": stable_id(t, taken), "text": t, "fraction": 1.0 if l == letter else 0.0,
-                            "feedback": ""} for l, t in options]
+                choices = [{"id": stable_id(t, taken), "text": t, "fraction": 1.0 if key == letter else 0.0,
+                            "feedback": ""} for key, t in options]
                 questions.append(ParsedQuestion("single", default_name(text), text, "plain",
                                                 data={"choices": choices}, category=tuple(category), line=start))
             reset()

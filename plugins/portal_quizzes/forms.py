@@ -1,7 +1,7 @@
 """Forms of the quiz screens."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.toolkit import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -57,8 +57,8 @@ class QuizForm(FlaskForm):
     review_show_feedback = BooleanField(_l("Show the feedback"), default=True)
     published = BooleanField(_l("Published"), default=True)
 
-    def fill_choices(self, units, categories) -> None:
-        self.unit_id.choices = [(0, _l("Everyone"))] + [(u.id, u.name) for u in units]
+    def fill_choices(self, units: list[tuple[int, str]], categories) -> None:
+        self.unit_id.choices = [(0, _l("Everyone"))] + units
         self.random_category_id.choices = [(0, _l("None"))] + [(c.id, c.path) for c in categories]
         self.stages.choices = [(s, STAGE_LABELS.get(s, s)) for s in tk.STAGES]
 

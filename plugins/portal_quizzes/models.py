@@ -10,9 +10,6 @@ from portal import toolkit as tk
 
 db = tk.db
 
-GRADING_METHODS = ("highest", "last", "first", "average")
-REVIEW_WHEN = ("immediately", "after_close", "never")
-
 
 class Category(db.Model):
     """A node of the question bank's category tree; ``path`` is the names joined by " / "."""
@@ -36,10 +33,11 @@ class Question(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("quizzes_category.id"), index=True)
+    # single / multi / truefalse / shortanswer / numerical / matching / essay / description
     qtype: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(255))
     text: Mapped[str] = mapped_column(Text)
-    text_format: Mapped[str] = mapped_column(String(10), default="markdown")
+    text_format: Mapped[str] = mapped_column(String(10), default="markdown")  # moodle / html / plain / markdown
     general_feedback: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     default_mark: Mapped[float] = mapped_column(Float, default=1.0)
@@ -88,11 +86,11 @@ class Quiz(db.Model):
     closes_at: Mapped[datetime | None]
     time_limit_minutes: Mapped[int] = mapped_column(default=0)
     attempts_allowed: Mapped[int] = mapped_column(default=0)  # 0 = unlimited
-    grading_method: Mapped[str] = mapped_column(String(10), default="highest")
+    grading_method: Mapped[str] = mapped_column(String(10), default="highest")  # highest / last / first / average
     pass_percent: Mapped[float] = mapped_column(Float, default=60.0)
     shuffle_questions: Mapped[bool] = mapped_column(default=False)
     shuffle_answers: Mapped[bool] = mapped_column(default=True)
-    review_when: Mapped[str] = mapped_column(String(15), default="immediately")
+    review_when: Mapped[str] = mapped_column(String(15), default="immediately")  # immediately / after_close / never
     review_show_answers: Mapped[bool] = mapped_column(default=True)
     review_show_feedback: Mapped[bool] = mapped_column(default=True)
     random_category_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes_category.id"))

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from flask_babel import gettext as _
+from portal.toolkit import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 db = tk.db
 PLUGIN = "quizzes"
 COURSES_ROOT = "Courses"
-
-
-class QuizError(Exception):
-    """A rule refused the action; ``status`` is the HTTP status views answer with."""
-
-    def __init__(self, message: str, status: int = 409, code: str = "conflict") -> None:
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
 
 
 def setting(key: str) -> Any:
@@ -319,12 +311,8 @@ def final_quiz_info(course_slug: str, member) -> dict | None:
 
 
 def quiz_url(quiz: Quiz) -> str:
-    from flask import url_for
-
-    try:
-        return url_for("quizzes.quiz", quiz_id=quiz.id)
-    except RuntimeError:
-        return f"/quizzes/{quiz.id}"
+    """The quiz's page (also outside a request: the course↔quiz hook runs from the CLI sync)."""
+    return tk.path_for("quizzes.quiz", quiz_id=quiz.id)
 
 
 def display_title(quiz: Quiz) -> str:
@@ -360,7 +348,8 @@ def is_open(quiz: Quiz, now: datetime) -> bool:
     return (quiz.opens_at is None or quiz.opens_at <= now) and (quiz.closes_at is None or now < quiz.closes_at)
 
 
-def available_quizzes(member, now: datetime) -> list[Quiz]:
+def available_quizzes(member) -> list[Quiz]:
+    """Published quizzes assigned to ``member``, newest first."""
     quizzes = db.session.scalars(select(Quiz).where(Quiz.published.is_(True)).order_by(Quiz.id.desc())).all()
     return [q for q in quizzes if is_assigned(q, member)]
 
@@ -422,21 +411,21 @@ def start_attempt(quiz: Quiz, member, now: datetime) -> tuple[Attempt, bool]:
     returns the winner's attempt.
     """
     if not is_assigned(quiz, member):
-        raise QuizError(_("This quiz is not for you."), 404, "not_found")
+        raise tk.NotFound(_("This quiz is not for you."))
     current = open_attempt(quiz, member)
     if current is not None:
         close_if_overdue(current, now)
         if current.state == "in_progress":
             return current, False
     if not is_open(quiz, now):
-        raise QuizError(_("This quiz is not open now."))
+        raise tk.Conflict(_("This quiz is not open now."))
     done = db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.quiz_id == quiz.id, Attempt.member_id == member.id)) or 0
     if quiz.attempts_allowed and done >= quiz.attempts_allowed:
-        raise QuizError(_("You have used all your attempts at this quiz."))
+        raise tk.Conflict(_("You have used all your attempts at this quiz."))
     layout = _layout(quiz, member, done + 1)
     if not layout:
-        raise QuizError(_("This quiz has no questions yet."))
+        raise tk.Conflict(_("This quiz has no questions yet."))
     deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     if quiz.closes_at is not None:
         deadline = min(deadline, quiz.closes_at) if deadline else quiz.closes_at
@@ -483,17 +472,17 @@ def close_if_overdue(attempt: Attempt, now: datetime) -> bool:
 def save_response(attempt: Attempt, question_id: int, raw: Any, now: datetime) -> Response:
     """Save (or replace) the answer to one question; refused once the attempt is over or its time is up."""
     if attempt.state != "in_progress":
-        raise QuizError(_("This attempt is already submitted; the answer was not saved."))
+        raise tk.Conflict(_("This attempt is already submitted; the answer was not saved."))
     if is_overdue(attempt, now):
         close_if_overdue(attempt, now)
-        raise QuizError(_("The time is up; the answer was not saved."))
+        raise tk.Conflict(_("The time is up; the answer was not saved."))
     question = next((q for entry, q in attempt_questions(attempt) if q.id == question_id), None)
     if question is None:
-        raise QuizError(_("This question is not part of the attempt."), 404, "not_found")
+        raise tk.NotFound(_("This question is not part of the attempt."))
     try:
         value = grading.clean_response(question.qtype, question.data, raw)
     except ValueError:
-        raise QuizError(_("This answer does not fit the question."), 400, "bad_request") from None
+        raise tk.BadRequest(_("This answer does not fit the question.")) from None
     response = db.session.scalar(select(Response).where(Response.attempt_id == attempt.id,
                                                         Response.question_id == question_id))
     if response is None:
@@ -654,12 +643,14 @@ def can_review(attempt: Attempt, now: datetime) -> bool:
 
 
 def grade_essay(response: Response, fraction: float, comment: str, grader, now: datetime) -> Attempt:
-    """A secretary's mark for an essay; finishes the attempt when nothing else waits."""
+    """A secretary's mark for an essay (never their own: :func:`tk.require_acting_on`); finishes the attempt
+    when nothing else waits."""
+    attempt = db.session.get(Attempt, response.attempt_id)
+    tk.require_acting_on(attempt.member, "quizzes.grade", account=grader)
     if not 0.0 <= fraction <= 1.0:
-        raise QuizError(_("The mark must be between 0 and the question's mark."), 400, "bad_request")
+        raise tk.BadRequest(_("The mark must be between 0 and the question's mark."))
     response.fraction, response.manual, response.comment = fraction, True, comment
     response.graded_by = grader.id if grader is not None else None
-    attempt = db.session.get(Attempt, response.attempt_id)
     was_waiting = attempt.state == "needs_grading"
     grade_attempt(attempt)
     if attempt.state == "finished" and was_waiting:
@@ -744,30 +735,25 @@ def daily_result(member, day: date) -> DailyResult | None:
     return db.session.scalar(select(DailyResult).where(DailyResult.member_id == member.id, DailyResult.day == day))
 
 
-def today(now: datetime) -> date:
-    """The portal's calendar day (UTC plus the configured offset, China by default)."""
-    return (now + timedelta(hours=float(setting("day_offset_hours") or 0))).date()
-
-
 def submit_daily(member, answers: dict, now: datetime) -> DailyResult:
-    """Score today's daily quiz once; a second submission the same day raises a 409 QuizError."""
+    """Score today's daily quiz once; a second submission the same day raises :class:`tk.Conflict` (409)."""
     if not setting("daily_enabled"):
-        raise QuizError(_("The daily quiz is switched off."), 404, "not_found")
-    day = today(now)
+        raise tk.NotFound(_("The daily quiz is switched off."))
+    day = tk.local_today(now)
     if daily_result(member, day) is not None:
-        raise QuizError(_("You have already done today's quiz. Come back tomorrow!"))
+        raise tk.Conflict(_("You have already done today's quiz. Come back tomorrow!"))
     questions = daily_questions(member, day)
     if not questions:
-        raise QuizError(_("There are no daily quiz questions yet."), 404, "not_found")
+        raise tk.NotFound(_("There are no daily quiz questions yet."))
     if not isinstance(answers, dict):
-        raise QuizError(_("Send the answers as an object keyed by question id."), 400, "bad_request")
+        raise tk.BadRequest(_("Send the answers as an object keyed by question id."))
     results, score, correct, stored = [], 0.0, 0, {}
     for question in questions:
         raw = answers.get(str(question.id), answers.get(question.id))
         try:
             value = grading.clean_response(question.qtype, question.data, raw)
         except ValueError:
-            raise QuizError(_("This answer does not fit the question."), 400, "bad_request") from None
+            raise tk.BadRequest(_("This answer does not fit the question.")) from None
         fraction = grading.grade(question.qtype, question.data, value) or 0.0
         stored[str(question.id)] = value
         score += fraction
@@ -784,7 +770,7 @@ def submit_daily(member, answers: dict, now: datetime) -> DailyResult:
             db.session.add(row)
             db.session.flush()
     except IntegrityError:
-        raise QuizError(_("You have already done today's quiz. Come back tomorrow!")) from None
+        raise tk.Conflict(_("You have already done today's quiz. Come back tomorrow!")) from None
     tk.record_activity(member, "daily_quiz.completed", "daily_quiz", day.isoformat(),
                        extras={"score": row.score, "max_score": row.max_score, "correct": correct,
                                "date": day.isoformat(), "streak": streak(member, day)}, at=now)
@@ -823,7 +809,7 @@ def results_by_unit(quiz: Quiz, unit=None) -> dict:
         per_member[attempt.member_id].append(attempt)
     units: dict[int, dict] = {}
     members = []
-    for member_id, items in per_member.items():
+    for items in per_member.values():
         member = items[0].member
         grade = quiz_grade(quiz, member)
         passed = has_passed(quiz, member)
@@ -847,7 +833,7 @@ def item_analysis(quiz: Quiz, unit=None) -> list[dict]:
     questions: dict[int, Question] = {}
     for attempt in attempts:
         responses = responses_by_question(attempt)
-        for entry, question in attempt_questions(attempt):
+        for _entry, question in attempt_questions(attempt):
             if question.qtype == "description":
                 continue
             questions[question.id] = question
@@ -911,31 +897,3 @@ def export_rows(quiz: Quiz, unit=None) -> list[list]:
                      attempt.percent, attempt.correct, attempt.state])
     return rows
 
-
-# ---------------------------------------------------------------------------
-# The member's own data
-# ---------------------------------------------------------------------------
-
-def personal_data(member) -> dict:
-    attempts = db.session.scalars(select(Attempt).where(Attempt.member_id == member.id).order_by(Attempt.id)).all()
-    daily = db.session.scalars(select(DailyResult).where(DailyResult.member_id == member.id)
-                               .order_by(DailyResult.day)).all()
-    return {
-        _("Quiz attempts"): [{"quiz": a.quiz.title, "attempt": a.number, "started_at": a.started_at,
-                              "submitted_at": a.submitted_at, "state": a.state, "score": a.score,
-                              "max_score": a.max_score,
-                              "answers": {str(r.question_id): r.value for r in a.responses}} for a in attempts],
-        _("Daily quiz"): [{"day": d.day, "score": d.score, "max_score": d.max_score, "correct": d.correct,
-                           "answers": d.answers} for d in daily],
-    }
-
-
-def summary(member, since: datetime, until: datetime) -> list[tuple]:
-    attempts = db.session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.member_id == member.id, Attempt.submitted_at >= since, Attempt.submitted_at < until)) or 0
-    passed = db.session.scalar(select(func.count()).select_from(tk.Activity).where(
-        tk.Activity.actor_id == member.id, tk.Activity.verb == "quiz.passed",
-        tk.Activity.created_at >= since, tk.Activity.created_at < until)) or 0
-    daily = db.session.scalar(select(func.count()).select_from(DailyResult).where(
-        DailyResult.member_id == member.id, DailyResult.submitted_at >= since, DailyResult.submitted_at < until)) or 0
-    return [(_("Quiz attempts"), attempts), (_("Quizzes passed"), passed), (_("Daily quizzes done"), daily)]

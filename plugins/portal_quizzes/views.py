@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response as FlaskResponse, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from portal.toolkit import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -30,9 +30,7 @@ QTYPE_LABELS = {
 }
 
 
-@bp.context_processor
-def _labels():
-    return {"qtype_label": lambda value: QTYPE_LABELS.get(value, value)}
+tk.template_labels(bp, "quizzes", qtype=QTYPE_LABELS)
 
 
 def _member():
@@ -50,11 +48,11 @@ def index():
     member = _member()
     now = tk.utcnow()
     rows = []
-    for quiz in services.available_quizzes(member, now):
+    for quiz in services.available_quizzes(member):
         rows.append({"quiz": quiz, "title": services.display_title(quiz), "open": services.is_open(quiz, now),
                      "grade": services.quiz_grade(quiz, member), "passed": services.has_passed(quiz, member),
                      "current": services.open_attempt(quiz, member)})
-    day = services.today(now)
+    day = tk.local_today(now)
     return render_template("quizzes/index.html", rows=rows, daily_done=services.daily_result(member, day),
                            streak=services.streak(member, day), daily_on=services.setting("daily_enabled"))
 
@@ -91,14 +89,9 @@ def start(quiz_id: int):
     """Start (or resume) an attempt and go to its first question."""
     member = _member()
     quiz = _quiz_or_404(quiz_id, member)
-    try:
-        attempt, _created = services.start_attempt(quiz, member, tk.utcnow())
-    except services.QuizError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))
-    db.session.commit()
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    return tk.form_post(lambda: services.start_attempt(quiz, member, tk.utcnow()), success=None,
+                        redirect_to=lambda started: url_for("quizzes.attempt", attempt_id=started[0].id),
+                        on_error=url_for("quizzes.quiz", quiz_id=quiz.id))
 
 
 def _own_attempt(attempt_id: int) -> Attempt:
@@ -169,8 +162,8 @@ def save(attempt_id: int):
     if raw is not None and question.qtype != "description":
         try:
             services.save_response(attempt, question.id, raw, now)
-        except services.QuizError as error:
-            if error.status == 400:
+        except tk.ServiceError as error:
+            if isinstance(error, tk.BadRequest):
                 db.session.rollback()
                 return _render_attempt(attempt, index, now, 400, typed=raw, error=error.message)
             db.session.commit()
@@ -266,7 +259,7 @@ def daily():
     if not services.setting("daily_enabled"):
         abort(404)
     now = tk.utcnow()
-    day = services.today(now)
+    day = tk.local_today(now)
     done = services.daily_result(member, day)
     questions = services.daily_questions(member, day)
     typed, error, status = {}, None, 200
@@ -277,10 +270,10 @@ def daily():
         typed = {str(q.id): form_answer(q, request.form, f"q{q.id}") for q in questions}
         try:
             done = services.submit_daily(member, typed, now)
-        except services.QuizError as exc:
+        except tk.ServiceError as exc:
             db.session.rollback()
             error, status = exc.message, exc.status
-            if status == 409:
+            if isinstance(exc, tk.Conflict):
                 flash(error, "warning")
                 return redirect(url_for("quizzes.daily")), 303
         else:
@@ -319,25 +312,14 @@ def manage_index():
         select(Attempt.quiz_id, func.count(func.distinct(Attempt.member_id)))
         .join(tk.Member, tk.Member.id == Attempt.member_id)
         .where(Attempt.state != "in_progress", tk.member_scope("quizzes.results")).group_by(Attempt.quiz_id)).all())
-    waiting = db.session.scalar(select(func.count()).select_from(services.essay_queue_query().subquery())) \
-        if tk.can("quizzes.grade") else 0
+    waiting = tk.count(services.essay_queue_query()) if tk.can("quizzes.grade") else 0
     return render_template("quizzes/manage_index.html", quizzes=quizzes, counts=counts, waiting=waiting,
                            can_manage=tk.can("quizzes.manage"), can_results=tk.can("quizzes.results"))
 
 
-def _assignable_units() -> list:
-    """Every open unit under the ones the user manages quizzes for (the picker of "for members of")."""
-    units = []
-    for top in tk.manageable_units("quizzes.manage"):
-        units.extend(db.session.scalars(select(tk.OrgUnit).where(tk.in_subtree(tk.OrgUnit.path, top.path),
-                                                                 tk.OrgUnit.closed_at.is_(None))
-                                        .order_by(tk.OrgUnit.path).limit(2000)))
-    return units
-
-
 def _quiz_form(quiz: Quiz | None) -> QuizForm:
     form = QuizForm(obj=quiz)
-    form.fill_choices(_assignable_units(), services.all_categories())
+    form.fill_choices(tk.unit_choices("quizzes.manage"), services.all_categories())
     if request.method == "GET" and quiz is not None:
         form.unit_id.data = quiz.unit_id or 0
         form.random_category_id.data = quiz.random_category_id or 0
@@ -592,30 +574,36 @@ def grade_response(response_id: int):
     response = db.session.get(Response, response_id) or abort(404)
     attempt = db.session.get(Attempt, response.attempt_id)
     question = db.session.get(Question, response.question_id)
-    if question.qtype != "essay" or not tk.can_see_member(attempt.member, "quizzes.grade") \
-            or attempt.member.account_id == current_user.id:
+    if question.qtype != "essay":
         abort(404)
+    tk.require_acting_on(attempt.member, "quizzes.grade")
     mark = next((e["mark"] for e in attempt.layout if e["q"] == question.id), 1.0)
     form = EssayGradeForm()
     status = 200
+
+    def page(status: int):
+        return render_template("quizzes/grade.html", form=form, response=response, attempt=attempt,
+                               question=question, mark=mark,
+                               qhtml=services.render_text(question.text, question.text_format)), status
+
     if form.validate_on_submit():
         if float(form.mark.data) > mark:
             form.mark.errors.append(_("The mark must be between 0 and the question's mark."))
             status = 422
         else:
-            services.grade_essay(response, float(form.mark.data) / mark if mark else 0.0, form.comment.data or "",
-                                 current_user, tk.utcnow())
-            tk.audit("quiz.essay_graded", "quiz_response", response.id)
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("quizzes.grading_queue"))
+            def grade() -> None:
+                services.grade_essay(response, float(form.mark.data) / mark if mark else 0.0,
+                                     form.comment.data or "", current_user, tk.utcnow())
+                tk.audit("quiz.essay_graded", "quiz_response", response.id)
+
+            return tk.form_post(grade, success=_("Saved."), redirect_to=url_for("quizzes.grading_queue"), form=form,
+                                on_error=lambda error: page(error.status))
     elif request.method == "POST":
         status = 422
     elif response.fraction is not None:
         form.mark.data = round(response.fraction * mark, 2)
         form.comment.data = response.comment
-    return render_template("quizzes/grade.html", form=form, response=response, attempt=attempt, question=question,
-                           mark=mark, qhtml=services.render_text(question.text, question.text_format)), status
+    return page(status)
 
 
 # ---------------------------------------------------------------------------
@@ -624,7 +612,7 @@ def grade_response(response_id: int):
 
 def unit_widget_context(unit) -> dict:
     """How many of the unit's members did the daily quiz today and in the last 7 days (one statement)."""
-    day = services.today(tk.utcnow())
+    day = tk.local_today()
     in_unit = tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))
     base = (select(func.count(func.distinct(DailyResult.member_id))).join(tk.Member, tk.Member.id == DailyResult.member_id)
             .where(in_unit))

@@ -9,27 +9,19 @@ yield one activity; a session flag saves the lookup on later requests.
 from __future__ import annotations
 
 import logging
-from datetime import date, timezone
-from zoneinfo import ZoneInfo
-
-from flask import current_app, request, session
+from flask import request, session
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.activity.models import Activity
-from portal.database import utcnow, write_intent
+from portal.database import write_intent
 from portal.extensions import db
+from portal.timeutil import local_today
 
 log = logging.getLogger(__name__)
 
 DAILY_LOGIN_VERB = "member.daily_login"
 _SESSION_KEY = "_daily_login"
-
-
-def local_today() -> date:
-    """Today in the portal's time zone (``TIMEZONE``)."""
-    zone = ZoneInfo(current_app.config.get("TIMEZONE") or "UTC")
-    return utcnow().replace(tzinfo=timezone.utc).astimezone(zone).date()
 
 
 def record_daily_login() -> None:

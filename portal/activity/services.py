@@ -42,7 +42,7 @@ def record_activity(member: Member, verb: str, object_type: str, object_id: Any,
         return existing, False
     if member.last_active_at is None or member.last_active_at < activity.created_at:
         member.last_active_at = activity.created_at
-    get_manager().call_each("portal_activity_recorded", savepoint=True, activity=activity)
+    get_manager().call_each("portal_activity_recorded", activity=activity)  # a SAVEPOINT per plugin
     return activity, True
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -43,3 +44,9 @@ class AccountForm(FlaskForm):
     phone = StringField(_l("Phone number"), validators=[Optional(), Regexp(r"^\+?[0-9]{6,20}$", message=_l("Digits only, 6 to 20."))])
     password = StringField(_l("Initial password"), validators=[DataRequired(), Length(max=128)],
                            description=_l("The person must change it at first login."))
+
+
+class PluginWheelForm(FlaskForm):
+    """The plugins page's upload of a plugin wheel (checked by portal.plugins.installer)."""
+
+    wheel = FileField(_l("Plugin wheel (.whl)"), validators=[FileRequired(_l("Choose a .whl file."))])

@@ -8,12 +8,15 @@ from sqlalchemy import or_, select
 
 from portal.accounts import services as account_services
 from portal.accounts.models import Account
-from portal.admin.forms import AccountForm, settings_form
-from portal.org.forms import ResetPasswordForm
+from portal.admin.forms import AccountForm, PluginWheelForm, settings_form
 from portal.audit.services import audit
 from portal.extensions import db
+from portal.org.forms import ResetPasswordForm
+from portal.org.models import ROLES
 from portal.org.permissions import permission_registry, require
+from portal.plugins import installer
 from portal.plugins.manager import get_manager
+from portal.plugins.models import PluginPackage
 from portal.settings import coerce_setting, get_setting, set_setting, setting_specs
 from portal.web.pagination import paginate
 
@@ -33,10 +36,52 @@ def index():
 def plugins():
     """Every installed plugin: name, version, description, status, error."""
     require("plugins.manage")
+    return _plugins_page(PluginWheelForm())
+
+
+def _plugins_page(form: PluginWheelForm, status: int = 200):
     manager = get_manager()
-    rows = [{"info": info, "status": manager.status(name), "error": manager.error(name)}
+    packages = {row.name: row for row in db.session.scalars(select(PluginPackage).where(PluginPackage.removed_at.is_(None)))}
+    rows = [{"info": info, "status": manager.status(name), "error": manager.error(name), "package": packages.get(name)}
             for name, info in sorted(manager.plugins.items())]
-    return render_template("admin/plugins.html", rows=rows)
+    waiting = [row for name, row in sorted(packages.items()) if name not in manager.plugins]
+    return render_template("admin/plugins.html", rows=rows, waiting=waiting, form=form,
+                           stale=manager.stale(), reloading=manager.reload_requested), status
+
+
+@bp.post("/plugin-packages")
+@login_required
+def install_plugin():
+    """Install an uploaded plugin wheel: validated, unpacked, migrated, then listed disabled."""
+    require("plugins.manage")
+    form = PluginWheelForm()
+    if not form.validate_on_submit():
+        return _plugins_page(form, 422)
+    upload = form.wheel.data
+    try:
+        package = installer.install_wheel(upload.filename or "", upload.read())
+    except installer.InstallError as error:
+        form.wheel.errors = [*form.wheel.errors, str(error)]
+        return _plugins_page(form, 422)
+    flash(_("Plugin %(name)s %(version)s is installed, disabled. Enable it once the workers have reloaded.",
+            name=package.name, version=package.version), "success")
+    return redirect(url_for("admin.plugins"))
+
+
+@bp.post("/plugin-packages/<name>/remove")
+@login_required
+def remove_plugin(name: str):
+    """Remove a plugin installed from a wheel; its tables and data are kept."""
+    require("plugins.manage")
+    if db.session.get(PluginPackage, name) is None:
+        abort(404)
+    try:
+        installer.remove_package(name)
+    except installer.InstallError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Plugin %(name)s is removed. Its data is kept: installing it again finds it.", name=name), "success")
+    return redirect(url_for("admin.plugins"))
 
 
 @bp.post("/plugins/<name>")
@@ -50,6 +95,10 @@ def toggle_plugin(name: str):
     action = request.form.get("action")
     if action not in ("enable", "disable"):
         flash(_("Unknown action."), "error")
+        return redirect(url_for("admin.plugins"))
+    package = db.session.get(PluginPackage, name)
+    if action == "enable" and package is not None and package.removed_at is not None:
+        flash(_("This plugin was removed; install it again to enable it."), "error")
         return redirect(url_for("admin.plugins"))
     if action == "enable" and manager.plugins[name].module is None:
         flash(_("This plugin cannot be enabled: it failed to load."), "error")
@@ -95,7 +144,7 @@ def permissions():
     """Every permission the core and the enabled plugins declare, and which roles hold it."""
     require("plugins.manage")
     perms = sorted(permission_registry().values(), key=lambda p: p.name)
-    return render_template("admin/permissions.html", perms=perms, roles=("secretary", "organizer", "admin"))
+    return render_template("admin/permissions.html", perms=perms, roles=ROLES)
 
 
 @bp.get("/accounts")

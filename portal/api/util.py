@@ -9,20 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from portal.errors import BadRequest
+
 API_PREFIX = "/api/"
 
 
-class ApiError(Exception):
-    """Raise to answer ``{"error": {"code", "message", "fields"?}}`` with ``status``."""
-
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields
-
-
-def api_error(status: int, code: str, message: str, fields: dict | None = None):
-    """A JSON error response."""
-    body: dict[str, Any] = {"error": {"code": code, "message": str(message)}}
+def api_error(status: int, code: str, message: str, fields: dict | None = None, **details: Any):
+    """A JSON error response; ``details`` are extra keys of the error object (e.g. ``seconds_left``)."""
+    body: dict[str, Any] = {"error": {**details, "code": code, "message": str(message)}}
     if fields:
         body["error"]["fields"] = {key: str(value) for key, value in fields.items()}
     return jsonify(body), status
@@ -46,10 +40,10 @@ def api_login_required(view: Callable) -> Callable:
 
 
 def api_json() -> dict[str, Any]:
-    """The request body as a JSON object, or raise a 400 :class:`ApiError`."""
+    """The request body as a JSON object, or raise :class:`portal.errors.BadRequest` (400)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", _("The request body must be a JSON object."))
+        raise BadRequest(_("The request body must be a JSON object."))
     return data
 
 
@@ -58,11 +52,11 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404:
 
 
 def init_api_errors(app: Flask) -> None:
-    """Answer errors under ``/api/`` as JSON, everything else with HTML pages."""
+    """Answer HTTP errors under ``/api/`` as JSON, everything else with HTML pages.
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return api_error(exc.status, exc.code, exc.message, exc.fields)
+    Service refusals (:class:`portal.errors.ServiceError`) are answered by
+    :func:`portal.errors.init_service_errors` in the same JSON shape.
+    """
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

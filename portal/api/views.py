@@ -1,11 +1,12 @@
 """Core API v1: tokens, the current account, the OpenAPI document."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from portal.accounts import services as accounts
-from portal.api.util import ApiError, api_error, api_json, api_login_required, current_account
+from portal.errors import BadRequest
+from portal.api.util import api_error, api_json, api_login_required, current_account
 from portal.extensions import db
 from portal.plugins.manager import call_each
 
@@ -41,7 +42,7 @@ def token():
     data = api_json()
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
-        raise ApiError(400, "bad_request", _("Send \"username\" and \"password\" as strings."))
+        raise BadRequest(_("Send \"username\" and \"password\" as strings."))
     try:
         account = accounts.authenticate(username, password, request.remote_addr)
     except accounts.LoginError as error:

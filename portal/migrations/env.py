@@ -1,6 +1,5 @@
 """Alembic environment: runs inside the portal app's context (see portal.migrate)."""
 from alembic import context
-from flask import current_app
 
 from portal.extensions import db
 

@@ -1,19 +1,18 @@
 """Putting messages in inboxes and handing them to delivery channels after commit."""
 from __future__ import annotations
 
-import logging
 from typing import Iterable
 
-from flask_babel import LazyString, force_locale, gettext
+from flask import has_app_context
+from flask_babel import LazyString, force_locale
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.database import utcnow
 from portal.extensions import db
+from portal.i18n import LazyMessage, translate
 from portal.notify.models import Notification
-from portal.plugins.manager import call_list
-
-log = logging.getLogger(__name__)
+from portal.plugins.manager import call_each, get_manager
 
 
 def notify(account_ids: Iterable[int], title, body="", url: str | None = None,
@@ -36,12 +35,19 @@ def notify(account_ids: Iterable[int], title, body="", url: str | None = None,
 
 
 def _portable(text):
-    """A lazy string as ``{"msgid", "params"}`` (nested lazy parameters too); anything else as None."""
+    """A lazy string as ``{"msgid", "params"}`` (nested lazy parameters too); anything else as None.
+
+    A plugin's lazy string (``tk.lazy_gettext``) also keeps its ``domain`` and
+    ``context`` so it is translated later from the plugin's own catalog.
+    """
     if not isinstance(text, LazyString) or not text._args:
         return None
     params = {key: _portable(value) or (value if isinstance(value, (int, float)) else str(value))
               for key, value in text._kwargs.items()}
-    return {"msgid": text._args[0], "params": params}
+    message = {"msgid": text._args[0], "params": params}
+    if isinstance(text, LazyMessage):
+        message.update(domain=text.domain, context=text.context)
+    return message
 
 
 def localize(message: dict | None, fallback: str) -> str:
@@ -52,7 +58,7 @@ def localize(message: dict | None, fallback: str) -> str:
               for key, value in message.get("params", {}).items()}
     try:
         source = message["msgid"]  # a variable, so the extractor does not take "msgid" for a message
-        return gettext(source, **params)
+        return translate(message.get("domain"), message.get("context"), source, **params)
     except (KeyError, ValueError, TypeError):
         return fallback
 
@@ -82,25 +88,35 @@ def mark_read(account_id: int, notification_id: int | None = None) -> None:
 def install_delivery_hooks() -> None:
     """Register the session events that hand messages to channels (once per process)."""
     if not event.contains(Session, "after_commit", _deliver_after_commit):
+        event.listen(Session, "before_commit", _resolve_channels)
         event.listen(Session, "after_commit", _deliver_after_commit)
         event.listen(Session, "after_rollback", _drop_after_rollback)
 
 
+def _resolve_channels(session) -> None:
+    """Ask the enabled plugins for their channels while the transaction can still read who is enabled.
+
+    After the commit no SQL may be sent, and the enabled state is read from
+    the database; so the channels are looked up here, before the outermost commit.
+    """
+    if (not session.info.get("pending_deliveries") or session.in_nested_transaction()
+            or not has_app_context() or "delivery_channels" in session.info):
+        return
+    session.info["delivery_channels"] = [(plugin, channel) for plugin, channels in
+                                         call_each("portal_delivery_channels") for channel in channels]
+
+
 def _deliver_after_commit(session) -> None:
     pending = session.info.pop("pending_deliveries", None)
-    if not pending:
-        return
-    try:
-        channels = call_list("portal_delivery_channels")
-    except Exception:  # no app context (e.g. a bare script)
-        return
-    for note in pending:
-        for channel in channels:
+    channels = session.info.pop("delivery_channels", [])
+    for note in pending or []:
+        for plugin, channel in channels:
             try:
                 channel.deliver(note)
-            except Exception:
-                log.exception("delivery channel %s failed", channel.name)
+            except Exception as exc:  # one channel failing must not stop the others
+                get_manager().report_failure(plugin, f"portal_delivery_channels ({channel.name})", exc)
 
 
 def _drop_after_rollback(session) -> None:
     session.info.pop("pending_deliveries", None)
+    session.info.pop("delivery_channels", None)

@@ -1,7 +1,7 @@
 """Forms of the unit, member, account, role and import screens."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
@@ -27,7 +27,7 @@ def _int_or_none(value):
 class UnitForm(FlaskForm):
     """Create or edit a unit."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(lazy_pgettext("org unit", "Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=[])
     province = StringField(_l("Province"), validators=[Optional(), Length(max=50)], filters=[_blank_to_none])
     city = StringField(_l("City"), validators=[Optional(), Length(max=50)], filters=[_blank_to_none])
@@ -46,7 +46,7 @@ class MoveForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    """A member's profile (DOMAIN.md): every field a branch keeps."""
+    """A member's profile (docs/domain.md, "The people"): every field a branch keeps."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     gender = SelectField(_l("Gender"), choices=[])

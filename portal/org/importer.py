@@ -40,6 +40,7 @@ from portal.extensions import db
 from portal.org import labels, validation
 from portal.org.exchange import EXPORT_COLUMNS, IMPORT_ONLY_COLUMNS
 from portal.org.models import Member, OrgUnit, in_subtree
+from portal.timeutil import local_today
 
 #: Header spellings accepted besides the translated column titles (compared after :func:`_norm`).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -397,7 +398,7 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
     untitled = {i for i, t in enumerate(header) if t is None}
     maps = value_maps()
     homes, hosts = _UnitResolver(scope), _UnitResolver(None)
-    today = today or date.today()
+    today = today or local_today()
     first_seen: dict[tuple[str, str], int] = {}
     wants_accounts = False
 
@@ -406,7 +407,7 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
         row_problems: list[ImportProblem] = []
         failed: set[str] = set()
 
-        def problem(f: str, message: str) -> None:
+        def problem(f: str, message: str, number: int = number, row_problems: list = row_problems) -> None:
             row_problems.append(ImportProblem(number, title_of.get(f, plan.titles.get(f, f)), message))
 
         for index in untitled:

@@ -1,5 +1,7 @@
-"""Translated labels for the core's coded values (GLOSSARY.md words)."""
+"""Translated labels for the core's coded values (in the words of docs/domain.md)."""
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
@@ -19,8 +21,10 @@ EDUCATION_LABELS = {
 ROLE_LABELS = {"secretary": _l("secretary"), "organizer": _l("organization department"), "admin": _l("site admin")}
 
 
-def label(mapping: dict, value: str | None) -> str:
-    """The label of ``value`` in ``mapping``; unknown values are shown as they are."""
+def label(mapping: dict | LabelFunction, value: Any) -> str:
+    """The label of ``value`` in ``mapping`` (or computed by a :class:`LabelFunction`); unknown values show as they are."""
+    if isinstance(mapping, LabelFunction):
+        return str(mapping.function(value))
     if value is None:
         return ""
     return str(mapping.get(value, value))
@@ -30,3 +34,10 @@ def choices(mapping: dict, *, blank: bool = False) -> list[tuple[str, str]]:
     """``(value, label)`` pairs for a select field."""
     pairs = [(key, str(text)) for key, text in mapping.items()]
     return ([("", "—")] if blank else []) + pairs
+
+
+class LabelFunction:
+    """A label mapping computed per value: ``{{ verb|label(points_labels.verb) }}`` calls ``function(verb)``."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function

@@ -1,8 +1,9 @@
 """The rules behind the unit, member, account and role screens.
 
 Views parse the form, check the permission and call these; every function
-leaves the commit to the caller and raises :class:`OrgRuleError` with a
-translated message when the change is not allowed.
+leaves the commit to the caller and raises a :class:`portal.errors.ServiceError`
+(``Invalid`` naming the form field at fault, ``Conflict`` for a unit or
+account in the wrong state, ``Forbidden``) with a translated message.
 """
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from sqlalchemy import func, select
 from portal.accounts import services as account_services
 from portal.accounts.models import Account
 from portal.audit.services import audit
+from portal.errors import Conflict, Forbidden, Invalid
 from portal.extensions import db
 from portal.org import services as tree
 from portal.org.models import ROLES, UNIT_KINDS, Member, OrgUnit, RoleAssignment
-from portal.org.permissions import can, is_admin
+from portal.org.permissions import SELF_REFUSAL, can, is_admin, require_acting_on
 
 #: The profile fields an editor may set (``home_unit_id``/``host_unit_id`` handled with the units).
 PROFILE_FIELDS = ("name", "gender", "birth_date", "ethnicity", "education", "phone", "id_number", "stage",
@@ -25,23 +27,14 @@ PROFILE_FIELDS = ("name", "gender", "birth_date", "ethnicity", "education", "pho
                   "is_away", "lost_contact", "notes")
 
 
-class OrgRuleError(ValueError):
-    """A change the rules refuse; ``message`` is translated, ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 # --- units -----------------------------------------------------------------------------------
 
 def create_unit(name: str, kind: str, parent: OrgUnit | None, **fields: Any) -> OrgUnit:
     """A new open unit below ``parent`` (audited)."""
     if kind not in UNIT_KINDS:
-        raise OrgRuleError(_("Unknown kind of unit."), "kind")
+        raise Invalid(_("Unknown kind of unit."), field="kind")
     if parent is not None and parent.is_closed:
-        raise OrgRuleError(_("Units cannot be added below a closed unit."))
+        raise Conflict(_("Units cannot be added below a closed unit."))
     unit = tree.create_unit(name, kind, parent, **fields)
     audit("unit.created", "unit", unit.id, unit_id=unit.id, name=unit.name, kind=kind,
           parent_id=parent.id if parent else None)
@@ -51,7 +44,7 @@ def create_unit(name: str, kind: str, parent: OrgUnit | None, **fields: Any) -> 
 def update_unit(unit: OrgUnit, **fields: Any) -> dict[str, Any]:
     """Rename a unit or change its kind, province, city or mobile-branch flag; returns what changed (audited)."""
     if fields.get("kind", unit.kind) not in UNIT_KINDS:
-        raise OrgRuleError(_("Unknown kind of unit."), "kind")
+        raise Invalid(_("Unknown kind of unit."), field="kind")
     changed = {}
     for key, value in fields.items():
         if isinstance(value, str):
@@ -67,11 +60,11 @@ def update_unit(unit: OrgUnit, **fields: Any) -> dict[str, Any]:
 def move_unit(unit: OrgUnit, new_parent: OrgUnit) -> None:
     """Move ``unit`` and its subtree below ``new_parent``; refuses cycles and closed parents (audited)."""
     if new_parent.id == unit.id or unit.contains(new_parent):
-        raise OrgRuleError(_("A unit cannot be moved below itself or below one of its own sub-units."), "parent")
+        raise Invalid(_("A unit cannot be moved below itself or below one of its own sub-units."), field="parent")
     if new_parent.is_closed:
-        raise OrgRuleError(_("Units cannot be moved below a closed unit."), "parent")
+        raise Invalid(_("Units cannot be moved below a closed unit."), field="parent")
     if unit.parent_id == new_parent.id:
-        raise OrgRuleError(_("The unit is already there."), "parent")
+        raise Invalid(_("The unit is already there."), field="parent")
     old_parent_id = unit.parent_id
     unit_id = unit.id
     tree.move_unit(unit, new_parent)
@@ -91,10 +84,10 @@ def unit_contents(unit: OrgUnit) -> dict[str, int]:
 def close_unit(unit: OrgUnit) -> None:
     """Close an empty unit (audited); a unit with open sub-units or members stays open."""
     if unit.is_closed:
-        raise OrgRuleError(_("This unit is already closed."))
+        raise Conflict(_("This unit is already closed."))
     contents = unit_contents(unit)
     if any(contents.values()):
-        raise OrgRuleError(_("This unit cannot be closed: it still has %(units)d open sub-units, "
+        raise Conflict(_("This unit cannot be closed: it still has %(units)d open sub-units, "
                              "%(members)d members and %(hosted)d incoming members hosted. "
                              "Move or close them first.", **contents))
     tree.close_unit(unit)
@@ -123,19 +116,22 @@ def save_member(member: Member | None, data: dict[str, Any], home_unit: OrgUnit,
     """Create (``member`` None) or update a member from cleaned form ``data`` (audited).
 
     ``data`` holds :data:`PROFILE_FIELDS`; an ``id_number`` of None keeps the
-    stored number unless ``clear_id_number`` is true.
+    stored number unless ``clear_id_number`` is true. Nobody edits their own
+    record here (stage, units): :func:`require_acting_on`.
     """
+    if member is not None:
+        require_acting_on(member, "members.edit", member.home_unit)
     if home_unit.is_closed:
-        raise OrgRuleError(_("Members cannot be placed in a closed unit."), "home_unit_id")
+        raise Invalid(_("Members cannot be placed in a closed unit."), field="home_unit_id")
     if host_unit is not None and host_unit.is_closed:
-        raise OrgRuleError(_("Members cannot be hosted by a closed unit."), "host_unit_id")
+        raise Invalid(_("Members cannot be hosted by a closed unit."), field="host_unit_id")
     if host_unit is not None and host_unit.id == home_unit.id:
-        raise OrgRuleError(_("The host branch must differ from the home branch."), "host_unit_id")
+        raise Invalid(_("The host branch must differ from the home branch."), field="host_unit_id")
     new_id = data.get("id_number")
     problems = duplicate_problems(data.get("phone"), new_id, member.id if member else None)
     if problems:
         field, message = next(iter(problems.items()))
-        raise OrgRuleError(message, field)
+        raise Invalid(message, field=field)
     creating = member is None
     if creating:
         member = Member(home_unit_id=home_unit.id)
@@ -177,9 +173,9 @@ def assign_contact(member: Member, contact: Member | None) -> None:
     """Make ``contact`` (a member of the same home branch) ``member``'s contact person, or clear it (audited)."""
     if contact is not None:
         if contact.id == member.id:
-            raise OrgRuleError(_("A member cannot be their own contact person."), "contact")
+            raise Invalid(_("A member cannot be their own contact person."), field="contact")
         if contact.home_unit_id != member.home_unit_id:
-            raise OrgRuleError(_("The contact person must belong to the same home branch."), "contact")
+            raise Invalid(_("The contact person must belong to the same home branch."), field="contact")
     member.contact_member_id = contact.id if contact else None
     audit("member.contact_assigned", "member", member.id, unit_id=member.home_unit_id,
           contact_member_id=contact.id if contact else None)
@@ -198,13 +194,13 @@ def login_taken(login: str) -> bool:
 def create_account_for_member(member: Member, username: str, phone: str | None, password: str) -> Account:
     """Give ``member`` an account that must change its initial password at first login (audited)."""
     if member.account_id is not None:
-        raise OrgRuleError(_("This member already has an account."))
+        raise Conflict(_("This member already has an account."))
     if login_taken(username):
-        raise OrgRuleError(_("This username or phone number is already taken."), "username")
+        raise Invalid(_("This username or phone number is already taken."), field="username")
     if phone and login_taken(phone):
-        raise OrgRuleError(_("This username or phone number is already taken."), "phone")
+        raise Invalid(_("This username or phone number is already taken."), field="phone")
     if problem := account_services.password_problem(password, username):
-        raise OrgRuleError(problem, "password")
+        raise Invalid(problem, field="password")
     account = Account(username=username, display_name=member.name, phone=phone or None, password_hash="!")
     account_services.set_password(account, password, must_change=True)
     db.session.add(account)
@@ -241,7 +237,7 @@ def reset_password(member: Member, password: str) -> None:
     try:
         account_services.reset_password(member.account, password, unit_id=member.home_unit_id, member_id=member.id)
     except ValueError as error:
-        raise OrgRuleError(str(error), "password") from None
+        raise Invalid(str(error), field="password") from None
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -252,21 +248,35 @@ def unit_roles(unit: OrgUnit) -> list[RoleAssignment]:
                                    .order_by(RoleAssignment.role, Account.username)))
 
 
+def _require_other(account: Account, unit: OrgUnit, actor) -> None:
+    """Roles are part of a member's record: the one self-exclusion rule applies (admins hold every role anyway)."""
+    if is_admin(actor):
+        return
+    if account.member is not None:
+        require_acting_on(account.member, "roles.manage", unit, account=actor)
+    elif actor is not None and account.id == actor.id:
+        raise Forbidden(SELF_REFUSAL)
+
+
 def assign_role(username: str, role: str, unit: OrgUnit, actor) -> RoleAssignment:
-    """Grant ``role`` on ``unit`` to the account named ``username`` (audited). Only admins grant ``admin``."""
+    """Grant ``role`` on ``unit`` to the account named ``username`` (audited).
+
+    Only admins grant ``admin``; nobody but an admin grants themselves a role (:func:`_require_other`).
+    """
     if role not in ROLES:
-        raise OrgRuleError(_("Unknown role."), "role")
+        raise Invalid(_("Unknown role."), field="role")
     if role == "admin" and not is_admin(actor):
-        raise OrgRuleError(_("Only site admins may make someone a site admin."), "role")
+        raise Forbidden(_("Only site admins may make someone a site admin."), field="role")
     if unit.is_closed:
-        raise OrgRuleError(_("Roles cannot be given on a closed unit."))
+        raise Conflict(_("Roles cannot be given on a closed unit."))
     account = db.session.scalar(select(Account).where(Account.username == (username or "").strip()))
     if account is None:
-        raise OrgRuleError(_("There is no account with this username."), "username")
+        raise Invalid(_("There is no account with this username."), field="username")
     exists = db.session.scalar(select(RoleAssignment).where(
         RoleAssignment.account_id == account.id, RoleAssignment.role == role, RoleAssignment.unit_id == unit.id))
+    _require_other(account, unit, actor)
     if exists is not None:
-        raise OrgRuleError(_("%(user)s already holds this role here.", user=account.username), "username")
+        raise Conflict(_("%(user)s already holds this role here.", user=account.username), field="username")
     assignment = RoleAssignment(account_id=account.id, role=role, unit_id=unit.id)
     db.session.add(assignment)
     db.session.flush()
@@ -275,17 +285,21 @@ def assign_role(username: str, role: str, unit: OrgUnit, actor) -> RoleAssignmen
 
 
 def remove_role(assignment: RoleAssignment, actor) -> None:
-    """Take a role assignment away (audited). Only admins remove ``admin``; the last admin stays."""
+    """Take a role assignment away (audited). Only admins remove ``admin``; the last admin stays.
+
+    Nobody but an admin changes their own roles (:func:`_require_other`).
+    """
+    _require_other(assignment.account, assignment.unit, actor)
     if assignment.role == "admin":
         if not is_admin(actor):
-            raise OrgRuleError(_("Only site admins may remove a site admin."))
+            raise Forbidden(_("Only site admins may remove a site admin."))
         admins = db.session.scalar(select(func.count(func.distinct(RoleAssignment.account_id)))
                                    .where(RoleAssignment.role == "admin")) or 0
         others = db.session.scalar(select(func.count(RoleAssignment.id)).where(
             RoleAssignment.role == "admin", RoleAssignment.account_id == assignment.account_id,
             RoleAssignment.id != assignment.id)) or 0
         if admins <= 1 and not others:
-            raise OrgRuleError(_("The last site admin cannot be removed."))
+            raise Conflict(_("The last site admin cannot be removed."))
     audit("role.removed", "account", assignment.account_id, unit_id=assignment.unit_id, role=assignment.role,
           username=assignment.account.username)
     db.session.delete(assignment)

@@ -13,7 +13,12 @@ UNIT_KINDS = ("committee", "general_branch", "branch", "group")
 STAGES = ("applicant", "activist", "candidate", "probationary", "full")
 GENDERS = ("male", "female")
 EDUCATION_LEVELS = ("primary", "junior_high", "high_school", "vocational", "associate", "bachelor", "master", "doctorate")
+#: Every role an account can be assigned on a unit.
 ROLES = ("secretary", "organizer", "admin")
+#: The roles doing a unit's secretarial work: who holds a declared permission by default (``tk.SECRETARY_ROLES``).
+SECRETARY_ROLES = ROLES
+#: The roles answering for a unit's business, who are told about it (site admins are not): ``tk.UNIT_OFFICER_ROLES``.
+UNIT_OFFICER_ROLES = ("secretary", "organizer")
 
 
 def in_subtree(path_column, path: str):
@@ -66,7 +71,7 @@ class OrgUnit(db.Model):
 
 
 class Member(db.Model):
-    """A member's profile as branches keep it (DOMAIN.md)."""
+    """A member's profile as branches keep it (docs/domain.md, "The people")."""
 
     __tablename__ = "member"
     __table_args__ = (
@@ -120,7 +125,9 @@ class Member(db.Model):
     def age(self) -> int | None:
         if not self.birth_date:
             return None
-        today = date.today()
+        from portal.timeutil import local_today  # models load before the app; the zone is read at call time
+
+        today = local_today()
         return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
 
     def __repr__(self) -> str:

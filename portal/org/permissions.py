@@ -9,12 +9,18 @@ secretaries over the incoming members hosted in their subtree.
 from __future__ import annotations
 
 from flask import abort, g, has_request_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import false, or_, true
 
-from portal.org.models import Member, OrgUnit, in_subtree
+from portal.errors import Forbidden, NotFound
+from portal.org.models import UNIT_OFFICER_ROLES, Member, OrgUnit, in_subtree
 from portal.plugins.manager import call_list
 from portal.plugins.types import Permission
+
+
+#: Why acting on one's own record is refused (the one wording for every plugin).
+SELF_REFUSAL = _l("Nobody may decide on their own record: another secretary must do it.")
 
 
 def permission_registry() -> dict[str, Permission]:
@@ -78,20 +84,12 @@ def can_see_member(member: Member, permission: str = "members.view", account=Non
 
     Because of the first rule this answers "may they SEE it". For an action a
     member must not take on their own record (awarding points, grading,
-    approving), check ``can(permission, member.home_unit)`` and exclude self.
+    approving), use :func:`require_acting_on`.
     """
     account = _account(account)
     if account is None:
         return False
-    if member.account_id == account.id:
-        return True
-    if can(permission, member.home_unit, account):
-        return True
-    perm = permission_registry().get(permission)
-    if perm and perm.host_visible and member.host_unit is not None:
-        host_roles = [r.unit for r in account.roles if r.role in ("secretary", "organizer") and r.role in perm.roles]
-        return any(unit.contains(member.host_unit) for unit in host_roles)
-    return False
+    return member.account_id == account.id or _may_act_on(member, permission, account)
 
 
 def require_member(member: Member | None, permission: str = "members.view") -> Member:
@@ -99,6 +97,46 @@ def require_member(member: Member | None, permission: str = "members.view") -> M
     if member is None or not can_see_member(member, permission):
         abort(404)
     return member
+
+
+def require_acting_on(member: Member | None, permission: str, unit: OrgUnit | None = None, account=None) -> Member:
+    """Return ``member`` if ``account`` (default: current user) may act on their record with ``permission``.
+
+    The one self-exclusion rule, called by services before an approval or a
+    decision on a member's record: raises :class:`~portal.errors.NotFound`
+    when the member is missing or outside the account's scope (on ``unit``
+    when given, else on the member as :func:`can_see_member` decides), and
+    :class:`~portal.errors.Forbidden` when it is the account's own member
+    record, unless the permission is declared ``self_allowed``.
+
+    Outside a request and without ``account`` (the CLI, the demo, scheduled
+    scans) there is no one acting on anything, and nothing is checked.
+    """
+    if account is None and not has_request_context():
+        if member is None:
+            raise NotFound(_l("Not found."))
+        return member
+    account = _account(account)
+    if member is None or account is None:
+        raise NotFound(_l("Not found."))
+    allowed = can(permission, unit, account) if unit is not None else _may_act_on(member, permission, account)
+    if not allowed:
+        raise NotFound(_l("Not found."))
+    perm = permission_registry().get(permission)
+    if member.account_id == account.id and not (perm and perm.self_allowed):
+        raise Forbidden(SELF_REFUSAL)
+    return member
+
+
+def _may_act_on(member: Member, permission: str, account) -> bool:
+    """``can_see_member`` without its "members always see themselves" rule."""
+    if can(permission, member.home_unit, account):
+        return True
+    perm = permission_registry().get(permission)
+    if perm and perm.host_visible and member.host_unit is not None:
+        host_roles = [r.unit for r in account.roles if r.role in UNIT_OFFICER_ROLES and r.role in perm.roles]
+        return any(unit.contains(member.host_unit) for unit in host_roles)
+    return False
 
 
 def member_scope(permission: str = "members.view", account=None, *, include_hosted: bool = True):
@@ -113,7 +151,7 @@ def member_scope(permission: str = "members.view", account=None, *, include_host
     perm = permission_registry().get(permission)
     if include_hosted and perm and perm.host_visible:
         for role in account.roles:
-            if role.role in ("secretary", "organizer") and role.role in perm.roles:
+            if role.role in UNIT_OFFICER_ROLES and role.role in perm.roles:
                 conditions.append(Member.host_unit.has(in_subtree(OrgUnit.path, role.unit.path)))
     return or_(*conditions) if conditions else false()
 

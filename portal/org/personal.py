@@ -1,6 +1,7 @@
 """A member's personal data export: the core's part and the plugins' parts."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,10 +11,11 @@ from portal.activity.models import Activity
 from portal.extensions import db
 from portal.org.models import Member
 from portal.plugins.manager import call_each
+from portal.timeutil import isoformat
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return isoformat(value) if isinstance(value, (date, datetime)) else value
 
 
 def core_personal_data(member: Member) -> dict[str, list[dict]]:

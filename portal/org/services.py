@@ -1,11 +1,14 @@
 """Operations on the organization tree and on who is responsible for whom."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select, update
 
 from portal.database import utcnow
 from portal.extensions import db
 from portal.org.models import UNIT_KINDS, Member, OrgUnit, RoleAssignment, in_subtree
+from portal.org.permissions import unit_scope
 
 
 class TreeError(ValueError):
@@ -57,6 +60,30 @@ def close_unit(unit: OrgUnit) -> None:
 def subtree_ids(unit: OrgUnit) -> list[int]:
     """Ids of ``unit`` and every unit below it."""
     return list(db.session.scalars(select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit.path))))
+
+
+#: The most units one picker lists (a province-wide tree has a few thousand; search narrows it further).
+UNIT_PICKER_LIMIT = 3000
+
+
+def unit_choices(permission: str | None = None, *, kinds: Iterable[str] | None = None, exclude: Iterable[int] = (),
+                 search: str | None = None, limit: int = UNIT_PICKER_LIMIT, account=None) -> list[tuple[int, str]]:
+    """``(id, name)`` pairs of open units for a picker, in tree order, names indented by depth.
+
+    With ``permission``, only units under those ``account`` (default: the current one) holds it on;
+    ``kinds`` keeps those unit kinds, ``exclude`` drops ids, ``search`` matches the name.
+    """
+    query = select(OrgUnit).where(OrgUnit.closed_at.is_(None))
+    if permission is not None:
+        query = query.where(unit_scope(permission, account))
+    if kinds is not None:
+        query = query.where(OrgUnit.kind.in_(tuple(kinds)))
+    if exclude:
+        query = query.where(OrgUnit.id.not_in(tuple(exclude)))
+    if search and search.strip():
+        query = query.where(OrgUnit.name.contains(search.strip(), autoescape=True))
+    units = db.session.scalars(query.order_by(OrgUnit.path).limit(limit))
+    return [(unit.id, "· " * unit.depth + unit.name) for unit in units]
 
 
 def secretaries_of(unit: OrgUnit | None, roles: tuple[str, ...] = ("secretary",), *, climb: bool = True) -> list[int]:

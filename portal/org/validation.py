@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from portal.timeutil import local_today
+
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _PHONE = re.compile(r"^\+?[0-9]{6,20}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]+$")
@@ -36,7 +38,7 @@ def normalize_phone(value: str | None) -> str | None:
 
 def id_number_check_digit(first17: str) -> str:
     """The check character of a Chinese national ID number (ISO 7064 MOD 11-2)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=False))
     return _ID_CHECK[total % 11]
 
 
@@ -64,7 +66,7 @@ def normalize_id_number(value: str | None, *, today: date | None = None) -> str 
     if not cleaned[:17].isdigit() or not (cleaned[17].isdigit() or cleaned[17] == "X"):
         raise ValueError(_("A national ID number has 17 digits followed by a digit or X."))
     born = id_number_birth_date(cleaned)
-    if born is None or born < EARLIEST_DATE or born > (today or date.today()):
+    if born is None or born < EARLIEST_DATE or born > (today or local_today()):
         raise ValueError(_("The birth date inside this national ID number is not a valid date."))
     if id_number_check_digit(cleaned[:17]) != cleaned[17]:
         raise ValueError(_("This national ID number is not valid (its check character does not match)."))
@@ -75,7 +77,7 @@ def birth_date_problem(value: date | None, *, today: date | None = None) -> str 
     """Why ``value`` cannot be a birth date, or None."""
     if value is None:
         return None
-    today = today or date.today()
+    today = today or local_today()
     if value > today:
         return _("The birth date lies in the future.")
     if value < EARLIEST_DATE:
@@ -87,7 +89,7 @@ def joined_on_problem(joined: date | None, born: date | None, *, today: date | N
     """Why ``joined`` cannot be the date a member joined, or None."""
     if joined is None:
         return None
-    if joined > (today or date.today()):
+    if joined > (today or local_today()):
         return _("The date joined lies in the future.")
     if born is not None and joined <= born:
         return _("The date joined must be after the birth date.")

@@ -22,11 +22,12 @@ from portal.org.forms import (
     unit_choices,
 )
 from portal.org.labels import ROLE_LABELS, label
-from portal.org.models import STAGES, Member, OrgUnit, RoleAssignment, in_subtree
+from portal.org.models import STAGES, UNIT_OFFICER_ROLES, Member, OrgUnit, RoleAssignment, in_subtree
 from portal.org.permissions import (
     can, can_see_member, is_admin, manageable_units, member_scope, require, require_member, unit_scope,
 )
 from portal.web.exports import xlsx_response
+from portal.web.forms import form_post
 from portal.web.pagination import paginate
 
 bp = Blueprint("org", __name__)
@@ -93,7 +94,7 @@ def unit(unit_id: int):
 
 
 def _hosts(unit: OrgUnit) -> bool:
-    return any(r.role in ("secretary", "organizer") and r.unit.contains(unit) for r in current_user.roles)
+    return any(r.role in UNIT_OFFICER_ROLES and r.unit.contains(unit) for r in current_user.roles)
 
 
 @bp.get("/units/<int:unit_id>/members.xlsx")
@@ -131,7 +132,7 @@ def member(member_id: int):
 def _participation(member: Member) -> list[tuple[str, object]]:
     """The plugins' summary of the last 12 months — for the home side and the member only.
 
-    The host side sees profile basics, not dues, reports or care (DESIGN.md).
+    The host side sees profile basics, not dues, reports or care (docs/architecture.md, "Permissions").
     """
     if member.account_id != current_user.id and not can("members.view", member.home_unit):
         return []
@@ -160,18 +161,18 @@ def new_unit():
         abort(403)
     require("units.manage", parent) if parent is not None else None
     form = UnitForm()
+
+    def page(status: int = 200):
+        return render_template("org/unit_form.html", form=form, parent=parent, unit=None), status
+
     if form.validate_on_submit():
-        try:
-            unit = manage.create_unit(form.name.data, form.kind.data, parent, province=form.province.data,
-                                      city=form.city.data, is_mobile_branch=form.is_mobile_branch.data)
-        except manage.OrgRuleError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Unit %(name)s created.", name=unit.name), "success")
-            return redirect(url_for("org.unit", unit_id=unit.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("org/unit_form.html", form=form, parent=parent, unit=None), status
+        return form_post(
+            lambda: manage.create_unit(form.name.data, form.kind.data, parent, province=form.province.data,
+                                       city=form.city.data, is_mobile_branch=form.is_mobile_branch.data),
+            success=lambda unit: _("Unit %(name)s created.", name=unit.name),
+            redirect_to=lambda unit: url_for("org.unit", unit_id=unit.id),
+            form=form, on_error=lambda error: page(422))
+    return page(422 if request.method == "POST" else 200)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -182,18 +183,14 @@ def edit_unit(unit_id: int):
     require("units.manage", unit)
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
-        try:
-            changed = manage.update_unit(unit, name=form.name.data.strip(), kind=form.kind.data,
-                                         province=form.province.data, city=form.city.data,
-                                         is_mobile_branch=bool(form.is_mobile_branch.data))
-        except manage.OrgRuleError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Saved.") if changed else _("Nothing changed."), "success")
-            return redirect(url_for("org.edit_unit", unit_id=unit.id))
-    status = 422 if request.method == "POST" else 200
-    return _unit_edit_page(unit, form, status)
+        return form_post(
+            lambda: manage.update_unit(unit, name=form.name.data.strip(), kind=form.kind.data,
+                                       province=form.province.data, city=form.city.data,
+                                       is_mobile_branch=bool(form.is_mobile_branch.data)),
+            success=lambda changed: _("Saved.") if changed else _("Nothing changed."),
+            redirect_to=url_for("org.edit_unit", unit_id=unit.id),
+            form=form, on_error=lambda error: _unit_edit_page(unit, form, 422))
+    return _unit_edit_page(unit, form, 422 if request.method == "POST" else 200)
 
 
 def _unit_edit_page(unit: OrgUnit, form: UnitForm, status: int = 200):
@@ -210,6 +207,10 @@ def move_unit(unit_id: int):
     form = MoveForm()
     form.parent.choices = [(None, "—")] + unit_choices(_scope_units("units.manage"))
     status = 200
+
+    def page(status: int):
+        return render_template("org/unit_move.html", form=form, unit=unit), status
+
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
@@ -217,15 +218,10 @@ def move_unit(unit_id: int):
             if new_parent is None or not can("units.manage", new_parent):
                 form.parent.errors.append(_("Choose one of the units you manage."))
             else:
-                try:
-                    manage.move_unit(unit, new_parent)
-                except manage.OrgRuleError as error:
-                    form.parent.errors.append(error.message)
-                else:
-                    db.session.commit()
-                    flash(_("Unit moved."), "success")
-                    return redirect(url_for("org.unit", unit_id=unit_id))
-    return render_template("org/unit_move.html", form=form, unit=unit), status
+                return form_post(lambda: manage.move_unit(unit, new_parent), success=_("Unit moved."),
+                                 redirect_to=url_for("org.unit", unit_id=unit_id), form=form,
+                                 on_error=lambda error: page(422))
+    return page(status)
 
 
 @bp.post("/units/<int:unit_id>/close")
@@ -234,15 +230,9 @@ def close_unit(unit_id: int):
     """Close an empty unit; a unit with sub-units or members stays open with a message saying why."""
     unit = _unit_or_404(unit_id)
     require("units.manage", unit)
-    try:
-        manage.close_unit(unit)
-    except manage.OrgRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _unit_edit_page(unit, UnitForm(obj=unit, formdata=None), 409)
-    db.session.commit()
-    flash(_("Unit %(name)s closed.", name=unit.name), "success")
-    return redirect(url_for("org.unit", unit_id=unit_id))
+    return form_post(lambda: manage.close_unit(unit), success=_("Unit %(name)s closed.", name=unit.name),
+                     redirect_to=url_for("org.unit", unit_id=unit_id),
+                     on_error=lambda error: _unit_edit_page(unit, UnitForm(obj=unit, formdata=None), error.status))
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -254,20 +244,17 @@ def roles(unit_id: int):
     unit = _unit_or_404(unit_id)
     require("roles.manage", unit)
     form = RoleForm(allow_admin=is_admin())
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                assignment = manage.assign_role(form.username.data, form.role.data, unit, current_user)
-            except manage.OrgRuleError as error:
-                (getattr(form, error.field).errors if error.field else form.username.errors).append(error.message)
-            else:
-                db.session.commit()
-                flash(_("%(user)s is now %(role)s of %(unit)s.", user=assignment.account.username,
-                        role=label(ROLE_LABELS, assignment.role), unit=unit.name), "success")
-                return redirect(url_for("org.roles", unit_id=unit.id))
-    return render_template("org/roles.html", unit=unit, form=form, assignments=manage.unit_roles(unit)), status
+
+    def page(status: int):
+        return render_template("org/roles.html", unit=unit, form=form, assignments=manage.unit_roles(unit)), status
+
+    if form.validate_on_submit():
+        return form_post(
+            lambda: manage.assign_role(form.username.data, form.role.data, unit, current_user),
+            success=lambda assignment: _("%(user)s is now %(role)s of %(unit)s.", user=assignment.account.username,
+                                         role=label(ROLE_LABELS, assignment.role), unit=unit.name),
+            redirect_to=url_for("org.roles", unit_id=unit.id), form=form, on_error=lambda error: page(422))
+    return page(422 if request.method == "POST" else 200)
 
 
 @bp.post("/units/<int:unit_id>/roles/<int:assignment_id>/remove")
@@ -279,16 +266,11 @@ def remove_role(unit_id: int, assignment_id: int):
     assignment = db.session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.unit_id != unit.id:
         abort(404)
-    try:
-        manage.remove_role(assignment, current_user)
-    except manage.OrgRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        form = RoleForm(allow_admin=is_admin(), formdata=None)
-        return render_template("org/roles.html", unit=unit, form=form, assignments=manage.unit_roles(unit)), 409
-    db.session.commit()
-    flash(_("Role removed."), "success")
-    return redirect(url_for("org.roles", unit_id=unit.id))
+    return form_post(lambda: manage.remove_role(assignment, current_user), success=_("Role removed."),
+                     redirect_to=url_for("org.roles", unit_id=unit.id),
+                     on_error=lambda error: (render_template(
+                         "org/roles.html", unit=unit, form=RoleForm(allow_admin=is_admin(), formdata=None),
+                         assignments=manage.unit_roles(unit)), error.status))
 
 
 # --- members ---------------------------------------------------------------------------------
@@ -326,20 +308,19 @@ def new_member(unit_id: int):
     if request.method == "GET":
         form.home_unit_id.data = unit.id
     status = 200
+
+    def page(status: int):
+        return render_template("org/member_form.html", form=form, unit=unit, member=None), status
+
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
             home, host = _chosen_units(form)
-            try:
-                member = manage.save_member(None, form.profile_data(), home, host)
-            except manage.OrgRuleError as error:
-                db.session.rollback()
-                getattr(form, error.field or "name").errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("%(name)s added.", name=member.name), "success")
-                return redirect(url_for("org.member", member_id=member.id))
-    return render_template("org/member_form.html", form=form, unit=unit, member=None), status
+            return form_post(lambda: manage.save_member(None, form.profile_data(), home, host),
+                             success=lambda member: _("%(name)s added.", name=member.name),
+                             redirect_to=lambda member: url_for("org.member", member_id=member.id),
+                             form=form, on_error=lambda error: page(422))
+    return page(status)
 
 
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
@@ -356,15 +337,10 @@ def edit_member(member_id: int):
         status = 422
         if form.validate_on_submit():
             home, host = _chosen_units(form)
-            try:
-                manage.save_member(member, form.profile_data(), home, host)
-            except manage.OrgRuleError as error:
-                db.session.rollback()
-                getattr(form, error.field or "name").errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("Saved."), "success")
-                return redirect(url_for("org.member", member_id=member_id))
+            return form_post(lambda: manage.save_member(member, form.profile_data(), home, host),
+                             success=_("Saved."), redirect_to=url_for("org.member", member_id=member_id), form=form,
+                             on_error=lambda error: (render_template("org/member_form.html", form=form,
+                                                                     unit=member.home_unit, member=member), 422))
     return render_template("org/member_form.html", form=form, unit=member.home_unit, member=member), status
 
 
@@ -383,14 +359,10 @@ def member_contact(member_id: int):
         status = 422
         if form.validate_on_submit():
             contact = db.session.get(Member, form.contact.data) if form.contact.data else None
-            try:
-                manage.assign_contact(member, contact)
-            except manage.OrgRuleError as error:
-                form.contact.errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("Saved."), "success")
-                return redirect(url_for("org.member", member_id=member_id))
+            return form_post(lambda: manage.assign_contact(member, contact), success=_("Saved."),
+                             redirect_to=url_for("org.member", member_id=member_id), form=form,
+                             on_error=lambda error: (render_template("org/member_contact.html", form=form,
+                                                                     member=member), 422))
     return render_template("org/member_contact.html", form=form, member=member), status
 
 
@@ -412,17 +384,13 @@ def member_account(member_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                account = manage.create_account_for_member(member, form.username.data, form.phone.data,
-                                                           form.password.data)
-            except manage.OrgRuleError as error:
-                db.session.rollback()
-                getattr(form, error.field or "username").errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("Account %(name)s created. The member must change the password at first login.",
-                        name=account.username), "success")
-                return redirect(url_for("org.member", member_id=member_id))
+            return form_post(
+                lambda: manage.create_account_for_member(member, form.username.data, form.phone.data,
+                                                         form.password.data),
+                success=lambda account: _("Account %(name)s created. The member must change the password at "
+                                          "first login.", name=account.username),
+                redirect_to=url_for("org.member", member_id=member_id), form=form,
+                on_error=lambda error: (render_template("org/member_account.html", form=form, member=member), 422))
     return render_template("org/member_account.html", form=form, member=member), status
 
 
@@ -441,15 +409,12 @@ def reset_password(member_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                manage.reset_password(member, form.password.data)
-            except manage.OrgRuleError as error:
-                form.password.errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("The password of %(name)s was reset. They must choose a new one at next login.",
-                        name=member.name), "success")
-                return redirect(url_for("org.member", member_id=member_id))
+            return form_post(
+                lambda: manage.reset_password(member, form.password.data),
+                success=_("The password of %(name)s was reset. They must choose a new one at next login.",
+                          name=member.name),
+                redirect_to=url_for("org.member", member_id=member_id), form=form,
+                on_error=lambda error: (render_template("org/member_password.html", form=form, member=member), 422))
     return render_template("org/member_password.html", form=form, member=member), status
 
 

@@ -1,139 +1,275 @@
 """The hook contract between the core and every plugin.
 
-Hooks are called through :func:`portal.plugins.manager.call_hook`, which skips
-disabled plugins and isolates failures: a plugin that raises is logged and
-marked on the admin plugins page, and the other plugins' results still arrive.
-Hook arguments are only ever added, never renamed or removed, so plugins
-written against an older core keep loading.
+How hooks are called (:class:`portal.plugins.manager.PortalPluginManager`):
 
-Hooks that return lists are flattened by the core (``call_list``) and ordered
-by each item's ``order`` where it has one.
+* Through pluggy, so every option holds: ``firstresult``, hook wrappers
+  (``wrapper=True`` / ``hookwrapper=True``), ``tryfirst``/``trylast`` and
+  ``historic``. Implementations run newest registration first.
+* Only *enabled* plugins are called, unless a hook says otherwise (the core,
+  plugin ``core``, is always enabled). Enabled state is read per request.
+* Failures are isolated: an implementation that raises is logged, recorded
+  against its plugin (shown as *failed* on the admin plugins page) and counts
+  as having returned None; the other plugins' results still arrive, and a
+  ``firstresult`` hook goes on to the next implementation.
+* Transactions: inside an app context every implementation of a hook that may
+  touch the database runs in a SAVEPOINT of its own within the caller's
+  transaction. If it raises, its writes (and, on PostgreSQL, the aborted
+  state a failed statement leaves) are rolled back to the savepoint, the
+  caller's work stays. The *declaration* hooks (:data:`DECLARATIONS`) get no
+  savepoint: they return constants and must not touch the database.
+* Hooks that return lists are flattened by the core (``call_list``) and
+  ordered by each item's ``order`` where it has one.
+* Arguments are only ever added, never renamed or removed, so plugins written
+  against an older core keep loading; an implementation may accept fewer
+  arguments than the spec offers.
+
+A plugin may publish hookspecs of its own with :func:`portal_addhooks`
+(the courses plugin publishes ``portal_course_synced`` and
+``portal_course_final_quiz`` in ``portal_courses/hookspecs.py``). A plugin
+implementing another plugin's hook marks it ``@tk.hookimpl(optionalhook=True)``
+so it still loads when that plugin is not installed.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from portal.plugins import hookspec
+
+if TYPE_CHECKING:
+    import click
+    import pluggy
+    from flask import Blueprint
+
+    from portal.accounts.models import Account
+    from portal.activity.models import Activity
+    from portal.org.models import Member, OrgUnit
+    from portal.plugins.types import (ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission,
+                                      SearchDocument, SettingSpec, Widget)
+
+#: Hooks that only declare things (blueprints, permissions, settings …). They are
+#: called at start-up, while a session commits, or once per request and cached;
+#: implementations return constants and must not query the database, so they
+#: run without a SAVEPOINT.
+DECLARATIONS = frozenset({
+    "portal_addhooks", "portal_blueprints", "portal_permissions", "portal_activity_verbs", "portal_settings",
+    "portal_cli_commands", "portal_api_paths", "portal_delivery_channels",
+})
 
 
 @hookspec(historic=True)
-def portal_addhooks(pluginmanager):
-    """Called once when a plugin registers, so it may add hookspecs of its own.
+def portal_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add hookspecs of this plugin's own, for other plugins to implement.
 
-    Use ``pluginmanager.add_hookspecs(module)``. Returns nothing.
+    Called once for every plugin as it registers at start-up (historic: a
+    plugin registered later is called too), enabled or not, before the
+    unknown-hook check, with no app context and no database.
+
+    :param pluginmanager: pluggy's manager; call ``pluginmanager.add_hookspecs(module)``.
+    :returns: Nothing. If it raises, the plugin is marked failed and not loaded.
     """
 
 
 @hookspec
-def portal_blueprints():
-    """Called once at app creation. Return a list of Flask blueprints.
+def portal_blueprints() -> list[Blueprint]:
+    """The plugin's Flask blueprints.
 
-    Every blueprint's name must start with the plugin's name; its routes answer
-    404 while the plugin is disabled. Templates must live under
-    ``templates/<plugin>/``.
+    Called once at app creation for every loaded plugin, enabled or not (a
+    disabled plugin's routes answer 404 per request). No app context.
+
+    Every blueprint's name must start with the plugin's name, or the plugin is
+    marked failed; templates must live under ``templates/<plugin>/``.
+
+    :returns: A list of :class:`flask.Blueprint`.
     """
 
 
 @hookspec
-def portal_permissions():
-    """Called when permissions are resolved. Return a list of ``Permission``."""
+def portal_permissions() -> list[Permission]:
+    """The permissions this plugin declares, with the roles granted them by default.
 
+    Called by enabled plugins when permissions are first resolved in a request
+    (cached for the request). Declaration: must not touch the database.
 
-@hookspec
-def portal_activity_verbs():
-    """Return a list of ``ActivityVerb`` this plugin records (admins attach points to them)."""
-
-
-@hookspec
-def portal_activity_recorded(activity):
-    """Called inside the recording transaction right after ``activity`` was written.
-
-    Runs in a SAVEPOINT per plugin: if the hook raises, its own writes are
-    rolled back, the activity stays. Returns nothing.
+    :returns: A list of :class:`~portal.plugins.types.Permission`.
     """
 
 
 @hookspec
-def portal_settings():
-    """Return a list of ``SettingSpec``; values are read with ``get_setting(plugin, key)``."""
+def portal_activity_verbs() -> list[ActivityVerb]:
+    """The verbs this plugin records in the activity stream, with labels.
 
+    Called on enabled plugins when verbs are listed (points rules, summaries).
+    Admins attach points to them. Declaration: must not touch the database.
 
-@hookspec
-def portal_nav_items(account):
-    """Called per page for the logged-in ``account`` (None when anonymous). Return ``NavItem``s."""
-
-
-@hookspec
-def portal_dashboard_widgets(account):
-    """Called for the member dashboard. Return a list of ``Widget`` for ``account``."""
-
-
-@hookspec
-def portal_unit_dashboard_widgets(account, unit):
-    """Called for a secretary's dashboard of ``unit``. Return a list of ``Widget``."""
-
-
-@hookspec
-def portal_search_documents():
-    """Called by ``portal search reindex``. Return an iterable of ``SearchDocument``."""
-
-
-@hookspec
-def portal_alerts_scan(now):
-    """Called by ``portal alerts scan`` (cron) with the current time.
-
-    Raise or refresh the plugin's alerts and return a list of ``Alert`` that the
-    core turns into inbox messages for the responsible secretaries.
+    :returns: A list of :class:`~portal.plugins.types.ActivityVerb`.
     """
 
 
 @hookspec
-def portal_demo_data(context):
-    """Called by ``portal demo`` after the core's demo organization exists.
+def portal_activity_recorded(activity: Activity) -> None:
+    """React to an activity just written to the stream.
 
-    ``context`` is a ``DemoContext``. Must be idempotent: running the demo twice
-    duplicates nothing. Returns nothing.
+    Called on enabled plugins by ``record_activity``, inside the recording
+    transaction right after ``activity`` was flushed, in a SAVEPOINT per
+    plugin: if it raises, its own writes are rolled back and the activity
+    stays. Called exactly once per activity (a repeated idempotency key does
+    not call it again).
+
+    :param activity: The new :class:`~portal.activity.models.Activity`.
+    :returns: Nothing.
     """
 
 
 @hookspec
-def portal_personal_data(member):
-    """Return a dict ``{section title: list of dicts}`` of everything this plugin holds about ``member``."""
+def portal_settings() -> list[SettingSpec]:
+    """The typed settings of this plugin, with defaults; admins edit them in a generated form.
 
+    Called on enabled plugins when settings are listed or a value falls back
+    to its default. Values are read with ``tk.get_setting(plugin, key)``.
+    Declaration: must not touch the database.
 
-@hookspec
-def portal_member_summary(member, since, until):
-    """Return a list of ``(label, value)`` pairs summarising ``member``'s participation in a period."""
-
-
-@hookspec
-def portal_cli_commands():
-    """Return a list of ``click`` commands or groups to add under ``portal``."""
-
-
-@hookspec
-def portal_delivery_channels():
-    """Return a list of ``DeliveryChannel`` that deliver inbox messages elsewhere (SMS …)."""
-
-
-@hookspec
-def portal_api_paths():
-    """Return a dict of OpenAPI path items this plugin serves under ``/api/v1``."""
-
-
-@hookspec
-def portal_course_synced(course):
-    """Called by the courses plugin after a course folder was synced.
-
-    ``course`` is a dict: ``slug``, ``title`` (dict locale → text),
-    ``directory`` (a ``pathlib.Path``) and ``quiz_file`` (a Path to a GIFT file
-    named in course.toml, or None). A quiz plugin imports that file as the
-    course's final quiz (idempotently) and, when the quiz is passed, records
-    ``quiz.passed`` with ``extras={"course": slug}``. Returns nothing.
+    :returns: A list of :class:`~portal.plugins.types.SettingSpec`.
     """
 
 
-@hookspec(firstresult=True)
-def portal_course_final_quiz(course_slug, member):
-    """Return the final quiz of a course for ``member``, or None when there is none.
+@hookspec
+def portal_nav_items(account: Account | None) -> list[NavItem]:
+    """Entries of the main navigation for ``account``.
 
-    A dict ``{"title", "url", "passed": bool}``. Stops at the first non-None result.
+    Called on enabled plugins once per rendered page (cached for the request),
+    inside the request's transaction in a SAVEPOINT per plugin. Items whose
+    endpoint cannot be built are dropped.
+
+    :param account: The logged-in account, or None when anonymous.
+    :returns: A list of :class:`~portal.plugins.types.NavItem` (ordered by ``order``).
+    """
+
+
+@hookspec
+def portal_dashboard_widgets(account: Account) -> list[Widget]:
+    """Panels of the member dashboard.
+
+    Called on enabled plugins per dashboard page, inside the request's
+    transaction in a SAVEPOINT per plugin; a widget whose template fails to
+    render is dropped and recorded against its plugin.
+
+    :param account: The logged-in account (its ``member`` may be None).
+    :returns: A list of :class:`~portal.plugins.types.Widget`.
+    """
+
+
+@hookspec
+def portal_unit_dashboard_widgets(account: Account, unit: OrgUnit) -> list[Widget]:
+    """Panels of a unit's dashboard for its secretaries.
+
+    Called on enabled plugins per unit dashboard page (the viewer holds
+    ``units.dashboard`` on ``unit``), inside the request's transaction in a
+    SAVEPOINT per plugin. Check the plugin's own permission before showing data.
+
+    :param account: The logged-in account.
+    :param unit: The :class:`~portal.org.models.OrgUnit` whose dashboard is shown.
+    :returns: A list of :class:`~portal.plugins.types.Widget`.
+    """
+
+
+@hookspec
+def portal_search_documents() -> Iterable[SearchDocument]:
+    """Every document this plugin contributes to the search index.
+
+    Called on enabled plugins by ``portal search reindex`` (full rebuild), in a
+    SAVEPOINT per plugin. Changes between rebuilds are queued with the search
+    service instead.
+
+    :returns: An iterable of :class:`~portal.plugins.types.SearchDocument`.
+    """
+
+
+@hookspec
+def portal_alerts_scan(now: datetime) -> list[Alert]:
+    """Raise or refresh this plugin's alerts.
+
+    Called on enabled plugins by ``portal alerts scan`` (cron), in a SAVEPOINT
+    per plugin inside the scan's transaction; the core turns each alert into
+    inbox messages for the responsible secretaries and commits.
+
+    :param now: The current time (naive UTC).
+    :returns: A list of :class:`~portal.plugins.types.Alert`.
+    """
+
+
+@hookspec
+def portal_demo_data(context: DemoContext) -> None:
+    """Add this plugin's demo data to the demo organization.
+
+    Called on enabled plugins by ``portal demo`` after the core's demo
+    organization was committed, in a SAVEPOINT per plugin; the core commits
+    afterwards. Must be idempotent: running the demo twice duplicates nothing.
+
+    :param context: The demo's units, accounts, members, clock and random generator.
+    :returns: Nothing.
+    """
+
+
+@hookspec
+def portal_personal_data(member: Member) -> dict[str, list[dict[str, Any]]]:
+    """Everything this plugin holds about ``member`` (the personal-data export).
+
+    Called on enabled plugins when a member's data is exported, in a SAVEPOINT
+    per plugin. Read only.
+
+    :param member: The :class:`~portal.org.models.Member`.
+    :returns: ``{section title: list of dicts}``.
+    """
+
+
+@hookspec
+def portal_member_summary(member: Member, since: datetime | None, until: datetime | None) -> list[tuple[Any, Any]]:
+    """This plugin's figures of ``member``'s participation in a period.
+
+    Called on enabled plugins on a member's page and in reports, in a
+    SAVEPOINT per plugin. Read only.
+
+    :param member: The :class:`~portal.org.models.Member`.
+    :param since: Start of the period (naive UTC), None for "from the beginning".
+    :param until: End of the period (naive UTC), None for "until now".
+    :returns: A list of ``(label, value)`` pairs.
+    """
+
+
+@hookspec
+def portal_cli_commands() -> list[click.Command]:
+    """``click`` commands or groups to add under ``portal``.
+
+    Called on every loaded plugin, enabled or not, when the ``portal`` command
+    line lists its commands. Declaration: must not touch the database.
+
+    :returns: A list of :class:`click.Command` / :class:`click.Group`.
+    """
+
+
+@hookspec
+def portal_delivery_channels() -> list[DeliveryChannel]:
+    """Channels that deliver inbox messages elsewhere (SMS, e-mail, WeChat …).
+
+    Called on enabled plugins when a transaction that added inbox messages is
+    about to commit; each channel's ``deliver(notification)`` is then called
+    for every new message only after the commit succeeded (a rolled-back
+    action sends nothing). A ``deliver`` that raises is recorded against its
+    plugin; the other channels and messages still go. Declaration: must not
+    touch the database (``deliver`` runs outside any transaction).
+
+    :returns: A list of :class:`~portal.plugins.types.DeliveryChannel`.
+    """
+
+
+@hookspec
+def portal_api_paths() -> dict[str, dict[str, Any]]:
+    """OpenAPI path items of the JSON API this plugin serves under ``/api/v1``.
+
+    Called on enabled plugins when the OpenAPI document is served.
+    Declaration: must not touch the database.
+
+    :returns: ``{path: OpenAPI path item}``.
     """

@@ -7,18 +7,21 @@ disabling applies at once in every worker without a restart.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
 import logging
 import sys
 import traceback
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
 
 import pluggy
+from pluggy import HookImpl
 from flask import Flask, abort, current_app, g, has_app_context, request
 from sqlalchemy import select
 
@@ -85,15 +88,171 @@ class PluginInfo:
         return base / name if base and (base / name).is_dir() else None
 
 
+@dataclass
+class _Collected:
+    """Which plugin returned which result, for :meth:`PortalPluginManager.call_each`.
+
+    Results are matched by identity (pluggy hands back the very objects the
+    implementations returned); each entry keeps its result alive so an id is
+    never reused while the call lasts.
+    """
+
+    owners: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
+
+    def add(self, plugin: str, result: Any) -> None:
+        self.owners.setdefault(id(result), []).append((plugin, result))
+
+    def owner_of(self, result: Any) -> str:
+        entries = self.owners.get(id(result))
+        return entries.pop(0)[0] if entries else ""
+
+
+#: The results of the call_each in progress (a context variable, so nested calls keep their own).
+_COLLECTED: ContextVar[_Collected | None] = ContextVar("portal_hook_results", default=None)
+
+
+class _HookRunner(pluggy.PluginManager):
+    """pluggy's manager, running each implementation isolated (see the comment above ``call_hook``)."""
+
+    def __init__(self, owner: "PortalPluginManager") -> None:
+        super().__init__("portal")
+        self._owner = owner
+        #: id(original HookImpl) -> (original, isolated twin); dropped when plugins change.
+        self._twins: dict[int, tuple[HookImpl, HookImpl]] = {}
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        self._forget_callers()
+        return super().register(plugin, name)
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        self._forget_callers()
+        return super().unregister(plugin, name)
+
+    def _verify_hook(self, hook: pluggy.HookCaller, hookimpl: HookImpl) -> None:
+        """Check an implementation against its spec; blame the right plugin when the spec came later.
+
+        A plugin registered before another plugin published the spec (its
+        ``portal_addhooks``) is checked when the spec arrives: a mismatch then
+        marks the implementing plugin failed and unloads it, instead of failing
+        the publisher. While a plugin registers, pluggy raises as usual.
+        """
+        if not self.is_registered(hookimpl.plugin):
+            super()._verify_hook(hook, hookimpl)
+            return
+        try:
+            super()._verify_hook(hook, hookimpl)
+        except pluggy.PluginValidationError as exc:
+            self._owner._record_load_error(hookimpl.plugin_name, str(exc))
+            self._owner._unload(hookimpl.plugin_name)
+
+    def _forget_callers(self) -> None:
+        # subset_hook_caller keeps only the removed plugins that implement the
+        # hook at the time it is made, so cached callers go when plugins change.
+        self._twins.clear()
+        self._owner._subset_callers.clear()
+
+    def _hookexec(self, hook_name: str, methods: Sequence[HookImpl], kwargs: Mapping[str, object],
+                  firstresult: bool) -> object | list[object]:
+        return super()._hookexec(hook_name, [self._twin(hook_name, impl) for impl in methods], kwargs, firstresult)
+
+    def _twin(self, hook_name: str, impl: HookImpl) -> HookImpl:
+        cached = self._twins.get(id(impl))
+        if cached is None or cached[0] is not impl:
+            isolate = _isolated_wrapper if impl.wrapper or impl.hookwrapper else _isolated_call
+            function = functools.wraps(impl.function)(isolate(self._owner, hook_name, impl))
+            cached = self._twins[id(impl)] = (impl, HookImpl(impl.plugin, impl.plugin_name, function, impl.opts))
+        return cached[1]
+
+
+def _isolated_call(manager: "PortalPluginManager", hook_name: str, impl: HookImpl) -> Callable[..., Any]:
+    """``impl`` run in its own SAVEPOINT; an exception is recorded and becomes None."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        # Opened outside the try: it flushes the caller's pending changes, whose
+        # errors are the caller's, not this plugin's. Not a context manager: a
+        # hook may commit (demo data does), which ends the savepoint; it then
+        # goes on in a new transaction instead of failing.
+        nested = db.session.begin_nested() if manager.wants_savepoint(hook_name) else None
+        try:
+            result = impl.function(*args, **kwargs)
+        except Exception as exc:
+            if nested is not None and nested.is_active:
+                nested.rollback()
+            manager.report_failure(impl.plugin_name, hook_name, exc)
+            return None
+        if nested is not None and nested.is_active:
+            nested.commit()
+        collected = _COLLECTED.get()
+        if collected is not None and result is not None:
+            collected.add(impl.plugin_name, result)
+        return result
+
+    return run
+
+
+def _isolated_wrapper(manager: "PortalPluginManager", hook_name: str, impl: HookImpl) -> Callable[..., Any]:
+    """A hook wrapper (old or new style) whose own exceptions are recorded and step it out of the call.
+
+    Raising before its ``yield`` the call goes on without it; raising after,
+    the result it was handed stands. Implementations never raise into it
+    (they are isolated), so nothing is thrown into the wrapped generator.
+    """
+
+    def run(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+        teardown = impl.function(*args, **kwargs)
+        try:
+            next(teardown)
+        except Exception as exc:  # StopIteration too: a wrapper that never yields is broken
+            manager.report_failure(impl.plugin_name, hook_name, exc)
+            return (yield)
+        outcome = yield
+        try:
+            teardown.send(outcome)
+        except StopIteration as stop:
+            result = outcome.get_result() if impl.hookwrapper else stop.value  # old style: force_result()
+            _claim(impl.plugin_name, result)
+            return stop.value
+        except Exception as exc:
+            manager.report_failure(impl.plugin_name, hook_name, exc)
+            return outcome
+        teardown.close()
+        manager.report_failure(impl.plugin_name, hook_name, RuntimeError("hook wrapper yielded twice"))
+        return outcome
+
+    return run
+
+
+def _claim(plugin: str, result: Any) -> None:
+    """Attribute to a hook wrapper what it put in the result that no implementation returned."""
+    collected = _COLLECTED.get()
+    if collected is None or result is None:
+        return
+    for item in result if isinstance(result, list) else [result]:
+        if item is not None and id(item) not in collected.owners:
+            collected.add(plugin, item)
+
+
+def _is_firstresult(hook: pluggy.HookCaller) -> bool:
+    return bool(hook.spec and hook.spec.opts.get("firstresult"))
+
+
 class PortalPluginManager:
     """Wraps pluggy with discovery, per-request enabled state and failure isolation."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.pm = pluggy.PluginManager("portal")
+        #: Subset hook callers without the disabled plugins, per (hook, disabled plugin names).
+        self._subset_callers: dict[tuple[str, frozenset[str]], pluggy.HookCaller] = {}
+        self.pm = _HookRunner(self)
         self.pm.add_hookspecs(hookspecs)
+        # Historic: every plugin registered from now on is handed the manager at
+        # once, so the hookspecs it publishes exist before the pending-hook check.
+        self.pm.hook.portal_addhooks.call_historic(kwargs={"pluginmanager": self.pm})
         self.plugins: dict[str, PluginInfo] = {}
         self.blueprint_owner: dict[str, str] = {}
+        #: The installed-wheels generation this app was built with (see portal.plugins.installer).
+        self.generation: str | None = None
+        self.reload_requested = False
 
     # -- discovery and loading -------------------------------------------------
 
@@ -117,12 +276,18 @@ class PortalPluginManager:
         self._check_unknown_hooks()
 
     def _discover_instance_folder(self) -> None:
+        from portal.plugins.installer import sync_folder
+
+        self.generation = sync_folder(self.app)  # unpack wheels installed from another worker or machine
         folder = Path(self.app.instance_path) / "plugins"
         if not folder.is_dir():
             return
         for path in sorted(folder.iterdir()):
             init = path / "__init__.py"
-            if not init.is_file() or path.name in self.plugins:
+            if not init.is_file():
+                self._discover_unpacked_wheel(path)
+                continue
+            if path.name in self.plugins:
                 continue
             module_name = f"portal_instance_plugin_{path.name}"
             info = PluginInfo(name=path.name, module_name=module_name, source="instance folder")
@@ -136,13 +301,30 @@ class PortalPluginManager:
 
             self._load(info, load)
 
+    def _discover_unpacked_wheel(self, path: Path) -> None:
+        """A wheel unpacked by the installer: its folder goes on ``sys.path``, its entry point is loaded."""
+        for dist_info in path.glob("*.dist-info"):
+            dist = importlib.metadata.PathDistribution(dist_info)
+            for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP):
+                if ep.name in self.plugins:  # already found through sys.path
+                    continue
+                if str(path) not in sys.path:
+                    sys.path.append(str(path))
+                info = PluginInfo(name=ep.name, module_name=ep.value.split(":")[0], version=dist.version,
+                                  description=dist.metadata.get("Summary") or "", source="installed wheel")
+                self._load(info, ep.load)
+
     def _load(self, info: PluginInfo, loader) -> None:
         self.plugins[info.name] = info
         try:
             module = loader()
             info.version = info.version or getattr(module, "__version__", "")
-            info.description = info.description or _first_line(module.__doc__)
+            # A plugin's DESCRIPTION (a lazy string) is translated; else the summary or docstring (English).
+            info.description = getattr(module, "DESCRIPTION", None) or info.description or _first_line(module.__doc__)
             self.pm.register(module, name=info.name)
+            if info.load_error:  # its portal_addhooks raised (recorded by report_failure)
+                self.pm.unregister(module)
+                return
             info.module = module
         except Exception as exc:  # any import error must not stop the portal
             info.load_error = _describe(exc)
@@ -157,9 +339,11 @@ class PortalPluginManager:
         for info in self.plugins.values():
             if info.module is None:
                 continue
+            # optionalhook: a hook another plugin may publish (portal_addhooks); absent, it is never called.
             unknown = [
                 name for name in dir(info.module)
                 if name.startswith("portal_") and hasattr(getattr(info.module, name), "portal_impl")
+                and not getattr(info.module, name).portal_impl.get("optionalhook")
                 and getattr(getattr(self.pm.hook, name, None), "spec", None) is None
             ]
             if unknown:
@@ -201,11 +385,6 @@ class PortalPluginManager:
         if name in self.plugins:
             self.plugins[name].load_error = message
         log.error("plugin %s: %s", name, message)
-
-    def translation_dirs(self) -> list[str]:
-        """Every plugin's ``translations/`` folder (they are merged with the core's)."""
-        dirs = [info.subdir("translations") for info in self.plugins.values()]
-        return [str(d) for d in dirs if d]
 
     def migration_dirs(self) -> dict[str, str]:
         """``{plugin: versions folder}`` for every installed plugin, enabled or not."""
@@ -271,44 +450,104 @@ class PortalPluginManager:
         """``before_request``: a disabled plugin's routes answer 404."""
         if not request.blueprint:
             return
+        self.check_generation()
         owner = self.blueprint_owner.get(request.blueprint.split(".")[0])
         if owner and not self.is_enabled(owner):
             abort(404)
 
+    def check_generation(self) -> None:
+        """When plugin wheels were installed or removed since this app was built, ask for a worker reload."""
+        from portal.plugins.installer import request_reload, stored_generation
+
+        stored = stored_generation()
+        if stored != self.generation and not self.reload_requested:
+            self.reload_requested = request_reload(self.app, request.environ, stored)
+
+    def stale(self) -> bool:
+        """True when this worker runs an older set of installed plugin wheels than the database holds."""
+        from portal.plugins.installer import stored_generation
+
+        return stored_generation() != self.generation
+
     # -- calling hooks ---------------------------------------------------------
+    #
+    # Hooks are called through pluggy, so every spec and implementation option
+    # holds: firstresult, wrapper/hookwrapper, tryfirst/trylast, historic.
+    # Disabled plugins are left out with pluggy's own subset_hook_caller.
+    # Per-plugin isolation lives in _HookRunner._hookexec: every implementation
+    # pluggy is about to run is swapped for a twin that runs it in a SAVEPOINT
+    # and turns an exception into a recorded failure and a None result. It sits
+    # there (not around the caller) because only there does one
+    # implementation's failure leave the others running, and because every
+    # way in -- call_hook, a direct ``pm.hook.x()``, a historic replay at
+    # registration -- goes through it.
 
-    def call_each(self, hook_name: str, *, enabled_only: bool = True, savepoint: bool = False,
-                  **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a hook on every (enabled) plugin, newest registration first.
+    def call_hook(self, hook_name: str, *, enabled_only: bool = True, **kwargs: Any) -> Any:
+        """Call a hook through pluggy and return what pluggy returns.
 
-        Returns ``[(plugin name, result)]`` for non-None results. A plugin that
-        raises is logged and its error recorded; the others still run. With
-        ``savepoint`` each implementation runs in its own SAVEPOINT.
+        That is a list of the non-None results (newest registration first,
+        tryfirst/trylast honoured, as hook wrappers left it), or for a
+        ``firstresult`` hook the first non-None result or None. A plugin that
+        raises is recorded as failed and counts as having returned None, so
+        the next implementation of a ``firstresult`` hook is tried.
+        ``enabled_only=False`` includes disabled plugins (start-up hooks).
         """
-        hook = getattr(self.pm.hook, hook_name)
-        results = []
-        for impl in reversed(hook.get_hookimpls()):
-            name = self.pm.get_name(impl.plugin)
-            if enabled_only and not self.is_enabled(name):
-                continue
-            args = [kwargs[arg] for arg in impl.argnames]
-            try:
-                if savepoint:
-                    with db.session.begin_nested():
-                        result = impl.function(*args)
-                else:
-                    result = impl.function(*args)
-            except Exception as exc:
-                self.report_failure(name, hook_name, exc)
-                continue
-            if result is not None:
-                results.append((name, result))
-        return results
+        token = _COLLECTED.set(None)  # not attributed: see call_each
+        try:
+            return self._caller(hook_name, enabled_only)(**kwargs)
+        finally:
+            _COLLECTED.reset(token)
+
+    def call_each(self, hook_name: str, *, enabled_only: bool = True, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Like :meth:`call_hook`, but ``[(plugin name, result)]`` for the non-None results.
+
+        A ``firstresult`` hook gives at most one pair. A result a hook wrapper
+        put in place of the implementations' is attributed to that wrapper's plugin
+        (the innermost one, when several wrappers change the result).
+        """
+        collected = _Collected()
+        token = _COLLECTED.set(collected)
+        try:
+            outcome = self._caller(hook_name, enabled_only)(**kwargs)
+        finally:
+            _COLLECTED.reset(token)
+        if _is_firstresult(getattr(self.pm.hook, hook_name)):
+            outcome = [] if outcome is None else [outcome]
+        return [(collected.owner_of(result), result) for result in outcome if result is not None]
 
     def call_list(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a list-returning hook and flatten the lists, ordered by ``order`` when present."""
-        items = [item for _, result in self.call_each(hook_name, **kwargs) for item in result]
+        items = [item for result in self.call_hook(hook_name, **kwargs) for item in result]
         return sorted(items, key=lambda item: getattr(item, "order", 100))
+
+    def _caller(self, hook_name: str, enabled_only: bool) -> pluggy.HookCaller:
+        """The hook caller without the plugins disabled in this request (cached per set of them)."""
+        hook = getattr(self.pm.hook, hook_name)
+        if not enabled_only:
+            return hook
+        disabled = frozenset(name for name, info in self.plugins.items()
+                             if info.module is not None and not self.is_enabled(name))
+        if not disabled:
+            return hook
+        key = (hook_name, disabled)
+        if key not in self._subset_callers:
+            modules = [self.plugins[name].module for name in disabled]
+            self._subset_callers[key] = self.pm.subset_hook_caller(hook_name, remove_plugins=modules)
+        return self._subset_callers[key]
+
+    def wants_savepoint(self, hook_name: str) -> bool:
+        """Whether an implementation of ``hook_name`` runs in a SAVEPOINT of its own.
+
+        Yes whenever there is a session to protect (an app context): on
+        PostgreSQL a failed statement aborts the whole transaction; rolled back
+        to the savepoint, the page and the other plugins carry on (SQLite too).
+        SQLAlchemy sends the SAVEPOINT only once the implementation uses the
+        connection, so a hook answering from memory (most nav items) costs no
+        round trip; the dashboard's widgets add five SAVEPOINT/RELEASE pairs.
+        Not for the declaration hooks (:data:`hookspecs.DECLARATIONS`): they
+        never touch the database, and one is called while the session commits.
+        """
+        return has_app_context() and hook_name not in hookspecs.DECLARATIONS
 
     def report_failure(self, name: str, hook_name: str, exc: BaseException) -> None:
         """Log a hook failure and record it for the admin plugins page once the request ends."""
@@ -358,6 +597,11 @@ def _describe(exc: BaseException) -> str:
 def get_manager(app: Flask | None = None) -> PortalPluginManager:
     """The plugin manager of ``app`` (default: the current app)."""
     return (app or current_app).extensions["portal_plugins"]
+
+
+def call_hook(hook_name: str, **kwargs: Any) -> Any:
+    """Shortcut for ``get_manager().call_hook``."""
+    return get_manager().call_hook(hook_name, **kwargs)
 
 
 def call_each(hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:

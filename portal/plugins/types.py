@@ -5,19 +5,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from portal.org.models import SECRETARY_ROLES
+
 
 @dataclass(frozen=True)
 class Permission:
     """A permission a plugin declares.
 
     ``roles`` are the roles granted it by default; ``host_visible`` means a host
-    branch's secretaries hold it for members hosted in their subtree too.
+    branch's secretaries hold it for members hosted in their subtree too;
+    ``self_allowed`` means a holder may use it on their own member record
+    (otherwise :func:`portal.org.permissions.require_acting_on` refuses).
     """
 
     name: str
     label: Any
-    roles: tuple[str, ...] = ("secretary", "organizer", "admin")
+    roles: tuple[str, ...] = SECRETARY_ROLES
     host_visible: bool = False
+    self_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,13 @@ class Alert:
 
 @dataclass(frozen=True)
 class DeliveryChannel:
-    """A notification channel (SMS, e-mail …): ``deliver(notification, account)``."""
+    """A notification channel (SMS, e-mail …) from ``portal_delivery_channels``.
+
+    ``deliver(notification)`` is called with each new inbox message
+    (:class:`portal.notify.models.Notification`, its reader is ``account_id``)
+    after the transaction that added it committed; ``notify.render_for(note, locale)``
+    gives its title and body in the reader's language.
+    """
 
     name: str
     deliver: Callable[..., None]

@@ -1,6 +1,6 @@
 """The search service: one whoosh index in the instance folder.
 
-Design (see DESIGN.md, "Search"):
+Design (see docs/architecture.md, "Search"):
 
 * **One index**, ``SEARCH_INDEX_DIR`` (default ``<instance>/search-index``),
   named after the schema version so a new schema simply builds a new index.
@@ -12,7 +12,7 @@ Design (see DESIGN.md, "Search"):
   phrase queries impossible; ours numbers words (a word's sub-words share its
   position), so ``"流动党员"`` and ``"work injury"`` work as quoted phrases.
   Unquoted words are ANDed (``党费 缴纳`` needs both). A few domain words
-  (GLOSSARY.md) are added to jieba's dictionary so they are cut consistently.
+  (the branch vocabulary of docs/domain.md) are added to jieba's dictionary so they are cut consistently.
 * **jieba** is initialised once per process (lazily, under a lock), with its
   9 MB cache in the instance folder and its logger silenced.
 * **Visibility**: every document has a ``scope`` (``public``, ``members``,
@@ -55,7 +55,7 @@ MAX_QUERY_LENGTH = 200
 MAX_BODY_CHARS = 50_000
 LOCK_TIMEOUT = 30.0
 
-#: Words jieba's dictionary lacks or cuts inconsistently (from GLOSSARY.md).
+#: Words jieba's dictionary lacks or cuts inconsistently (the branch vocabulary, see docs/domain.md).
 DOMAIN_WORDS = (
     "流动党员", "流出党员", "流入党员", "党组织", "党支部", "党总支", "党小组", "流入地", "流出地",
     "活动证", "流动党员活动证", "外出登记", "流出登记", "流入登记", "变动报告", "返回登记", "年度审核",

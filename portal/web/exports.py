@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from portal.timeutil import to_local
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -32,6 +35,9 @@ def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str
 
 
 def _cell_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        # Stored as naive UTC; people read local time (spreadsheets hold no time zone).
+        return to_local(value).replace(tzinfo=None)
     if value is None or isinstance(value, (int, float, str)) or hasattr(value, "isoformat"):
         # Text that looks like a formula must stay text (spreadsheet injection).
         if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):

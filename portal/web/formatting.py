@@ -6,13 +6,15 @@ from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from portal.timeutil import local_date
+
 
 def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
     """A date in the user's locale ('' for None)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _aware(value)
+        value = local_date(value)  # the local day, not the UTC one
     return format_date(value, style)
 
 

@@ -6,7 +6,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import nh3
-from flask import abort
+from flask import abort, current_app, url_for
 from flask_login import current_user, login_required
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -60,3 +60,11 @@ def safe_next_url(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A site-relative URL that works with or without a request (CLI scans and notifications have none)."""
+    try:
+        return url_for(endpoint, **values)
+    except RuntimeError:
+        return current_app.url_map.bind("").build(endpoint, values)

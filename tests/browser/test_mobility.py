@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal_mobility import services
+from portal_mobility import certificates
 from portal_mobility.models import CheckIn, Outflow
 from tests.browser.conftest import browser_login
 
@@ -63,4 +63,4 @@ def test_outflow_registration_and_check_in_on_a_phone(page, live_server, org, db
     checkin = db.session.scalar(select(CheckIn).where(CheckIn.member_id == org.member2.id))
     assert checkin.status == "confirmed"
     assert db.session.get(tk.Member, org.member2.id).host_unit_id == org.host.id
-    assert services.active_certificate(db.session.get(tk.Member, org.member2.id)) is not None
+    assert certificates.active_certificate(db.session.get(tk.Member, org.member2.id)) is not None

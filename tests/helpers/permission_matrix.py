@@ -1,4 +1,5 @@
-"""The reusable permission matrix: every GET route × every role, including a foreign secretary.
+"""The reusable permission matrix: every GET route × every role, including a foreign secretary,
+and POST routes × every role (:func:`check_post_matrix`), including acting on one's own record.
 
 Each test module lists, for the blueprints it owns, the expected status per
 role for every route. A route without an expectation fails the test, so a
@@ -10,7 +11,8 @@ new page cannot ship without its permission rules being written down.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 from flask import Flask, url_for
 
@@ -87,5 +89,51 @@ def check_matrix(app: Flask, org, expectations: dict[str, dict], *, blueprints: 
             checked += 1
             if status not in expectations[endpoint][role]:
                 failures.append(f"{endpoint} {url} as {role}: got {status}, expected {expectations[endpoint][role]}")
+    assert not failures, "permission matrix mismatches:\n" + "\n".join(failures)
+    return checked
+
+
+@dataclass
+class PostCase:
+    """One POST route checked as every role.
+
+    A POST changes things, so ``setup(org)`` makes a fresh target before each
+    role's request and returns the URL values; ``data`` is the form (or a
+    callable of ``org`` and the URL values). ``state(org, values)`` reads what
+    the POST could change: a refused request (4xx) must leave it as it was.
+    """
+
+    endpoint: str
+    expected: dict[str, tuple[int, ...]]
+    setup: Callable[[Any], dict]
+    data: dict | Callable[[Any, dict], dict] = field(default_factory=dict)
+    state: Callable[[Any, dict], Any] | None = None
+
+
+def check_post_matrix(app: Flask, org, cases: Iterable[PostCase]) -> int:
+    """POST every case's route as every role and compare with its expectations.
+
+    Returns how many requests were checked; raises AssertionError listing every
+    mismatch and every refused request that changed something anyway.
+    """
+    from portal.extensions import db
+
+    clients = _clients(app, org)
+    failures, checked = [], 0
+    for case in cases:
+        for role in ROLES:
+            values = case.setup(org)
+            db.session.commit()
+            data = case.data(org, values) if callable(case.data) else case.data
+            with app.test_request_context():
+                url = url_for(case.endpoint, **values)
+            before = case.state(org, values) if case.state else None
+            status = clients[role].post(url, data=data).status_code
+            checked += 1
+            db.session.expire_all()
+            if status not in case.expected[role]:
+                failures.append(f"POST {case.endpoint} {url} as {role}: got {status}, expected {case.expected[role]}")
+            elif status >= 400 and case.state and case.state(org, values) != before:
+                failures.append(f"POST {case.endpoint} {url} as {role}: refused with {status} but changed the state")
     assert not failures, "permission matrix mismatches:\n" + "\n".join(failures)
     return checked

@@ -14,7 +14,7 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 def id_number(birth: str, seq: str, area: str = "360821") -> str:
     first = area + birth + seq
-    return first + "10X98765432"[sum(int(d) * w for d, w in zip(first, WEIGHTS)) % 11]
+    return first + "10X98765432"[sum(int(d) * w for d, w in zip(first, WEIGHTS, strict=True)) % 11]
 
 
 ZH_HEADERS = ["姓名", "性别", "出生日期", "民族", "学历", "手机号码", "身份证号", "党员类别", "入党日期", "职业",

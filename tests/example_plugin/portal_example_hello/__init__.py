@@ -11,6 +11,8 @@ from flask_login import login_required
 from portal import toolkit as tk
 
 __version__ = "1.2.3"
+#: Shown on the admin plugins page in the viewer's language.
+DESCRIPTION = tk.lazy_gettext("An example third-party plugin for the mobile member portal")
 
 bp = Blueprint("example_hello", __name__, template_folder="templates", url_prefix="/hello")
 

@@ -1,0 +1,30 @@
+"""``portal courses …`` commands."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from portal import toolkit as tk
+
+
+@click.group("courses", help="The online school's course files.")
+def courses_group():
+    """The online school's course files."""
+
+
+@courses_group.command("sync")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@with_appcontext
+def sync_command(directory):
+    """Create and update courses from course folders (default: the shipped courses/)."""
+    from portal_courses.sync import ContentErrors, sync_directory
+
+    try:
+        report = sync_directory(directory)
+    except ContentErrors as errors:
+        for error in errors.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(f"{len(errors.errors)} problem(s) found; nothing was changed.") from None
+    while tk.search_drain() > 0:  # update the index now rather than after the process exits
+        pass
+    click.echo(report.summary())

@@ -1,0 +1,72 @@
+"""The portal's one notion of time: local days in the organization's time zone.
+
+The database stores naive UTC (:func:`portal.database.utcnow`). Everything a
+person reads as a day — "today", a daily cap, a daily quiz, a form's default
+date, an export's date, a PDF's issue date — is the local day in the
+``TIMEZONE`` configuration (Asia/Shanghai by default). The API writes every
+timestamp in local time with its offset (``2026-11-30T08:00:00+08:00``).
+
+Services that take a ``now=`` parameter (a controllable clock for tests) pass
+it through these helpers instead of reading the clock themselves.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+from portal.database import utcnow
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_zone() -> ZoneInfo:
+    """The organization's time zone (``TIMEZONE`` config, Asia/Shanghai when unset or outside an app)."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else None
+    return _zone(name or DEFAULT_TIMEZONE)
+
+
+def to_local(at: datetime) -> datetime:
+    """``at`` (naive UTC as stored, or aware) as an aware datetime in the local zone."""
+    aware = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+    return aware.astimezone(local_zone())
+
+
+def local_now(now: datetime | None = None) -> datetime:
+    """The local time now (or at the naive-UTC ``now`` a service was given), aware."""
+    return to_local(now if now is not None else utcnow())
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The local calendar day now (or at the naive-UTC ``now``)."""
+    return local_now(now).date()
+
+
+def local_date(at: datetime) -> date:
+    """The local calendar day of the naive-UTC timestamp ``at``."""
+    return to_local(at).date()
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The naive-UTC instants at which local ``day`` begins and the next day begins (half-open)."""
+    zone = local_zone()
+    start = datetime.combine(day, time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return (start.astimezone(timezone.utc).replace(tzinfo=None),
+            end.astimezone(timezone.utc).replace(tzinfo=None))
+
+
+def isoformat(at: datetime | date | None) -> str | None:
+    """An API timestamp: local time with its offset (dates stay plain ``YYYY-MM-DD``); None stays None."""
+    if at is None:
+        return None
+    if not isinstance(at, datetime):
+        return at.isoformat()
+    return to_local(at).isoformat()
