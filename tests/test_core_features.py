@@ -148,7 +148,7 @@ def test_personal_data_export_contains_every_section(client, org, db):
 def test_settings_form_validates_and_saves(client, org, db):
     login(client, "admin")
     bad = client.post("/admin/settings/core", data={"s_site_notice": "", "s_mobile_after_months": "abc"})
-    assert bad.status_code == 200 and "Not a valid integer value." in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Not a valid integer value." in bad.get_data(as_text=True)
     good = client.post("/admin/settings/core", data={"s_site_notice": "**欢迎**", "s_mobile_after_months": "6"})
     assert good.status_code == 302
     member = client.application.test_client()

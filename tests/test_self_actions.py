@@ -1,11 +1,15 @@
 """Acting on one's own record: one rule (``tk.require_acting_on``) for every plugin, POST route × every role.
 
 The home secretary is also a member of the home branch. Deciding on that
-member record — approving their own outflow, awarding themselves points,
-editing their own stage, accepting their own care request, grading their own
+member record — approving their own outflow, check-in, transfer or identity,
+reviewing their own certificate, awarding or reversing their own points,
+editing their own stage or contact person, logging a contact with themself,
+accepting or assigning their own care request or wish, grading their own
 essay — is refused with 403 and changes nothing; another secretary (the
 organizer, an admin) may do it. A refused request of another role (404 out
-of scope) changes nothing either.
+of scope) changes nothing either. Admins cannot lock themselves out (their
+own account's active flag), and reset their own password on the password
+page. Every other write route × every role: tests/test_post_matrix_*.py.
 """
 from __future__ import annotations
 
@@ -16,10 +20,11 @@ from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal.org.models import RoleAssignment
-from portal_care import filing
+from portal_care import filing, microwishes
 from portal_care.models import CareRequest
-from portal_mobility import outflows
-from portal_mobility.models import Outflow
+from portal_mobility import checkins, outflows, transfers
+from portal_mobility.models import CheckIn, Outflow, Transfer
+from portal_points import services as points
 from portal_points.models import PointsEntry
 from portal_quizzes import services as quizzes
 from portal_quizzes.models import Response
@@ -57,6 +62,12 @@ def _member_values(org) -> dict:
     return {"member_id": _own_member(org).id}
 
 
+def _own_member_at_full_stage(org) -> dict:
+    """The home secretary's own record, at the stage before an earlier role's edit."""
+    _own_member(org).stage = "full"
+    return _member_values(org)
+
+
 def _own_stage(org, _values: dict) -> str:
     return _own_member(org).stage
 
@@ -91,16 +102,99 @@ def _organizer_roles(org, _values: dict) -> int:
         RoleAssignment.account_id == org.organizer.id))
 
 
+def _own_entry(org) -> dict:
+    return {"entry_id": points.award_manual(_own_member(org), 5, "Organized the meeting", account=org.organizer).id}
+
+
+def _own_essay(org) -> dict:
+    quiz = make_quiz(tk.db, "::essay::Tell us about your work {}", title="Essay quiz", unit_id=org.home.id)
+    attempt, _ = quizzes.start_attempt(quiz, _own_member(org), tk.utcnow())
+    quizzes.save_response(attempt, by_name(attempt, "essay").id, "我在村里工作。", tk.utcnow())
+    quizzes.submit_attempt(attempt.id, tk.utcnow())
+    return {"response_id": tk.db.session.scalar(select(Response.id).where(Response.attempt_id == attempt.id))}
+
+
+def _own_wish(org) -> dict:
+    return {"wish_id": microwishes.create_wish(_own_member(org), {"title": "A desk lamp"}, now=tk.utcnow()).id,
+            "action": "approve"}
+
+
+def _own_certificate(org) -> dict:
+    outflow = tk.db.session.get(Outflow, _fresh_outflow(org)["outflow_id"])
+    return {"certificate_id": outflows.approve_outflow(outflow).id}
+
+
+def _own_arrival(org) -> dict:
+    member = _own_member(org)
+    _fresh_outflow(org)
+    for checkin in tk.db.session.scalars(select(CheckIn).where(CheckIn.member_id == member.id)):
+        checkin.status = "ended"
+    return {"checkin_id": checkins.register_arrival(org.host, org.home, member.name, member.phone).id}
+
+
+def _own_transfer(org) -> dict:
+    member = _own_member(org)
+    for transfer in tk.db.session.scalars(select(Transfer).where(Transfer.member_id == member.id)):
+        transfer.status = "rejected"
+    tk.db.session.flush()
+    return {"transfer_id": transfers.request_transfer(member, org.host, "Settled in Shenzhen").id}
+
+
+def _own_checkin_at_a_branch_one_also_serves(org) -> dict:
+    """The home secretary, away, also serves the host branch, and asks to check in there."""
+    member = _own_member(org)
+    if all(role.unit_id != org.host.id for role in org.home_sec.roles):
+        tk.db.session.add(RoleAssignment(account_id=org.home_sec.id, role="secretary", unit_id=org.host.id))
+    outflows.approve_outflow(tk.db.session.get(Outflow, _fresh_outflow(org)["outflow_id"]))
+    for checkin in tk.db.session.scalars(select(CheckIn).where(CheckIn.member_id == member.id)):
+        checkin.status = "ended"
+    member.host_unit_id = None
+    tk.db.session.flush()
+    return {"checkin_id": checkins.request_checkin(member, org.host).id}
+
+
+def _own_account(org) -> dict:
+    return {"account_id": org.admin.id}
+
+
 CASES = [
     PostCase("mobility.decide", OWN_RECORD, _fresh_outflow, {"action": "approve"}, _outflow_status),
     PostCase("mobility.decide", OWN_RECORD, _fresh_outflow, {"action": "changes", "note": "Add the city."},
              _outflow_status),
     PostCase("points.award", OWN_RECORD, _member_values, {"points": "5", "reason": "I was great", "campaign_id": "0"},
              _manual_entries),
-    PostCase("org.edit_member", expect(404, anonymous=302, home_sec=403, organizer=302, admin=302), _member_values,
+    PostCase("org.edit_member", expect(404, anonymous=302, home_sec=403, organizer=302, admin=302),
+             _own_member_at_full_stage,
              _profile, _own_stage),
     PostCase("care.transition", expect(404, anonymous=302, home_sec=403, organizer=302, admin=302),
              _fresh_care_request, {"to": "accepted"}, _care_status),
+    PostCase("points.reverse", OWN_RECORD, _own_entry, {"reason": "Entered twice"}),
+    PostCase("quizzes.grade_response", expect(403, anonymous=302, home_sec=403, host_sec=404, foreign_sec=404,
+                                              organizer=302, admin=302), _own_essay, {"mark": "1"}),
+    PostCase("care.assign", OWN_RECORD, _fresh_care_request, lambda org, _v: {"handler": str(org.member2.account_id)}),
+    PostCase("care.wish_action", OWN_RECORD, _own_wish, lambda org, _v: {"unit": str(org.home.id)}),
+    PostCase("care_api.post_transition", expect(404, anonymous=401, home_sec=403, organizer=200, admin=200),
+             _fresh_care_request, {"to": "accepted"}, json=True),
+    PostCase("mobility_api.approve", expect(404, anonymous=401, home_sec=403, organizer=200, admin=200),
+             _fresh_outflow, json=True),
+    PostCase("mobility.review", OWN_RECORD, _own_certificate, {"outcome": "follow_up"}),
+    PostCase("mobility.decide_checkin", expect(404, anonymous=302, home_sec=403, host_sec=302, organizer=302, admin=302),
+             _own_checkin_at_a_branch_one_also_serves, {"action": "confirm"}),
+    PostCase("mobility_api.confirm_checkin", expect(404, anonymous=401, home_sec=403, host_sec=200, organizer=200,
+                                                    admin=200), _own_checkin_at_a_branch_one_also_serves, json=True),
+    PostCase("mobility.decide_identity", OWN_RECORD, _own_arrival, {"action": "confirm"}),
+    PostCase("mobility.decide_transfer", OWN_RECORD, _own_transfer, {"side": "from", "action": "approve"}),
+    # the contact person and the contact log keep track of the member: not by the member themself
+    PostCase("org.member_contact", OWN_RECORD, _member_values, lambda org, _v: {"contact": str(org.member2.id)}),
+    PostCase("mobility.contact_person", OWN_RECORD, _member_values,
+             lambda org, _v: {"contact_member_id": str(org.member2.id)}),
+    PostCase("mobility.log_contact", OWN_RECORD, _member_values,
+             lambda _org, _v: {"channel": "call", "contacted_on": tk.local_today().isoformat()}),
+    PostCase("org.reset_password", OWN_RECORD, _member_values, {"password": "Temporary-pass-1357"}),
+    # an admin changes their own password on the password page, and cannot lock themself out
+    PostCase("admin.reset_account_password", expect(403, anonymous=302, admin=302), _own_account,
+             {"password": "Temporary-pass-1357"}, changes=()),
+    PostCase("admin.set_account_active", expect(403, anonymous=302), _own_account, {"active": "0"}),
     # roles belong to the record too: the organizer cannot make themselves the branch's secretary
     PostCase("org.roles", expect(404, anonymous=302, organizer=403, admin=302), _organizer_without_role,
              {"username": "organizer", "role": "secretary"}, _organizer_roles),
@@ -162,3 +256,10 @@ def test_a_permission_may_allow_acting_on_oneself(app, db, org):
             tk.require_acting_on(member, "points.award", account=org.home_sec)
         with pytest.raises(tk.NotFound):
             tk.require_acting_on(org.outsider, "points.award", account=org.home_sec)
+
+
+def test_the_accounts_page_offers_no_deactivation_of_ones_own_account(client, db, org):
+    client.post("/login", data={"login": "admin", "password": "pass-1234"})
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    assert f"/admin/accounts/{org.organizer.id}/active" in page
+    assert f"/admin/accounts/{org.admin.id}/active" not in page

@@ -67,4 +67,5 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("web.dashboard"))
-    return render_template("auth/change_password.html", form=form)
+    # A refused form answers 422, like every other refused form.
+    return render_template("auth/change_password.html", form=form), 422 if form.errors else 200

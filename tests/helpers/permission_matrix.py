@@ -8,10 +8,23 @@ new page cannot ship without its permission rules being written down.
     from tests.helpers.permission_matrix import check_matrix, expect, ROLES
     check_matrix(app, org, {"org.unit": expect(404, home_sec=200, admin=200, anonymous=302)},
                  url_values={"org.unit": lambda org: {"unit_id": org.home.id}}, blueprints={"org"})
+
+Write routes (POST/PUT/PATCH/DELETE) work the same way, in
+``tests/test_post_matrix_<area>.py``: :func:`check_post_coverage` fails for a
+write route with neither a :class:`PostCase` nor an entry in
+``covered_elsewhere``; :func:`check_post_matrix` sends each case as every role
+on a fresh target and checks the status and that refusals changed nothing.
+
+    cases = [PostCase("points.award", expect(404, anonymous=302, home_sec=302), lambda org: {"member_id": ...},
+                      {"points": "5", "reason": "Helped at the harvest"})]
+    check_post_coverage(app, {"points"}, cases)
+    check_post_matrix(app, org, cases)
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from flask import Flask, url_for
@@ -63,6 +76,7 @@ def _clients(app: Flask, org) -> dict:
             account = org.accounts[role]
             response = client.post("/login", data={"login": account.username, "password": PASSWORD})
             assert response.status_code == 302, f"{role} could not log in"
+            client.get("/")  # today's first request records the daily login: not part of any case
         clients[role] = client
     return clients
 
@@ -93,25 +107,115 @@ def check_matrix(app: Flask, org, expectations: dict[str, dict], *, blueprints: 
     return checked
 
 
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def post_routes(app: Flask, blueprints: Iterable[str]) -> dict[str, str]:
+    """``{endpoint: rule}`` for every POST/PUT/PATCH/DELETE route of ``blueprints``."""
+    wanted = set(blueprints)
+    routes: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.methods & WRITE_METHODS and rule.endpoint.split(".")[0] in wanted:
+            routes.setdefault(rule.endpoint, rule.rule)
+    return routes
+
+
+def check_post_coverage(app: Flask, blueprints: Iterable[str], cases: Iterable["PostCase"],
+                        covered_elsewhere: dict[str, str] | None = None) -> None:
+    """Fail unless every write route of ``blueprints`` has a :class:`PostCase` or is covered elsewhere.
+
+    ``covered_elsewhere`` maps an endpoint to the test that checks it
+    (``"tests/test_x.py::test_name"``); that test must exist, so the list cannot
+    point at nothing, and an entry for a route that is gone fails too.
+    """
+    covered_elsewhere = covered_elsewhere or {}
+    routes = post_routes(app, blueprints)
+    cased = {case.endpoint for case in cases}
+    missing = sorted(set(routes) - cased - set(covered_elsewhere))
+    assert not missing, f"write routes without a POST permission case: {missing}"
+    stale = sorted((cased | set(covered_elsewhere)) - set(routes))
+    assert not stale, f"POST cases for routes that are not in these blueprints: {stale}"
+    root = Path(__file__).resolve().parents[2]
+    for endpoint, where in covered_elsewhere.items():
+        path, _, test = where.partition("::")
+        source = root / path
+        assert source.is_file() and f"def {test}(" in source.read_text(encoding="utf-8"), \
+            f"{endpoint} is said to be covered by {where}, which does not exist"
+
+
+def db_fingerprint() -> str:
+    """A hash of every row of every table: equal before and after means the request changed nothing.
+
+    The test databases hold a few hundred rows, so reading them all is cheaper
+    than writing a state reader per route, and it catches a write anywhere.
+    """
+    from portal.extensions import db
+
+    digest = hashlib.sha1()
+    with db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            for row in conn.execute(table.select().order_by(*table.primary_key.columns)):
+                digest.update(repr(tuple(row)).encode())
+            digest.update(b"|")
+    return digest.hexdigest()
+
+
 @dataclass
 class PostCase:
-    """One POST route checked as every role.
+    """One write route checked as every role.
 
     A POST changes things, so ``setup(org)`` makes a fresh target before each
     role's request and returns the URL values; ``data`` is the form (or a
-    callable of ``org`` and the URL values). ``state(org, values)`` reads what
-    the POST could change: a refused request (4xx) must leave it as it was.
+    callable of ``org`` and the URL values; files as ``(BytesIO, name)``).
+    ``state(org, values)`` reads what the POST could change; without it the
+    whole database is compared (:func:`db_fingerprint`). A refused request
+    (4xx, or any request of an anonymous visitor) must leave it as it was, and
+    an anonymous visitor of a web page is sent to the login page.
+    ``json=True`` sends ``data`` as a JSON body (the API); ``method`` is the verb;
+    ``public=True`` for the few routes anonymous visitors may use (language, logout).
+    A success (a redirect, or a 2xx answer of the API) must change the state,
+    so that a redirect with an error message does not pass for one; set
+    ``changes=False`` for the routes whose success writes nothing, or name the
+    roles whose success must change something (the others are sent away and
+    must change nothing).
     """
 
     endpoint: str
     expected: dict[str, tuple[int, ...]]
-    setup: Callable[[Any], dict]
+    setup: Callable[[Any], dict] = lambda _org: {}
     data: dict | Callable[[Any, dict], dict] = field(default_factory=dict)
     state: Callable[[Any, dict], Any] | None = None
+    json: bool = False
+    method: str = "POST"
+    public: bool = False
+    changes: bool | tuple[str, ...] = True
+
+    def refuses(self, role: str) -> bool:
+        """Must ``role``'s request leave the state as it was?"""
+        if isinstance(self.changes, tuple) and role not in self.changes:
+            return True
+        if role == "anonymous":
+            return not self.public
+        return all(status >= 400 for status in self.expected[role])
+
+    def succeeded(self, role: str, status: int) -> bool:
+        """Is ``status`` for ``role`` a success that must have changed something?"""
+        changes = role in self.changes if isinstance(self.changes, tuple) else self.changes
+        return changes and (300 <= status < 400 or (self.json and 200 <= status < 300))
+
+    def read_state(self, org, values: dict) -> Any:
+        """What the request could change."""
+        return self.state(org, values) if self.state else db_fingerprint()
+
+    def send(self, client, url: str, data: dict):
+        """Send the request as ``client``."""
+        if self.json:
+            return client.open(url, method=self.method, json=data)
+        return client.open(url, method=self.method, data=data)
 
 
 def check_post_matrix(app: Flask, org, cases: Iterable[PostCase]) -> int:
-    """POST every case's route as every role and compare with its expectations.
+    """Send every case's request as every role and compare with its expectations.
 
     Returns how many requests were checked; raises AssertionError listing every
     mismatch and every refused request that changed something anyway.
@@ -127,13 +231,20 @@ def check_post_matrix(app: Flask, org, cases: Iterable[PostCase]) -> int:
             data = case.data(org, values) if callable(case.data) else case.data
             with app.test_request_context():
                 url = url_for(case.endpoint, **values)
-            before = case.state(org, values) if case.state else None
-            status = clients[role].post(url, data=data).status_code
+            refused = case.refuses(role)
+            before = case.read_state(org, values)
+            response = case.send(clients[role], url, data)
+            status = response.status_code
             checked += 1
             db.session.expire_all()
+            where = f"{case.method} {case.endpoint} {url} as {role}"
             if status not in case.expected[role]:
-                failures.append(f"POST {case.endpoint} {url} as {role}: got {status}, expected {case.expected[role]}")
-            elif status >= 400 and case.state and case.state(org, values) != before:
-                failures.append(f"POST {case.endpoint} {url} as {role}: refused with {status} but changed the state")
+                failures.append(f"{where}: got {status}, expected {case.expected[role]}")
+            elif refused and case.read_state(org, values) != before:
+                failures.append(f"{where}: refused with {status} but changed the state")
+            elif not refused and case.succeeded(role, status) and case.read_state(org, values) == before:
+                failures.append(f"{where}: answered {status} but changed nothing")
+            elif role == "anonymous" and not case.public and status == 302 and "/login" not in response.location:
+                failures.append(f"{where}: sent to {response.location}, not to the login page")
     assert not failures, "permission matrix mismatches:\n" + "\n".join(failures)
     return checked
