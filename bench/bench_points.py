@@ -9,8 +9,9 @@ indexes dropped and rebuilds them afterwards, and derives the per-period totals
 with ``INSERT … SELECT … GROUP BY`` exactly as ``portal points recompute``
 would. Then it times, through the plugin's own services, the queries of:
 
-* the leaderboard (top 50 and the viewer's rank) of the root, a township and a
-  branch, for each period;
+* the leaderboard (top 50 and the viewer's rank) of the root, a township, a
+  branch and a mobile members' branch (hosting a share of the away third of
+  the members), for each period;
 * the member points page (totals, level, one page of history with its count,
   the 12-month chart, badges).
 
@@ -114,12 +115,17 @@ def build_units(loader: Loader, count: int, now: datetime) -> tuple[list[int], l
 
 
 def build_members(loader: Loader, count: int, branch_ids: list[int], rng: random.Random, now: datetime) -> list[int]:
-    """Members spread unevenly over branches (some branches are 5× bigger); returns each member's branch."""
+    """Members spread unevenly over branches (some branches are 5× bigger); returns each member's branch.
+
+    A third are away, hosted by one of the mobile members' branches (every 25th
+    branch), so boards also list incoming members.
+    """
     sizes = [rng.uniform(0.4, 2.0) for _ in branch_ids]
     homes = rng.choices(branch_ids, weights=sizes, k=count)
-    rows = ((i + 1, f"Member {i + 1}", "full", homes[i], i % 3 == 0, False, i % 20 == 0, now, now)
-            for i in range(count))
-    loader.insert("member", ["id", "name", "stage", "home_unit_id", "is_away", "lost_contact",
+    mobile = branch_ids[::25]
+    rows = ((i + 1, f"Member {i + 1}", "full", homes[i], rng.choice(mobile) if i % 3 == 0 else None, i % 3 == 0,
+             False, i % 20 == 0, now, now) for i in range(count))
+    loader.insert("member", ["id", "name", "stage", "home_unit_id", "host_unit_id", "is_away", "lost_contact",
                              "hide_from_public_boards", "created_at", "updated_at"], rows)
     return homes
 
@@ -216,9 +222,10 @@ def run(url: str, args, label: str) -> dict:
         from sqlalchemy import select, text
 
         from portal_points import leaderboard as boards
-        from portal_points import periods, services
+        from portal_points import services
         from portal_points.models import PointsEntry, PointsRule
         from portal.org.models import Member, OrgUnit
+        from portal.timeutil import local_zone
 
         engine = db.engine
         now = datetime.utcnow().replace(microsecond=0)
@@ -258,7 +265,7 @@ def run(url: str, args, label: str) -> dict:
                     loader.execute(str(DropConstraint(fk).compile(dialect=engine.dialect)))
             loader.commit()
             begin = time.perf_counter()
-            build_entries(loader, args.entries, homes, rule_ids, rng, now, periods.zone())
+            build_entries(loader, args.entries, homes, rule_ids, rng, now, local_zone())
             figures["gen_entries_s"] = time.perf_counter() - begin
             log(f"[{label}] {args.entries:,} ledger entries in {figures['gen_entries_s']:.1f} s")
             begin = time.perf_counter()
@@ -313,6 +320,7 @@ def run(url: str, args, label: str) -> dict:
         root = db.session.get(OrgUnit, 1)
         township_list = list(db.session.scalars(select(OrgUnit).where(OrgUnit.depth == 1)))
         branch_list = list(db.session.scalars(select(OrgUnit).where(OrgUnit.depth == 2)))
+        host_list = [unit for unit in branch_list if unit.is_mobile_branch]  # boards with many incoming members
         member_count = counts[0]
         viewers = [db.session.get(Member, rng.randint(1, member_count)) for _ in range(20)]
         runs = args.runs
@@ -321,7 +329,8 @@ def run(url: str, args, label: str) -> dict:
             for period in ("day", "month", "quarter", "year", "all"):
                 for scope, pick in (("root", lambda i: root),
                                     ("township", lambda i: township_list[i % len(township_list)]),
-                                    ("branch", lambda i: branch_list[(i * 7919) % len(branch_list)])):
+                                    ("branch", lambda i: branch_list[(i * 7919) % len(branch_list)]),
+                                    ("host", lambda i: host_list[i % len(host_list)])):
                     def query(i, pick=pick, period=period):
                         boards.leaderboard(pick(i), period, viewer_member=viewers[i % len(viewers)], now=now)
                         db.session.expire_all()

@@ -87,10 +87,11 @@ def _register_core_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.notify.views import bp as inbox_bp
     from portal.org.views import bp as org_bp
+    from portal.places_web import bp as places_bp
     from portal.search.views import bp as search_bp
     from portal.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, org_bp, inbox_bp, admin_bp, audit_bp, api_bp, search_bp):
+    for blueprint in (web_bp, auth_bp, org_bp, inbox_bp, admin_bp, audit_bp, api_bp, search_bp, places_bp):
         app.register_blueprint(blueprint)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import timezone
 from pathlib import Path
 
 import click
@@ -267,13 +268,30 @@ def alerts_group():
 
 
 @alerts_group.command("scan")
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+              help="Preview a scan at this local date (midnight) or time, e.g. 2026-12-01 or 2026-12-01T09:00.")
+@click.option("--dry-run", is_flag=True, help="Preview what a scan now would send (implied by --at).")
 @with_appcontext
-def alerts_scan():
-    """Ask every enabled plugin for alerts and deliver them to the responsible people."""
-    from portal.alerts import scan
+def alerts_scan(at, dry_run):
+    """Ask every enabled plugin for alerts and deliver them to the responsible people.
 
-    raised = scan()
-    click.echo(f"{raised} alert(s) raised")
+    With ``--at`` or ``--dry-run`` nothing is sent or changed: the messages the
+    scan would send are printed, grouped by the unit whose people would be told.
+    """
+    from portal.alerts import preview, scan
+    from portal.database import utcnow
+    from portal.timeutil import local_zone
+
+    if at is None and not dry_run:
+        click.echo(f"{scan()} alert(s) raised")
+        return
+    now = utcnow() if at is None else at.replace(tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    lines = preview(now)
+    for unit in dict.fromkeys(line.unit for line in lines):
+        click.echo(unit or "(named people)")
+        for line in (line for line in lines if line.unit == unit):
+            click.echo(f"  [{line.kind}] → {', '.join(line.recipients) or '(nobody)'}: {line.message}")
+    click.echo(f"{len(lines)} message(s) would be sent; nothing was sent or changed (preview)")
 
 
 @cli.group("search")
@@ -340,9 +358,14 @@ def import_group():
               "rows without a home branch join it")
 @click.option("--password", help="Initial password of the accounts created (rows with a username)")
 @click.option("--phone-accounts", is_flag=True, help="Also create accounts logging in by phone for rows with a phone number")
+@click.option("--map", "mappings", multiple=True, metavar="'COLUMN=FIELD'",
+              help="What an unfamiliar column holds: a field (name, phone, birth_date …) or 'ignore'; repeatable")
+@click.option("--good-rows", is_flag=True, help="Import the rows without problems even when others have some")
+@click.option("--rejected", "rejected_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the rows with problems to this .xlsx, with a column saying what is wrong")
 @with_appcontext
-def import_members(file, unit_ref, password, phone_accounts):
-    """Import members from an .xlsx or .csv file: every row or, on any problem, none."""
+def import_members(file, unit_ref, password, phone_accounts, mappings, good_rows, rejected_file):
+    """Import members from an .xlsx or .csv file: every row or, on any problem, none (unless --good-rows)."""
     from portal.accounts.services import hash_password
     from portal.database import write_intent
     from portal.extensions import db
@@ -351,20 +374,30 @@ def import_members(file, unit_ref, password, phone_accounts):
     with _default_catalog(), write_intent():
         unit = _find_unit(unit_ref) if unit_ref else None
         try:
+            column_map = importer.parse_column_map(mappings)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--map") from None
+        try:
             plan = importer.check_file(file.read_bytes(), file.name, scope=unit, default_unit=unit,
-                                       phone_accounts=phone_accounts, password=password)
+                                       phone_accounts=phone_accounts, password=password, column_map=column_map)
         except importer.ImportFileError as error:
             click.echo(f"{file}: {error.message}", err=True)
             sys.exit(1)
-        if plan.problems:
-            for problem in plan.problems:
-                click.echo(f"{file}:{problem}", err=True)
+        for problem in plan.problems:
+            click.echo(f"{file}:{problem}", err=True)
+        if plan.unknown_columns:
+            click.echo("Map unfamiliar columns with --map 'COLUMN=FIELD' (or 'COLUMN=ignore').", err=True)
+        if rejected_file and plan.rejected:
+            rejected_file.write_bytes(importer.rejected_rows_xlsx(plan))
+            click.echo(f"Wrote {len(plan.rejected)} rejected row(s) to {rejected_file}", err=True)
+        if not plan.importable(good_rows):
             click.echo(f"{len(plan.problems)} problem(s); nothing was imported.", err=True)
             sys.exit(1)
         count = importer.apply_import(plan, password_hash=hash_password(password) if plan.account_count else None,
-                                      unit=unit, filename=file.name, via="cli")
+                                      unit=unit, filename=file.name, via="cli", good_rows=good_rows)
         db.session.commit()
-    click.echo(f"Imported {count} member(s), {plan.account_count} account(s).")
+    rejected = f"; {len(plan.rejected)} row(s) with problems were not imported" if plan.rejected else ""
+    click.echo(f"Imported {count} member(s), {plan.account_count} account(s){rejected}.")
 
 
 @cli.group("export")

@@ -18,8 +18,9 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.database import utcnow, write_intent
 from portal.extensions import db
-from portal.org.models import EDUCATION_LEVELS, Member, OrgUnit, RoleAssignment
+from portal.org.models import EDUCATION_LEVELS, Member, OrgUnit, RoleAssignment, is_member_stage
 from portal.org.services import create_unit
+from portal.places import place_from_text
 from portal.plugins.manager import get_manager
 from portal.plugins.types import DemoContext
 from portal.timeutil import local_today
@@ -45,8 +46,14 @@ STAGE_WEIGHTS = [("full", 70), ("probationary", 8), ("candidate", 6), ("activist
 
 
 def _unit(name: str, kind: str, parent: OrgUnit | None, **fields) -> OrgUnit:
+    """The unit, created with its place code (from the province and city) — or given one if it had none."""
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.name == name))
-    return unit or create_unit(name, kind, parent, **fields)
+    text = (fields.get("province") or "") + (fields.get("city") or "")
+    code = place_from_text(text) if text else None
+    if unit is not None:
+        unit.place_code = unit.place_code or code
+        return unit
+    return create_unit(name, kind, parent, place_code=code, **fields)
 
 
 def _account(username: str, display_name: str, password: str, phone: str | None = None) -> Account:
@@ -97,10 +104,12 @@ def _profile(rng: random.Random, index: int, home: OrgUnit, host_units: list[Org
         occupation=occupation, industry=industry, home_unit_id=home.id, is_away=away,
         current_province=HOME_PROVINCE, current_city=HOME_CITY,
     )
-    if away:
+    if away and is_member_stage(stage):
         host = rng.choice(host_units)
         profile.update(host_unit_id=host.id, current_province=host.province, current_city=host.city,
                        employer=rng.choice(["深圳市华达电子有限公司", "杭州顺风物流有限公司", "中建某局第三项目部", "个体"]))
+    elif away:  # applicants, activists and candidates who work away are listed by the branch, not hosted or certified
+        profile.update(current_province="广东省", current_city="东莞市", employer="东莞某电子厂")
     return profile
 
 
@@ -118,10 +127,15 @@ def build_members(units: dict[str, OrgUnit], count: int, password: str, rng: ran
             home = units["home"] if index <= 2 else villages[index % len(villages)]
             away = index == 1 or (index > 2 and index % 3 == 0)
             profile = _profile(rng, index, home, hosts, away)
+            if index <= 2:  # member1 goes away with a certificate, member2 registers: both must be members
+                profile.update(stage="full" if index == 1 else "probationary")
             if index == 1:
-                profile.update(host_unit_id=units["host"].id, current_province="广东省", current_city="深圳市")
+                profile.update(host_unit_id=units["host"].id, current_province="广东省", current_city="深圳市",
+                               employer="深圳市华达电子有限公司")
             member = Member(account_id=account.id, **profile)
             db.session.add(member)
+        if index <= 2 and not is_member_stage(member.stage):  # an older demo made member1 an applicant with a certificate
+            member.stage = "full"
         account.display_name = member.name
         members.append(member)
     db.session.flush()
@@ -166,7 +180,8 @@ def _summary(password: str, count: int) -> str:
         f"Demo organization ready ({count} members).\n"
         f"Open http://{host}/ and log in with password {password!r} as:\n"
         "  admin            site admin\n"
-        "  organizer        organization department of the county committee\n"
+        "  organizer        organization department of the county committee (gets the alerts of branches\n"
+        "                   without a secretary account, e.g. a lost contact in 石桥村党支部)\n"
         "  home-secretary   secretary of 东岭村党支部 (a village branch)\n"
         "  host-secretary   secretary of 青山县驻深圳流动党员党支部 (a mobile members' branch)\n"
         "  member1          member of 东岭村党支部, away and checked in at the Shenzhen branch\n"

@@ -24,8 +24,13 @@ from portal.org.permissions import (
     can, can_see_member, granting_units, is_admin, manageable_units, member_scope, require, require_acting_on,
     require_member, unit_scope,
 )
-from portal.org.services import member_accounts_for_unit, secretaries_of, subtree_ids, unit_choices
+from portal.org.services import member_accounts_for_unit, subtree_ids, unit_choices
+from portal.org.services import responsible_accounts
+from portal.alerts import deliver as deliver_alerts
 from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS, LabelFunction, label
+from portal.org.models import MEMBER_STAGES, is_member_stage, member_stage_filter
+from portal.places import clean_place, place_from_text, place_name, place_parts, place_search, province_code
+from portal.places_web import PlaceField
 
 # Plugins and hooks
 from portal.plugins import hookimpl, hookspec
@@ -55,6 +60,8 @@ from portal.certificates import (
     Document, add_with_unique_code, document_pdf, new_code, normalize_code, status_of as document_status,
     verification_page,
 )
+from portal.certificates import Box as DocumentBox, Rendered as RenderedDocument, mask_name, render_document
+from portal.certificates import wrap_text, write_lines
 
 # The JSON API
 from portal.api.util import api_error, api_json, api_login_required, current_account
@@ -73,8 +80,11 @@ __all__ = [
     "Account", "Member", "OrgUnit", "STAGES", "SECRETARY_ROLES", "UNIT_OFFICER_ROLES", "in_subtree",
     "can", "can_see_member", "granting_units", "is_admin", "manageable_units", "member_scope", "require",
     "require_acting_on", "require_member", "unit_scope",
-    "member_accounts_for_unit", "secretaries_of", "subtree_ids", "unit_choices",
+    "member_accounts_for_unit", "subtree_ids", "unit_choices",
+    "responsible_accounts", "deliver_alerts",
     "EDUCATION_LABELS", "GENDER_LABELS", "STAGE_LABELS", "LabelFunction", "label",
+    "MEMBER_STAGES", "is_member_stage", "member_stage_filter",
+    "clean_place", "place_from_text", "place_name", "place_parts", "place_search", "province_code", "PlaceField",
     # plugins and hooks
     "hookimpl", "hookspec", "call_each", "call_hook", "call_list", "get_manager",
     "ActivityVerb", "Alert", "DeliveryChannel", "DemoContext", "NavItem", "Permission", "SearchDocument",
@@ -90,6 +100,7 @@ __all__ = [
     "new_pdf", "pdf_response", "qr_svg",
     "Document", "add_with_unique_code", "document_pdf", "new_code", "normalize_code", "document_status",
     "verification_page",
+    "DocumentBox", "RenderedDocument", "mask_name", "render_document", "wrap_text", "write_lines",
     # API
     "api_error", "api_json", "api_login_required", "current_account",
     # search

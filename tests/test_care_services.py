@@ -256,18 +256,20 @@ def test_overdue_requests_escalate_once_per_missed_target(db, org):
     assert sla.scan(T0 + timedelta(hours=47)) == []
     alerts = sla.scan(T0 + timedelta(hours=49))
     db.session.commit()
-    assert len(alerts) == 1
-    assert alerts[0].unit_id == org.township.id and alerts[0].kind == "care.overdue"
-    # nobody holds a role on the township: the organizer of the county is told
-    assert alerts[0].account_ids == (org.organizer.id,)
-    assert req.escalated_unit_id == org.township.id
+    # one for whoever must act, one telling the requester where their request went
+    assert [a.kind for a in alerts] == ["care.overdue", "care.escalated"]
+    assert alerts[1].account_ids == (org.member1.account_id,) and "County Committee" in str(alerts[1].message)
+    assert alerts[0].unit_id == org.root.id and alerts[0].permission == "care.manage"
+    # nobody holds a role on the township: it goes to the county, whose organizer is told (by the core's one rule)
+    assert tk.responsible_accounts(org.township, "care.manage") == (org.root, [org.organizer.id])
+    assert req.escalated_unit_id == org.root.id
     assert sla.scan(T0 + timedelta(hours=50)) == []  # idempotent
     workflow.add_comment(req, org.home_sec, "Sorry for the delay", now=T0 + timedelta(hours=51))
     db.session.commit()
     assert sla.scan(T0 + timedelta(hours=300)) == []
     alerts = sla.scan(T0 + timedelta(hours=337))
     db.session.commit()
-    assert [a.unit_id for a in alerts] == [org.root.id]
+    assert [(a.kind, a.unit_id) for a in alerts] == [("care.overdue", org.root.id), ("care.escalated", None)]
     notes = [e for e in req.events if e.kind == "escalated"]
     assert len(notes) == 2 and all(e.internal for e in notes)
 
@@ -284,8 +286,10 @@ def test_core_alerts_scan_puts_escalations_in_inboxes(db, org):
     from portal.alerts import scan
 
     make_request(db, org, urgency="urgent")
-    assert scan(T0 + timedelta(hours=5)) == 1
+    assert scan(T0 + timedelta(hours=5)) == 2
     assert any("Overdue care request" in t for t in inbox(db, org.organizer))
+    assert any("was escalated to County Committee" in t for t in inbox(db, org.member1.account))
+    assert scan(T0 + timedelta(hours=6)) == 0  # told once: the escalation is the marker
 
 
 def test_resolved_requests_close_automatically(db, org):

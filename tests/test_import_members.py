@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import delete, func, select
 
 from portal.accounts.models import Account
@@ -182,9 +182,13 @@ def test_duplicates_against_the_portal(client, org, db):
 def test_header_problems(client, org):
     login(client, "home-secretary")
     response = upload(client, org.home.id, csv_bytes([["姓名", "Shoe size", "Name"], ["A", "42", "A"]]), "h.csv")
+    assert response.status_code == 200 and "Match the columns" in response.get_data(as_text=True)  # asked first
+    response = client.post(f"/units/{org.home.id}/import/map",
+                           data={"token": token_of(response), "column": "Shoe size", "field": "ignore"})
+    assert response.status_code == 422
     got = {(r, c): m for r, c, m in report(response)}
-    assert got[("1", "Shoe size")].startswith("Unknown column.")
     assert got[("1", "Name")] == "This column appears twice."
+    assert ("1", "Shoe size") not in got and 'name="good_rows"' not in response.get_data(as_text=True)
     response = upload(client, org.home.id, csv_bytes([["Phone number"], ["13100000001"]]), "h.csv")
     assert ("1", "Name", "The file has no column of names.") in report(response)
 
@@ -348,3 +352,135 @@ def test_xlsx_reading_big_sheet_quickly(client, org, db):
     assert "2000 members will be imported" in response.get_data(as_text=True)
     client.post(f"/units/{org.home.id}/import/confirm", data={"token": token_of(response)})
     assert member_count(db) == 2006
+
+
+# --- the roster a secretary actually has (issue 12) ---------------------------------------------
+
+#: Sheet rows of the genuinely bad rows of tests/data/org/members_messy.* and the column each names.
+MESSY_BAD = {("20", "公民身份号码"), ("63", "联系电话"), ("104", "文化程度"), ("145", "公民身份号码"),
+             ("187", "联系电话"), ("228", "姓 名"), ("269", "出生 日期")}
+
+
+def map_messy(client, unit_id, response, **choices):
+    """Answer the column-mapping step (籍贯 and 微信号 are unfamiliar) with ``choices`` (default: ignore)."""
+    page = response.get_data(as_text=True)
+    columns = re.findall(r'<input type="hidden" name="column" value="([^"]+)">', page)
+    fields = [choices.get(c, "ignore") for c in columns]
+    return client.post(f"/units/{unit_id}/import/map", data={"token": token_of(response), "column": columns,
+                                                             "field": fields})
+
+
+def test_messy_roster_maps_columns_then_imports_the_good_rows_on_request(client, org, db, app):
+    login(client, "organizer")
+    before = member_count(db)
+    response = upload(client, org.township.id, (DATA / "members_messy.xlsx").read_bytes(), "花名册.xlsx")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Match the columns" in page
+    assert re.findall(r'name="column" value="([^"]+)"', page) == ["籍贯", "微信号"]  # 序号, 备注, 出生\n日期: known
+    response = map_messy(client, org.township.id, response)
+    assert response.status_code == 422
+    assert {(row, column) for row, column, _m in report(response)} == MESSY_BAD
+    page = response.get_data(as_text=True)
+    assert "293 rows are good" in page and "7 rows have problems" in page
+    assert member_count(db) == before  # nothing written while any row is wrong
+
+    download = client.get(re.search(r'href="([^"]*rejected\.xlsx[^"]*)"', page).group(1).replace("&amp;", "&"))
+    assert download.status_code == 200
+    rows = list(load_workbook(io.BytesIO(download.data), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][-1] == "Problems" and [r[0] for r in rows[1:]] == [20, 63, 104, 145, 187, 228, 269]
+    assert "Unknown value “初中肄业”" in rows[3][-1]
+
+    response = client.post(f"/units/{org.township.id}/import/confirm", data={"token": token_of(response),
+                                                                             "good_rows": "1"})
+    assert response.status_code == 302
+    assert member_count(db) == before + 293
+    members = {m.phone: m for m in db.session.scalars(select(Member).where(Member.phone.like("18600%")
+                                                                             | Member.phone.like("15800%")))}
+    first = members["18600000000"]  # 王　静: full-width phone, no ID, 1980年5月, 备注, a unit name with extra spaces
+    assert (first.name, first.gender, first.ethnicity, first.stage, first.notes) == ("王静", "male", "畲族", "probationary", "外出务工")
+    assert (first.birth_date, first.home_unit_id, first.joined_on) == (date(1980, 5, 1), org.foreign.id, date(2008, 11, 1))
+    second = members["15800000001"]  # "１５８ ００００ ０００１", 1972.03 with an ID number born 1972-03-13
+    assert (second.birth_date, second.id_number) == (date(1972, 3, 13), "360822197203130127")
+    assert all(m.id_number is None or (len(m.id_number) == 18 and m.id_number.upper() == m.id_number)
+               for m in members.values())
+    assert any(m.id_number and m.id_number.endswith("X") for m in members.values())  # typed as a lower-case x
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "members.imported"))
+    assert (entry.details["count"], entry.details["rejected"], entry.details["good_rows_only"]) == (293, 7, True)
+
+    page = client.get(f"/units/{org.township.id}/import").get_data(as_text=True)  # the rejected rows stay downloadable
+    link = re.search(r'href="([^"]*rejected\.xlsx[^"]*)"', page).group(1).replace("&amp;", "&")
+    again = client.get(link)
+    assert again.status_code == 200 and len(list(load_workbook(io.BytesIO(again.data)).worksheets[0].iter_rows())) == 8
+    assert app.test_client().get(link).status_code in (302, 401, 404)  # someone else's session: no
+
+
+def test_messy_csv_is_all_or_nothing_by_default(client, org, db):
+    login(client, "organizer")
+    before = member_count(db)
+    response = upload(client, org.township.id, (DATA / "members_messy.csv").read_bytes(), "花名册.csv")
+    response = map_messy(client, org.township.id, response)
+    assert {(row, column) for row, column, _m in report(response)} == MESSY_BAD
+    confirm = client.post(f"/units/{org.township.id}/import/confirm", data={"token": token_of(response)})
+    assert confirm.status_code == 409 and member_count(db) == before
+    assert "nothing was imported" in confirm.get_data(as_text=True)
+
+
+def test_mapping_a_column_to_a_field_and_choosing_every_column(client, org, db):
+    login(client, "home-secretary")
+    content = csv_bytes([["序号", "姓名", "移动电话", "爱好"], ["1", "甲", "１３１ ００００ ０００８", "唱歌"], ["2", "", "", ""]])
+    response = upload(client, org.home.id, content, "a.csv")
+    again = client.post(f"/units/{org.home.id}/import/map", data={"token": token_of(response),
+                                                                  "column": ["移动电话", "爱好"], "field": ["phone", ""]})
+    assert again.status_code == 200  # a column left unchosen: asked again
+    assert re.findall(r'name="column" value="([^"]+)"', again.get_data(as_text=True)) == ["爱好"]
+    response = client.post(f"/units/{org.home.id}/import/map", data={"token": token_of(again),
+                                                                     "column": ["爱好"], "field": ["ignore"]})
+    assert response.status_code == 200 and "1 member will be imported" in response.get_data(as_text=True)
+    assert client.post(f"/units/{org.home.id}/import/confirm", data={"token": token_of(response)}).status_code == 302
+    assert db.session.scalar(select(Member).where(Member.name == "甲")).phone == "13100000008"
+
+
+def test_mapping_needs_the_sessions_own_unexpired_upload(client, org, db, app):
+    from portal.org import importer
+
+    login(client, "home-secretary")
+    response = upload(client, org.home.id, csv_bytes([["姓名", "爱好"], ["甲", "唱歌"]]), "a.csv")
+    token = token_of(response)
+    other = app.test_client()
+    login(other, "organizer")
+    data = {"token": token, "column": "爱好", "field": "ignore"}
+    assert other.post(f"/units/{org.home.id}/import/map", data=data).status_code == 409
+    with app.test_request_context():
+        importer.update_upload(token, stored_at=0)  # a day old
+    expired = client.post(f"/units/{org.home.id}/import/map", data=data)
+    assert expired.status_code == 409 and "expired" in expired.get_data(as_text=True)
+    assert member_count(db) == 6
+
+
+def test_good_rows_are_not_offered_when_the_file_itself_is_wrong(client, org, db):
+    login(client, "home-secretary")
+    rows = [["Name", "Phone number", "Username"], ["A", "13100000001", "aaa"], ["B", "abc", ""]]
+    response = upload(client, org.home.id, csv_bytes(rows), "p.csv")  # accounts but no initial password
+    assert response.status_code == 422 and 'name="good_rows"' not in response.get_data(as_text=True)
+    assert 'name="token"' not in response.get_data(as_text=True)
+
+
+def test_normalize_text_and_month_precision(app):
+    from portal.org import importer, validation
+
+    with app.test_request_context():
+        assert importer.normalize_text(" ｌ３８\u3000Ｘ（备注）\n  王　静 ") == "l38 X(备注) 王 静"
+        assert importer.normalize_text("㈠东岭村") == "㈠东岭村"  # Chinese text is left alone
+        good = make_id("19761103", "123")
+        assert validation.id_matches_profile_problem(good, date(1976, 11, 1), None, month_only=True) is None
+        assert "1976-11-03" in validation.id_matches_profile_problem(good, date(1976, 11, 1), None)
+        conflict = validation.id_matches_profile_problem(good, date(1976, 12, 1), None, month_only=True)
+        assert "1976-11-03" in conflict and "1976-12" in conflict
+        for text in ("1976年11月", "1976.11", "1976-11", "１９７６年１１月", "197611", 1976.11):
+            value = importer.normalize_text(text) if isinstance(text, str) else text
+            assert validation.parse_date_precision(value) == (date(1976, 11, 1), True), text
+        for text in ("1976/11/3", "19761103", 19761103, "1976年11月3日", "1976-11-03 00:00:00"):
+            assert validation.parse_date_precision(text) == (date(1976, 11, 3), False), text
+        with pytest.raises(ValueError):
+            validation.parse_date_precision("1976.13")

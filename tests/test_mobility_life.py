@@ -177,12 +177,16 @@ def test_request_changes_then_resubmit(app, db, org):
 
 def test_bad_outflow_form_keeps_input_and_changes_nothing(app, db, org):
     member = _as(app, "member2")
+    # the destination is one place picker now (issue 12): empty, a province alone, unknown text are refused
     response = member.post("/mobility/outflows/new", data={
-        "destination_province": "广东省", "destination_city": "", "start_date": "not-a-date",
-        "reason": "我写的理由", "expected_months": "999"})
+        "destination": "", "start_date": "not-a-date", "reason": "我写的理由", "expected_months": "999"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "我写的理由" in page and "This field is required." in page and "YYYY-MM-DD" in page
+    for text, message in (("广东", "Name the city"), ("火星市", "No place called"), ("朝阳区", "could mean several")):
+        page = member.post("/mobility/outflows/new", data={"destination": text, "start_date": "2026-01-01",
+                                                            "reason": "务工"}).get_data(as_text=True)
+        assert message in page and f'value="{text}"' in page, text
     assert db.session.scalar(select(tk.db.func.count(Outflow.id))) == 0
 
 

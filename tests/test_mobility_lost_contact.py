@@ -51,11 +51,12 @@ def test_lost_contact_flag_escalation_and_recovery(app, db, org):
     assert len(_inbox(org.home_sec, "alert.mobility.lost_contact")) == 1
     assert _inbox(org.organizer, "alert.mobility.lost_contact_escalated") == []
 
-    # 30 more days: escalated to the parent unit (the township has no secretary: the committee's organizer hears)
+    # 30 more days: escalated up the tree to the first unit with someone to act (the township has nobody:
+    # the county committee, whose organizer hears)
     alerts.scan(now=t0 + timedelta(days=122))
     db.session.expire_all()
     case = tk.db.session.scalar(select(LostContactCase))
-    assert case.escalated_at is not None and case.escalated_unit_id == org.township.id
+    assert case.escalated_at is not None and case.escalated_unit_id == org.root.id
     assert len(_inbox(org.organizer, "alert.mobility.lost_contact_escalated")) == 1
     alerts.scan(now=t0 + timedelta(days=130))
     assert len(_inbox(org.organizer, "alert.mobility.lost_contact_escalated")) == 1
@@ -135,3 +136,36 @@ def test_contact_person_and_log_by_the_home_branch_only(app, db, org, factory):
     assert all(e.by_account_id == org.home_sec.id for e in entries)
     verbs = [a.verb for a in tk.db.session.scalars(select(tk.Activity).where(tk.Activity.actor_id == org.member1.id))]
     assert verbs.count("contact.logged") == 4
+
+
+def test_lost_contact_list_shows_what_was_tried(app, db, org):
+    t0 = tk.utcnow()
+    org.member1.created_at = t0 - timedelta(days=400)
+    _away(org, t0 - timedelta(days=120))
+    contacts.assign_contact(org.member1, org.member2)
+    contacts.log_contact(org.member1, "visit", (t0 - timedelta(days=100)).date(), "见到本人", by_account=org.home_sec,
+                         now=t0 - timedelta(days=100))
+    db.session.commit()
+    alerts.scan(now=t0)
+    # attempts that reach nobody are logged, shown, and do not end the case
+    for days_ago, channel in ((5, "call"), (2, "message")):
+        contacts.log_contact(org.member1, channel, (t0 - timedelta(days=days_ago)).date(), "无人接听",
+                             by_account=org.home_sec, now=t0 + timedelta(minutes=days_ago), reached=False)
+    db.session.commit()
+    db.session.expire_all()
+    member = tk.db.session.get(tk.Member, org.member1.id)
+    assert member.lost_contact is True and contacts.open_case(member) is not None
+    [row] = contacts.lost_contact_rows([member], t0)
+    assert row.days == 100 and row.last_contact.channel == "visit" and row.attempts == 2
+    assert [e.channel for e in row.recent_attempts] == ["message", "call"]
+
+    home = app.test_client()
+    login(home, "home-secretary")
+    page = home.get(f"/mobility/units/{org.home.id}?tab=lost").get_data(as_text=True)
+    assert "张伟" in page and "李芳" in page and "无人接听" in page and ">100<" in page
+    # the form records an unanswered attempt the same way
+    assert home.post(f"/mobility/members/{org.member1.id}/contacts", data={
+        "channel": "call", "contacted_on": tk.local_today().isoformat(), "not_reached": "y"}).status_code == 302
+    db.session.expire_all()
+    assert tk.db.session.get(tk.Member, org.member1.id).lost_contact is True
+    assert contacts.lost_contact_rows([tk.db.session.get(tk.Member, org.member1.id)], t0)[0].attempts == 3

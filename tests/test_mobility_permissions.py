@@ -60,6 +60,7 @@ EXPECTATIONS = {
     "mobility.edit": expect(404, anonymous=302, member2=200, home_sec=200, organizer=200, admin=200),
     "mobility.review": HOME_SIDE,
     "mobility.verify": public(),
+    "mobility.verify_photo": public(),  # the photo of a valid certificate, keyed by its unguessable number
     "mobility.checkin_code": HOST_SIDE,
     "mobility.arrival": HOST_SIDE,
     "mobility.transfer": expect(404, anonymous=302, member1=200, home_sec=200, host_sec=200, organizer=200, admin=200),
@@ -81,6 +82,7 @@ URL_VALUES = {
     "mobility.certificate_pdf": lambda o: {"certificate_id": o.certificate.id},
     "mobility.review": lambda o: {"certificate_id": o.certificate.id},
     "mobility.verify": lambda o: {"number": o.certificate.number},
+    "mobility.verify_photo": lambda o: {"number": o.certificate.number},
     "mobility.member": lambda o: {"member_id": o.member1.id},
     "mobility.checkin_code": lambda o: {"unit_id": o.host.id},
     "mobility.arrival": lambda o: {"unit_id": o.host.id},

@@ -55,6 +55,7 @@ def expectations(s: SimpleNamespace) -> dict:
         "org.unit": only(*s.unit_staff),
         "org.export_members": only(*s.unit_staff),
         "org.import_members": only(*s.unit_staff),
+        "org.import_rejected": expect(404, anonymous=302),  # only with this session's token (tests/test_import_members.py)
         "org.new_member": only(*s.unit_staff),
         "org.new_unit": only("organizer", "admin"),
         "org.edit_unit": only("organizer", "admin"),
@@ -75,6 +76,7 @@ def url_values(unit, member, account_member):
         "search.api_search": {"q": "党员"},
         "org.unit": {"unit_id": unit.id}, "org.export_members": {"unit_id": unit.id},
         "org.import_members": {"unit_id": unit.id}, "org.new_member": {"unit_id": unit.id},
+        "org.import_rejected": {"unit_id": unit.id},
         "org.new_unit": {"parent": unit.id}, "org.edit_unit": {"unit_id": unit.id},
         "org.move_unit": {"unit_id": unit.id}, "org.roles": {"unit_id": unit.id},
         "org.member": {"member_id": member.id}, "org.edit_member": {"member_id": member.id},

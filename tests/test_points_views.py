@@ -83,7 +83,7 @@ def test_api_me_and_leaderboard(client, org, setup):
     assert "Helped fellow villagers with unpaid wages" in reasons
     board = client.get(f"/api/v1/points/leaderboard?unit={org.home.id}&period=month", headers=headers).json
     assert board["entries"][0] == {"rank": 1, "member": {"id": org.member1.id, "name": "张伟", "unit": org.home.name},
-                                   "points": 13}
+                                   "points": 13, "hosted": False}
     assert board["me"]["rank"] == 1
     assert client.get("/api/v1/points/leaderboard?period=week", headers=headers).status_code == 400
     assert client.get("/api/v1/points/leaderboard?unit=abc", headers=headers).status_code == 400

@@ -35,8 +35,9 @@ PASSWORD = "pass-1234"
 PAGES = [
     ("dashboard", "member1", "/dashboard", 15, None),
     ("inbox", "member1", "/inbox/", 5, None),
-    ("unit_members_branch", "home-secretary", "/units/{home}", 7, None),
-    ("unit_members_root", "organizer", "/units/{root}", 6, None),
+    # +1 each (issue 12): how many of the listed people are members (full, probationary), the rest shown apart
+    ("unit_members_branch", "home-secretary", "/units/{home}", 8, None),
+    ("unit_members_root", "organizer", "/units/{root}", 7, None),
     ("unit_dashboard", "home-secretary", "/units/{home}/dashboard", 12, None),
     ("search", "member1", "/search?q=%E5%85%9A%E5%91%98", 3, None),
     ("courses_catalogue", "member1", "/courses", 11, None),

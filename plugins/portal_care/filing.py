@@ -86,7 +86,7 @@ def file_request(member, data: dict, *, filed_by, now: datetime, files: Iterable
     store_uploads(req, uploads, filed_by, event=event)
     tk.record_activity(member, "care.requested", "care_request", req.id, at=now,
                        extras={"category": req.category, "where": req.where})
-    notify_accounts(tk.secretaries_of(unit), filed_by, _l("New care request: %(title)s", title=req.title), req,
+    notify_accounts(tk.responsible_accounts(unit, "care.manage")[1], filed_by, _l("New care request: %(title)s", title=req.title), req,
             kind="care.new")
     if filed_by is not None and member.account_id and filed_by.id != member.account_id:
         notify_accounts([member.account_id], filed_by, _l("A care request was filed on your behalf: %(title)s", title=req.title),

@@ -35,7 +35,7 @@ def create_wish(member, data: dict, *, now: datetime) -> CareWish:
     wish = CareWish(member_id=member.id, member=member, status="pending", created_at=now, **clean_wish(data))
     tk.db.session.add(wish)
     tk.db.session.flush()
-    recipients = tk.secretaries_of(member.home_unit)
+    _unit, recipients = tk.responsible_accounts(member.home_unit, "care.manage")
     if recipients:
         tk.notify(recipients, _l("A micro-wish waits for approval: %(title)s", title=wish.title),
                   url=f"{URL_PREFIX}/wishes/{wish.id}", kind="care.wish")

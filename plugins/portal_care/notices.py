@@ -16,13 +16,13 @@ def notify_accounts(account_ids: Iterable[int], actor, title: str, req: CareRequ
 
 
 def involved_accounts(req: CareRequest, *, include_member: bool = True) -> list[int]:
-    """Requester, handler and the secretaries of the routing (and escalation) unit."""
+    """Requester, handler and whoever answers for the routing (and escalation) unit (:func:`tk.responsible_accounts`)."""
     ids = []
     if include_member and req.member and req.member.account_id:
         ids.append(req.member.account_id)
     if req.handler_account_id:
         ids.append(req.handler_account_id)
-    ids.extend(tk.secretaries_of(req.unit))
+    ids.extend(tk.responsible_accounts(req.unit, "care.manage")[1])
     if req.escalated_unit_id:
-        ids.extend(tk.secretaries_of(tk.db.session.get(tk.OrgUnit, req.escalated_unit_id), tk.UNIT_OFFICER_ROLES))
+        ids.extend(tk.responsible_accounts(tk.db.session.get(tk.OrgUnit, req.escalated_unit_id), "care.manage")[1])
     return ids

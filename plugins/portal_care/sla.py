@@ -52,13 +52,30 @@ def due_at(req: CareRequest) -> datetime | None:
     return req.respond_due_at if req.first_response_at is None else req.resolve_due_at
 
 
+#: Who acts on an overdue request (the one rule: the nearest unit up the tree with someone holding it).
+PERMISSION = "care.manage"
+
+
+def escalation_target(req: CareRequest):
+    """The unit an overdue request escalates to: the next unit with someone to act above the one it last reached.
+
+    Not yet escalated, it reached whoever answers for its routing unit (the
+    unit itself, or the parent of a branch without a secretary).
+    """
+    base = tk.db.session.get(tk.OrgUnit, req.escalated_unit_id) if req.escalated_unit_id else \
+        tk.responsible_accounts(req.unit, PERMISSION)[0] or req.unit
+    target, _accounts = tk.responsible_accounts(base.parent or base, PERMISSION)
+    return target or base
+
+
 def scan(now: datetime) -> list:
     """Escalate overdue requests one level up per missed target; auto-close long-resolved ones.
 
-    Each missed target (first response, resolution) escalates once: the request
-    is shown to the parent of the unit it last reached, an internal note is
-    written, and an ``Alert`` for the parent's secretaries is returned. A
-    reopened request may escalate again.
+    Each missed target (first response, resolution) escalates once (its
+    ``…_escalated_at`` is the marker): the request is shown to the next unit up
+    with someone to act (:func:`tk.responsible_accounts`), an internal note is
+    written, an ``Alert`` for that unit's people is returned, and the requester
+    is told to whom it went. A reopened request may escalate again.
     """
     alerts = []
     for req in tk.db.session.scalars(select(CareRequest).where(overdue_condition(now)).order_by(CareRequest.id)):
@@ -68,8 +85,7 @@ def scan(now: datetime) -> list:
         if req.resolve_due_at < now and req.resolution_escalated_at is None:
             kinds.append("resolution")
         for kind in kinds:
-            base = tk.db.session.get(tk.OrgUnit, req.escalated_unit_id) if req.escalated_unit_id else req.unit
-            target = base.parent or base
+            target = escalation_target(req)
             req.escalated_unit_id = target.id
             if kind == "response":
                 req.response_escalated_at = now
@@ -80,11 +96,15 @@ def scan(now: datetime) -> list:
                 text = _("Not resolved by %(due)s: escalated to %(unit)s.", due=tk.fmt_datetime(req.resolve_due_at),
                          unit=target.name)
             tk.db.session.add(CareEvent(request=req, kind="escalated", internal=True, body=text, created_at=now))
-            recipients = tuple(dict.fromkeys(tk.secretaries_of(target, tk.UNIT_OFFICER_ROLES)))
             alerts.append(tk.Alert(kind="care.overdue", unit_id=target.id, member_id=req.member_id,
                                    message=_l("Overdue care request “%(title)s” (%(unit)s)", title=req.title,
                                              unit=req.unit.name),
-                                   url=f"{URL_PREFIX}/requests/{req.id}", account_ids=recipients))
+                                   url=f"{URL_PREFIX}/requests/{req.id}", permission=PERMISSION))
+            if req.member is not None and req.member.account_id:
+                alerts.append(tk.Alert(kind="care.escalated", unit_id=None, member_id=req.member_id,
+                                       message=_l("Your care request “%(title)s” was escalated to %(unit)s",
+                                                  title=req.title, unit=target.name),
+                                       url=f"{URL_PREFIX}/requests/{req.id}", account_ids=(req.member.account_id,)))
     days = int(tk.get_setting(PLUGIN, "auto_close_days") or 0)
     if days > 0:
         for req in tk.db.session.scalars(select(CareRequest).where(

@@ -210,7 +210,7 @@ def add_comment(req: CareRequest, account, body: str, *, now: datetime, internal
 
 def handler_choices(req: CareRequest) -> list:
     """Accounts that may be assigned: members of the receiving unit (home or hosted) and its secretaries."""
-    ids = set(tk.member_accounts_for_unit(req.unit, include_hosted=True)) | set(tk.secretaries_of(req.unit))
+    ids = set(tk.member_accounts_for_unit(req.unit, include_hosted=True)) | set(tk.responsible_accounts(req.unit, "care.manage")[1])
     if req.handler_account_id:
         ids.add(req.handler_account_id)
     ids.discard(req.member.account_id if req.member else None)

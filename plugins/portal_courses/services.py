@@ -18,7 +18,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale
 from portal.toolkit import gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from sqlalchemy import and_, func, literal_column, or_, select, union_all, update
+from sqlalchemy import and_, case, func, literal_column, not_, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -571,7 +571,7 @@ def overdue_alerts(now: datetime) -> list:
     """One ``Alert`` per assignment with overdue members, on the day after its due date only (``portal alerts scan``)."""
     return [tk.Alert(kind="courses.overdue", unit_id=assignment.unit_id, member_id=None,
                      message=_l("%(num)d member(s) did not complete the assigned course by its due date.", num=count),
-                     url=assignment_path(assignment))
+                     url=assignment_path(assignment), permission="courses.assign")
             for assignment, count in overdue_counts(now)
             if assignment.due_on == tk.local_date(now) - timedelta(days=1)]
 
@@ -768,22 +768,25 @@ def dashboard_learning(member, limit: int = 5, now: datetime | None = None) -> d
 
 
 def assignment_counts(assignments: list[Assignment], now: datetime | None = None) -> dict[int, dict]:
-    """``{assignment id: {"total", "completed", "overdue"}}`` as ``assignment_report`` counts them, in one statement."""
+    """``{assignment id: {"total", "completed", "overdue", "hosted"}}`` as ``assignment_report`` counts them, in one
+    statement; ``hosted`` is how many of the total are incoming members (hosted under the unit, home elsewhere)."""
     now = now or tk.utcnow()
     if not assignments:
         return {}
     parts = [select(literal_column(str(int(a.id))).label("assignment_id"), func.count(tk.Member.id).label("total"),
-                    func.count(Enrollment.id).label("completed"))
+                    func.count(Enrollment.id).label("completed"),
+                    func.count(case((not_(tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, a.unit.path))),
+                                     tk.Member.id))).label("hosted"))
              .select_from(tk.Member)
              .outerjoin(Enrollment, and_(Enrollment.member_id == tk.Member.id, Enrollment.course_id == a.course_id,
                                          Enrollment.completed_at.is_not(None)))
              .where(assignment_member_condition(a)) for a in assignments]
     query = parts[0] if len(parts) == 1 else union_all(*parts)
-    found = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in tk.db.session.execute(query)}
+    found = {row[0]: (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)) for row in tk.db.session.execute(query)}
     result = {}
     for a in assignments:
-        total, completed = found.get(a.id, (0, 0))
-        result[a.id] = {"total": total, "completed": completed,
+        total, completed, hosted = found.get(a.id, (0, 0, 0))
+        result[a.id] = {"total": total, "completed": completed, "hosted": hosted,
                         "overdue": total - completed if tk.local_date(now) > a.due_on else 0}
     return result
 

@@ -73,6 +73,12 @@ def portal_settings():
                        "int", 30, min=1, max=365),
         tk.SettingSpec("transfer_after_months", _l("Months at one place after which a membership transfer is suggested"),
                        "int", 6, min=1, max=60),
+        tk.SettingSpec("review_window_days", _l("Days before expiry from which an activity certificate can be renewed"),
+                       "int", 60, min=0, max=365),
+        tk.SettingSpec("transfer_letter_valid_days", _l("Days a letter of introduction is valid"), "int", 30,
+                       min=7, max=180),
+        tk.SettingSpec("duration_bands", _l("Time-away bands of the statistics table: month boundaries, e.g. 6,12,24"),
+                       "str", "6,12,24"),
         tk.SettingSpec("photo_max_kb", _l("Largest member photo accepted (KB)"), "int", 2048, min=50, max=10240),
     ]
 

@@ -6,7 +6,7 @@ from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
 
-from . import certificates, checkins, outflows, statistics
+from . import certificates, checkins, common, outflows, statistics
 from .models import CheckIn, Outflow
 
 bp = Blueprint("mobility_api", __name__, url_prefix="/api/v1/mobility")
@@ -84,7 +84,8 @@ def confirm_checkin(checkin_id: int):
 @bp.get("/stats")
 @tk.api_login_required
 def stats():
-    """Counts for ``?unit=<id>``'s subtree by province, age band, education, gender, duration, month."""
+    """Counts for ``?unit=<id>``'s subtree (members only) by province, age band, education, gender, duration,
+    month — and the report ``table`` (outgoing and incoming rows) — as of ``?on=YYYY-MM-DD`` (default today)."""
     raw = request.args.get("unit", "")
     if not raw.isdigit():
         return tk.api_error(400, "bad_request", _("Send ?unit=<id>."), {"unit": _("Send a number.")})
@@ -92,7 +93,11 @@ def stats():
     if unit is None:
         abort(404)
     tk.require("mobility.stats", unit)
-    return jsonify(statistics.unit_stats(unit))
+    raw_day = request.args.get("on", "")
+    day = common.parse_date(raw_day) if raw_day else None
+    if raw_day and day is None:
+        return tk.api_error(400, "bad_request", _("Send ?on=YYYY-MM-DD."), {"on": _("Enter a date as YYYY-MM-DD.")})
+    return jsonify(statistics.unit_stats(unit, on=min(day, tk.local_today()) if day else None))
 
 
 _ERR = {"$ref": "#/components/responses/Error"}
@@ -144,8 +149,11 @@ OPENAPI_PATHS = {
         "responses": {"200": _ok("Confirmed", _STATUS), "401": _ERR, "404": _ERR, "409": _ERR}}},
     "/api/v1/mobility/stats": {"get": {
         "summary": "Mobility statistics of a unit's subtree",
-        "parameters": [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}},
+                       {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}],
         "responses": {"200": _ok("Counts", {"type": "object", "properties": {
+            "on": {"type": "string", "format": "date"}, "others_away": {"type": "integer"},
+            "table": {"type": "object"},
             "members": {"type": "integer"}, "outgoing": {"type": "integer"}, "incoming": {"type": "integer"},
             "in_province": {"type": "integer"}, "out_of_province": {"type": "integer"},
             "by_province": _COUNTS, "age_band": _COUNTS, "education": _COUNTS, "gender": _COUNTS,

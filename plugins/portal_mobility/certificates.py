@@ -6,12 +6,14 @@ from datetime import date, datetime, timedelta
 
 from flask import url_for
 from portal.toolkit import gettext as _
-from sqlalchemy import select
+from portal.toolkit import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from portal import toolkit as tk
 
-from .common import clean_text, day_of, setting
-from .models import REVIEW_CHECKLIST, REVIEW_OUTCOMES, Certificate, Outflow, Review
+from .common import PLUGIN, clean_text, day_of, setting
+from .labels import REVIEW_OUTCOME_LABELS
+from .models import REVIEW_CHECKLIST, REVIEW_FACT_VERBS, REVIEW_OUTCOMES, Certificate, Outflow, Review
 from .photos import photo_path
 
 db = tk.db
@@ -55,18 +57,43 @@ def certificate_status(certificate: Certificate, today: date | None = None) -> s
                               today=today or tk.local_today())
 
 
+def public_photo_url(certificate: Certificate, today: date | None = None) -> str | None:
+    """The public photo of a valid certificate with a photo (keyed by its unguessable number), else ``None``."""
+    if certificate.photo_file is None or certificate_status(certificate, today) != "valid":
+        return None
+    return url_for("mobility.verify_photo", number=certificate.number)
+
+
+def public_photo(number: str, today: date | None = None):
+    """The photo for the public check: only while the certificate is valid (revoked, expired, unknown → 404)."""
+    certificate = certificate_by_number(number)
+    if certificate is None or public_photo_url(certificate, today) is None:
+        raise tk.NotFound(_("This certificate shows no photo."))
+    return tk.send_upload(PLUGIN, certificate.photo_file)
+
+
 def verification_page(number: str, today: date | None = None) -> tuple[str, int]:
-    """The public check of ``number``: validity, issuing unit and validity date only — nothing personal."""
+    """The public check of ``number``: enough to match card and holder, nothing else personal.
+
+    Shown: the masked name (王*), the photo while valid, the home and host branches and the
+    validity period. Never the phone, ID number, address, destination or a closing reason.
+    """
     title = _("Certificate verification")
     certificate = certificate_by_number(number)
     if certificate is None:
         return tk.verification_page(title, "unknown", message=_(
             "No mobile member activity certificate with the number %(number)s exists.", number=number[:40]))
     status = certificate_status(certificate, today)
-    facts = [(_("Certificate number"), certificate.number), (_("Issued by"), certificate.issuing_unit.name),
-             (_("Valid until"), tk.fmt_date(certificate.valid_until))]
+    member = certificate.member
+    facts = [(_("Holder"), tk.mask_name(member.name)), (_("Certificate number"), certificate.number),
+             (_("Issued by"), certificate.issuing_unit.name)]
+    if status == "valid":  # where the holder takes part now; a closed card says nothing about today
+        facts.append((_("Host branch"), member.host_unit.name if member.host_unit else _("not checked in yet")))
+    facts.append((_("Valid"), _("%(start)s to %(end)s", start=tk.fmt_date(tk.local_date(certificate.issued_at)),
+                                end=tk.fmt_date(certificate.valid_until))))
     message = None if status == "valid" else _("This certificate was closed or has expired.")
-    return tk.verification_page(title, status, facts, message=message)
+    return tk.verification_page(title, status, facts, message=message,
+                                photo_url=public_photo_url(certificate, today))
 
 
 def certificate_history(member) -> list[Certificate]:
@@ -81,20 +108,29 @@ def close_certificate(certificate: Certificate, note: str | None, now: datetime)
         certificate.closed_note = note
 
 
-def certificate_pdf(certificate: Certificate) -> bytes:
-    """The printable card: name, unit, number, validity, photo, QR code to the verification page."""
+def certificate_document(certificate: Certificate) -> tk.Document:
+    """The printable facts of the card: front (who, where from, where to, until when, photo), back (check, notes)."""
     member, outflow = certificate.member, certificate.outflow
     lines = [
         (_("Name"), member.name), (_("Gender"), tk.label(tk.GENDER_LABELS, member.gender)),
+        (_("Stage"), tk.label(tk.STAGE_LABELS, member.stage)),
         (_("Home branch"), certificate.issuing_unit.name), (_("Certificate number"), certificate.number),
-        (_("Valid until"), certificate.valid_until.isoformat()),
         (_("Destination"), " ".join(filter(None, [outflow.destination_province, outflow.destination_city]))),
+        (_("Valid"), _("%(start)s to %(end)s", start=tk.fmt_date(tk.local_date(certificate.issued_at)),
+                       end=tk.fmt_date(certificate.valid_until))),
     ]
-    document = tk.Document(title=_("Mobile member activity certificate"), code=certificate.number,
-                           verify_url=verify_url(certificate), holder=member.name, lines=lines,
-                           issuer=certificate.issuing_unit.name, issued_at=certificate.issued_at,
-                           status=certificate_status(certificate), photo=photo_path(certificate.photo_file))
-    return tk.document_pdf(document, "card")
+    notes = [_("Show this certificate to the branch where you stay and take part in its branch life."),
+             _("Keep in touch with your home branch and pay your dues."),
+             _("Have it reviewed once a year; hand it back when you return or transfer.")]
+    return tk.Document(title=_("Mobile member activity certificate"), code=certificate.number,
+                       verify_url=verify_url(certificate), holder=member.name, lines=lines,
+                       issuer=certificate.issuing_unit.name, issued_at=certificate.issued_at,
+                       status=certificate_status(certificate), photo=photo_path(certificate.photo_file), notes=notes)
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The printable card: front and back on one A4 page (photo and QR code on different sides)."""
+    return tk.document_pdf(certificate_document(certificate), "card")
 
 
 def certificates_due_for_review(unit, now: datetime, within_days: int = 30) -> list[Certificate]:
@@ -106,11 +142,34 @@ def certificates_due_for_review(unit, now: datetime, within_days: int = 30) -> l
                                    .order_by(Certificate.valid_until)))
 
 
+def review_facts(certificate: Certificate, now: datetime) -> dict:
+    """What the activity stream shows for the reviewed year: ``{"since": iso day, "counts": {verb: n}}``.
+
+    The year is the last 365 days, or since the issue when the certificate is younger. Verbs no
+    installed plugin records yet (dues, reports, meetings) count 0: the secretary checks those by hand.
+    """
+    since = max(certificate.issued_at, now - timedelta(days=365))
+    rows = dict(db.session.execute(
+        select(tk.Activity.verb, func.count(tk.Activity.id))
+        .where(tk.Activity.actor_id == certificate.member_id, tk.Activity.verb.in_(REVIEW_FACT_VERBS),
+               tk.Activity.created_at >= since, tk.Activity.created_at <= now)
+        .group_by(tk.Activity.verb)).all())
+    return {"since": day_of(since).isoformat(), "counts": {verb: int(rows.get(verb, 0)) for verb in REVIEW_FACT_VERBS}}
+
+
+def renewable_from(certificate: Certificate) -> date:
+    """The first day a renewal is accepted: the configured number of days before the certificate expires."""
+    return certificate.valid_until - timedelta(days=int(setting("review_window_days") or 60))
+
+
 def review_certificate(certificate: Certificate, checklist: dict, outcome: str, note: str | None = None, *,
                        by_account=None, now: datetime | None = None) -> Review:
-    """Record the annual review; ``renewed`` extends the validity, ``closed`` closes the certificate.
+    """Record the annual review with the stream's facts and the secretary's checks, and tell the member.
 
-    Nobody reviews their own certificate (:func:`tk.require_acting_on`).
+    ``renewed`` needs every check confirmed (otherwise choose ``follow_up``) and is accepted only
+    from :func:`renewable_from` on; it extends the validity from the old expiry date, never from
+    today. ``follow_up`` keeps the certificate as it is; ``closed`` closes it. Nobody reviews
+    their own certificate (:func:`tk.require_acting_on`).
     """
     tk.require_acting_on(certificate.member, "mobility.manage", certificate.member.home_unit, account=by_account)
     now = now or tk.utcnow()
@@ -119,11 +178,13 @@ def review_certificate(certificate: Certificate, checklist: dict, outcome: str, 
     if outcome not in REVIEW_OUTCOMES:
         raise tk.Invalid(_("Please correct the marked fields."), {"outcome": _("Choose an outcome.")})
     checks = {key: bool(checklist.get(key)) for key in REVIEW_CHECKLIST}
-    review = Review(certificate_id=certificate.id, reviewed_at=now, reviewer_account_id=getattr(by_account, "id", None),
-                    checklist=checks, outcome=outcome, note=clean_text(note, 2000) or None)
     if outcome == "renewed":
-        days = int(setting("certificate_valid_days") or 365)
-        certificate.valid_until = max(certificate.valid_until, day_of(now)) + timedelta(days=days)
+        _require_renewable(certificate, checks, now)
+    review = Review(certificate_id=certificate.id, reviewed_at=now, reviewer_account_id=getattr(by_account, "id", None),
+                    checklist=checks, facts=review_facts(certificate, now), outcome=outcome,
+                    note=clean_text(note, 2000) or None)
+    if outcome == "renewed":
+        certificate.valid_until += timedelta(days=int(setting("certificate_valid_days") or 365))
         certificate.review_prompted_at = None
     elif outcome == "closed":
         close_certificate(certificate, _("Closed at the annual review"), now)
@@ -131,7 +192,33 @@ def review_certificate(certificate: Certificate, checklist: dict, outcome: str, 
     db.session.add(review)
     tk.audit("mobility.certificate_reviewed", "mobility_certificate", certificate.id,
              unit_id=certificate.issuing_unit_id, outcome=outcome)
+    _notify_review(certificate, review)
     return review
+
+
+def _require_renewable(certificate: Certificate, checks: dict[str, bool], now: datetime) -> None:
+    """Refuse a renewal with an unconfirmed check, or earlier than the review window allows."""
+    missing = {f"check_{key}": _("Confirm this, or choose “needs follow-up”.") for key, done in checks.items()
+               if not done}
+    if missing:
+        raise tk.Invalid(_("A certificate is renewed only when every check is confirmed."), missing)
+    start = renewable_from(certificate)
+    if day_of(now) < start:
+        raise tk.Conflict(_("This certificate can be renewed from %(date)s on (valid until %(until)s).",
+                            date=tk.fmt_date(start), until=tk.fmt_date(certificate.valid_until)))
+
+
+def _notify_review(certificate: Certificate, review: Review) -> None:
+    """The member learns the result in their own language (lazy strings)."""
+    account_id = certificate.member.account_id
+    if not account_id:
+        return
+    body = (_l("Valid until %(date)s.", date=review.valid_until_after.isoformat()) if review.outcome == "renewed"
+            else _l("Please get in touch with your home branch.") if review.outcome == "follow_up" else "")
+    tk.notify([account_id], _l("Annual review of your activity certificate: %(outcome)s",
+                               outcome=REVIEW_OUTCOME_LABELS[review.outcome]), body,
+              url=tk.path_for("mobility.certificate", certificate_id=certificate.id), kind="mobility.review")
+
 
 
 def reviews_of(certificate: Certificate) -> list[Review]:

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 
 from portal import toolkit as tk
 
-from .common import clean_text
-from .models import CheckIn
+from .common import clean_text, day_of, lies_within, set_current_place, unit_place_code
+from .models import CheckIn, Move
 from .outflows import active_outflow
 
 db = tk.db
@@ -65,7 +65,7 @@ def request_checkin(member, host_unit, *, by_account=None, now: datetime | None 
                       source="member", requested_at=now, requested_by_account_id=getattr(by_account, "id", None))
     db.session.add(checkin)
     db.session.flush()
-    tk.notify(tk.secretaries_of(host_unit), _l("%(name)s asks to check in at %(unit)s", name=member.name,
+    tk.notify(tk.responsible_accounts(host_unit, "mobility.host")[1], _l("%(name)s asks to check in at %(unit)s", name=member.name,
                                                 unit=host_unit.name),
               url=tk.path_for("mobility.unit", unit_id=host_unit.id, tab="incoming"), kind="mobility.checkin")
     return checkin
@@ -83,11 +83,25 @@ def _activate_checkin(checkin: CheckIn, now: datetime) -> None:
     member.host_unit_id = checkin.host_unit_id
     member.host_unit = checkin.host_unit
     member.is_away = True
+    _locate_at_host(checkin, now)
     tk.record_activity(member, "mobility.checked_in", "mobility_checkin", checkin.id, at=now,
                        extras={"host_unit_id": checkin.host_unit_id})
     if member.account_id:
         tk.notify([member.account_id], _l("Your check-in at %(unit)s was confirmed", unit=checkin.host_unit.name),
                   url=tk.path_for("mobility.index"), kind="mobility.checked_in")
+
+
+def _locate_at_host(checkin: CheckIn, now: datetime) -> None:
+    """A confirmed check-in puts the member in the host branch's place, unless the current place lies there
+    already (a county of the host's city stays); the change is kept in the moves history (kind ``checkin``)."""
+    host_code = unit_place_code(checkin.host_unit)
+    outflow = active_outflow(checkin.member)
+    if not host_code or outflow is None or lies_within(outflow.current_place_code, host_code):
+        return
+    db.session.add(Move(member_id=checkin.member_id, outflow_id=outflow.id, kind="checkin", changed_on=day_of(now),
+                        reported_at=now, old_values={"place_code": outflow.current_place_code},
+                        new_values={"place_code": host_code}))
+    set_current_place(outflow, host_code)
 
 
 def confirm_checkin(checkin: CheckIn, *, by_account=None, now: datetime | None = None) -> CheckIn:
@@ -163,7 +177,7 @@ def register_arrival(host_unit, home_unit, name: str, phone: str, note: str | No
                       requested_by_account_id=getattr(by_account, "id", None))
     db.session.add(checkin)
     db.session.flush()
-    tk.notify(tk.secretaries_of(member.home_unit),
+    tk.notify(tk.responsible_accounts(member.home_unit, "mobility.manage")[1],
               _l("%(unit)s reports that %(name)s arrived without a certificate: please confirm the identity",
                 unit=host_unit.name, name=member.name),
               url=tk.path_for("mobility.member", member_id=member.id), kind="mobility.identity")
@@ -180,7 +194,7 @@ def decide_identity(checkin: CheckIn, confirmed: bool, *, by_account=None, now: 
     if not confirmed:
         checkin.status = "rejected"
         checkin.ended_at = now
-    tk.notify(tk.secretaries_of(checkin.host_unit),
+    tk.notify(tk.responsible_accounts(checkin.host_unit, "mobility.host")[1],
               _("The home branch confirmed the identity of %(name)s", name=checkin.member.name) if confirmed else
               _("The home branch did not confirm the identity of %(name)s", name=checkin.member.name),
               url=tk.path_for("mobility.unit", unit_id=checkin.host_unit_id, tab="incoming"), kind="mobility.identity")

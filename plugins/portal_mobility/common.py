@@ -56,3 +56,48 @@ def unit_city(unit) -> str | None:
             return unit.city
         unit = unit.parent
     return None
+
+
+def unit_place_code(unit) -> str | None:
+    """The unit's place code, or its nearest ancestor's (a branch without a place is where its committee is)."""
+    while unit is not None:
+        if unit.place_code:
+            return unit.place_code
+        unit = unit.parent
+    return None
+
+
+def unit_province_code(unit) -> str | None:
+    """The province "in the province" compares against: from the unit's (or an ancestor's) place code,
+    else from its province text."""
+    code = unit_place_code(unit)
+    if code is None:
+        text = unit_province(unit)
+        code = tk.place_from_text(text) if text else None
+    return tk.province_code(code)
+
+
+def lies_within(code: str | None, area: str | None) -> bool:
+    """True when the place ``code`` lies in ``area`` (a province, city or county code): 360102 lies in 360100."""
+    if not code or not area:
+        return False
+    significant = area.rstrip("0")
+    significant += "0" * (len(significant) % 2)  # whole two-digit levels: 110000 → "11", 360100 → "3601"
+    return code.startswith(significant)
+
+
+def place_text(code: str | None, *fallback: str | None) -> str:
+    """The name to show for a place: the code's full name, else the old text kept with the record."""
+    return tk.place_name(code) or " ".join(part for part in fallback if part)
+
+
+def set_current_place(outflow, code: str | None) -> None:
+    """The one place where the member of ``outflow`` is now: on the outflow (code) and the member (text).
+
+    Old rows without a code keep the outflow's text on the member.
+    """
+    outflow.current_place_code = code
+    province, city, _county = tk.place_parts(code)
+    member = outflow.member
+    member.current_province = province or outflow.destination_province
+    member.current_city = city or outflow.destination_city

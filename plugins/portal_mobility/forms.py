@@ -7,6 +7,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from portal import toolkit as tk
+
 from .labels import CHANNEL_LABELS, REVIEW_CHECK_LABELS, REVIEW_OUTCOME_LABELS
 from .models import CHANNELS, REVIEW_CHECKLIST, REVIEW_OUTCOMES
 
@@ -19,9 +21,8 @@ def options(pairs) -> list[SelectChoice]:
 
 
 class OutflowForm(FlaskForm):
-    destination_province = StringField(_l("Destination province"), render_kw={"autocomplete": "address-level1"})
-    destination_city = StringField(_l("Destination city"), render_kw={"autocomplete": "address-level2"})
-    destination_district = StringField(_l("District or county (optional)"))
+    destination = tk.PlaceField(_l("Destination (city or county)"),
+                                description=_l("Type the name or its pinyin, e.g. 南昌, 江西南昌 or nanchang."))
     employer = StringField(_l("Employer (optional)"))
     industry = StringField(_l("Industry (optional)"))
     start_date = StringField(_l("Leaving on"), render_kw=DATE)
@@ -57,9 +58,8 @@ def review_form(data=None) -> FlaskForm:
 
 class MoveForm(FlaskForm):
     changed_on = StringField(_l("Changed on"), render_kw=DATE)
-    current_province = StringField(_l("Province now"))
-    current_city = StringField(_l("City now"))
-    district = StringField(_l("District or county"))
+    place = tk.PlaceField(_l("Where you live now (city or county)"),
+                          description=_l("Leave it as it is if only your employer or phone changed."))
     employer = StringField(_l("Employer"))
     industry = StringField(_l("Industry"))
     phone = StringField(_l("Phone number"), render_kw={"inputmode": "tel", "autocomplete": "tel"})
@@ -70,6 +70,7 @@ def contact_form(data=None) -> FlaskForm:
     class ContactForm(FlaskForm):
         channel = SelectField(_l("Channel"), choices=options((key, CHANNEL_LABELS[key]) for key in CHANNELS))
         contacted_on = StringField(_l("Date"), render_kw=DATE)
+        not_reached = BooleanField(_l("Tried, but could not reach them"))
         note = TextAreaField(_l("Note"), render_kw={"rows": 2})
 
     return ContactForm() if data is None else ContactForm(data=data)

@@ -20,6 +20,9 @@ REVIEW_CHECK_LABELS = {
     "dues_paid": _l("Paid dues"), "reports_sent": _l("Sent personal reports"),
     "details_current": _l("Whereabouts and contact details are up to date"),
 }
+#: What the annual review counts from the stream (plugins for dues, reports and meetings record these verbs).
+REVIEW_FACT_LABELS = {"report.submitted": _l("Personal reports received"), "dues.paid": _l("Dues payments"),
+                      "meeting.attended": _l("Meetings attended"), "contact.logged": _l("Contacts logged")}
 TRANSFER_STATUS_LABELS = {"pending": _l("waiting for approval"), "approved": _l("completed"), "rejected": _l("declined"),
                           "cancelled": _l("withdrawn")}
 AGE_BAND_LABELS = {"under_35": _l("under 35"), "35_45": _l("35–45"), "45_55": _l("45–55"), "55_plus": _l("55 and over"),

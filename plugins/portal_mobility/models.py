@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import toolkit as tk
@@ -20,6 +20,8 @@ OPEN_OUTFLOW_SQL = "status IN ('pending', 'changes_requested', 'approved')"
 CHANNELS = ("call", "message", "visit", "video", "letter")
 REVIEW_OUTCOMES = ("renewed", "follow_up", "closed")
 REVIEW_CHECKLIST = ("kept_contact", "branch_life", "dues_paid", "reports_sent", "details_current")
+#: Verbs the annual review counts from the activity stream (dues, reports and meetings come from later plugins).
+REVIEW_FACT_VERBS = ("report.submitted", "dues.paid", "meeting.attended", "contact.logged")
 
 
 class Outflow(db.Model):
@@ -39,6 +41,10 @@ class Outflow(db.Model):
     destination_province: Mapped[str] = mapped_column(String(50))
     destination_city: Mapped[str] = mapped_column(String(50))
     destination_district: Mapped[str | None] = mapped_column(String(50))
+    #: The destination as registered (GB/T 2260 code); the text columns above show it (and old rows' text).
+    destination_code: Mapped[str | None] = mapped_column(String(6))
+    #: Where the member is now (moves and check-ins change it; their history is in ``mobility_move``).
+    current_place_code: Mapped[str | None] = mapped_column(String(6))
     employer: Mapped[str | None] = mapped_column(String(200))
     industry: Mapped[str | None] = mapped_column(String(100))
     start_date: Mapped[date]
@@ -60,6 +66,17 @@ class Outflow(db.Model):
 
     member = relationship(tk.Member, foreign_keys=[member_id])
     home_unit = relationship(tk.OrgUnit, foreign_keys=[home_unit_id])
+
+    @property
+    def destination(self) -> str:
+        """The registered destination's full name (江西省南昌市), or the text of rows without a code."""
+        return tk.place_name(self.destination_code) or " ".join(
+            filter(None, (self.destination_province, self.destination_city, self.destination_district)))
+
+    @property
+    def current_place(self) -> str:
+        """Where the member is now: the current place's full name, else the registered destination."""
+        return tk.place_name(self.current_place_code) or self.destination
 
 
 class Certificate(db.Model):
@@ -126,7 +143,7 @@ class Move(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     outflow_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_outflow.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(10), default="change")  # change / confirm
+    kind: Mapped[str] = mapped_column(String(10), default="change")  # change / confirm / checkin (located at a host)
     changed_on: Mapped[date]
     reported_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
     late: Mapped[bool] = mapped_column(default=False)
@@ -148,6 +165,8 @@ class Review(db.Model):
     reviewed_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
     reviewer_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: What the stream showed over the reviewed year: ``{"since": iso day, "counts": {verb: n}}``.
+    facts: Mapped[dict | None] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     valid_until_after: Mapped[date | None]
@@ -192,6 +211,8 @@ class ContactLog(db.Model):
     by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     contacted_on: Mapped[date]
     channel: Mapped[str] = mapped_column(String(10))
+    #: False for an attempt that reached nobody: it shows what was tried, and does not end a lost-contact case.
+    reached: Mapped[bool] = mapped_column(default=True, server_default=true())
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
 

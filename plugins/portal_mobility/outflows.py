@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import toolkit as tk
 
 from .certificates import issue_certificate
-from .common import clean_text, parse_date
+from .common import clean_text, parse_date, set_current_place
 from .models import OPEN_OUTFLOW, Certificate, Outflow
 
 db = tk.db
@@ -29,21 +29,49 @@ def active_outflow(member) -> Outflow | None:
                              .order_by(Outflow.id.desc()).limit(1))
 
 
+def clean_destination(data: dict) -> dict:
+    """The destination as a code and its names, from the picker (``destination``: a code, "南昌", "nanchang")
+    or from the API's ``destination_province``/``destination_city``/``destination_district`` text.
+
+    Unknown, ambiguous or province-only places raise tk.Invalid on the field they came from.
+    """
+    district = clean_text(data.get("destination_district"), 50) or None
+    if "destination" in data:
+        field, text = "destination", clean_text(data.get("destination"), 100)
+    else:
+        field = "destination_city"
+        text = clean_text(data.get("destination_province"), 50) + clean_text(data.get("destination_city"), 50)
+    # A district the table knows makes the place precise; an unknown one is kept as text only.
+    code = (tk.place_from_text(text + district) if district and text else None) or \
+        tk.clean_place(text, field, need_city=True)
+    province, city, county = tk.place_parts(code)
+    return {"destination_code": code, "destination_province": province, "destination_city": city,
+            "destination_district": county or district}
+
+
+def require_member_stage(member) -> None:
+    """Outflows, certificates and transfers are for members (full, probationary) only: refuse others."""
+    if not tk.is_member_stage(member.stage):
+        raise tk.Invalid(_("Only full and probationary members register an outflow and receive an activity "
+                           "certificate; %(name)s is not a member yet and is listed by the branch instead.",
+                           name=member.name), {"member_id": _("Not a member.")})
+
+
 def clean_outflow_data(data: dict) -> dict:
     """Validate an outflow's fields (form or API); raises tk.Invalid naming every bad field."""
     errors: dict[str, str] = {}
     cleaned = {
-        "destination_province": clean_text(data.get("destination_province"), 50),
-        "destination_city": clean_text(data.get("destination_city"), 50),
-        "destination_district": clean_text(data.get("destination_district"), 50) or None,
         "employer": clean_text(data.get("employer"), 200) or None,
         "industry": clean_text(data.get("industry"), 100) or None,
         "reason": clean_text(data.get("reason"), 2000),
         "contact_there": clean_text(data.get("contact_there"), 200) or None,
     }
-    for name in ("destination_province", "destination_city", "reason"):
-        if not cleaned[name]:
-            errors[name] = _("This field is required.")
+    try:
+        cleaned.update(clean_destination(data))
+    except tk.Invalid as error:
+        errors.update(error.field_errors)
+    if not cleaned["reason"]:
+        errors["reason"] = _("This field is required.")
     start = parse_date(data.get("start_date"))
     if start is None:
         errors["start_date"] = _("Enter a date as YYYY-MM-DD.")
@@ -66,7 +94,9 @@ def clean_outflow_data(data: dict) -> dict:
 def register_outflow(member, data: dict, *, by_account=None, now: datetime | None = None) -> Outflow:
     """Record that ``member`` leaves (or has left) home; the home branch is asked to approve."""
     now = now or tk.utcnow()
+    require_member_stage(member)
     cleaned = clean_outflow_data(data)
+    cleaned["current_place_code"] = cleaned["destination_code"]
     if open_outflow(member) is not None:
         raise tk.Conflict(_("There is already an open outflow registration for this member."))
     outflow = Outflow(member_id=member.id, home_unit_id=member.home_unit_id, status="pending",
@@ -79,7 +109,7 @@ def register_outflow(member, data: dict, *, by_account=None, now: datetime | Non
         raise tk.Conflict(_("There is already an open outflow registration for this member.")) from None
     tk.record_activity(member, "mobility.registered", "mobility_outflow", outflow.id, at=now,
                        extras={"province": outflow.destination_province, "city": outflow.destination_city})
-    tk.notify(tk.secretaries_of(member.home_unit),
+    tk.notify(tk.responsible_accounts(member.home_unit, "mobility.manage")[1],
               _l("%(name)s registered an outflow to %(city)s", name=member.name, city=outflow.destination_city),
               url=tk.path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.registered")
     return outflow
@@ -91,11 +121,12 @@ def update_outflow(outflow: Outflow, data: dict, *, now: datetime | None = None)
         raise tk.Conflict(_("Only a registration that is not yet approved can be changed."))
     for key, value in clean_outflow_data(data).items():
         setattr(outflow, key, value)
+    outflow.current_place_code = outflow.destination_code
     was_sent_back = outflow.status == "changes_requested"
     outflow.status = "pending"
     outflow.updated_at = now or tk.utcnow()
     if was_sent_back:
-        tk.notify(tk.secretaries_of(outflow.home_unit),
+        tk.notify(tk.responsible_accounts(outflow.home_unit, "mobility.manage")[1],
                   _l("%(name)s corrected the outflow registration", name=outflow.member.name),
                   url=tk.path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.registered")
     return outflow
@@ -116,6 +147,7 @@ def approve_outflow(outflow: Outflow, *, by_account=None, note: str | None = Non
     tk.require_acting_on(outflow.member, "mobility.manage", outflow.home_unit, account=by_account)
     now = now or tk.utcnow()
     _ensure_decidable(outflow)
+    require_member_stage(outflow.member)
     outflow.status = "approved"
     outflow.decided_at = now
     outflow.decided_by_account_id = getattr(by_account, "id", None)
@@ -123,8 +155,7 @@ def approve_outflow(outflow: Outflow, *, by_account=None, note: str | None = Non
     outflow.last_confirmed_at = now
     member = outflow.member
     member.is_away = True
-    member.current_province = outflow.destination_province
-    member.current_city = outflow.destination_city
+    set_current_place(outflow, outflow.destination_code)
     if outflow.employer:
         member.employer = outflow.employer
     if outflow.industry:

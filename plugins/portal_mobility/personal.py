@@ -40,8 +40,9 @@ def member_summary(member, since, until) -> list[tuple[str, int]]:
         Move.member_id == member.id, Move.kind == "change", Move.reported_at >= since, Move.reported_at <= until))
     late = tk.count(select(Move).where(
         Move.member_id == member.id, Move.late.is_(True), Move.reported_at >= since, Move.reported_at <= until))
-    contacts = tk.count(select(ContactLog).where(
-        ContactLog.member_id == member.id, ContactLog.contacted_on >= tk.local_date(since), ContactLog.contacted_on <= tk.local_date(until)))
+    contacts = tk.count(select(ContactLog).where(  # attempts that reached nobody are not the member's doing
+        ContactLog.member_id == member.id, ContactLog.reached.is_(True),
+        ContactLog.contacted_on >= tk.local_date(since), ContactLog.contacted_on <= tk.local_date(until)))
     return [(_("Check-ins at host branches"), checkins), (_("Changes reported"), changes),
             (_("Changes reported late"), late), (_("Contacts logged"), contacts)]
 

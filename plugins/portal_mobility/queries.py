@@ -11,10 +11,22 @@ db = tk.db
 
 
 def outgoing_query(unit):
-    """Approved outflows of members whose home branch lies in ``unit``'s subtree."""
+    """Approved outflows of members (full, probationary) whose home branch lies in ``unit``'s subtree."""
     return (select(Outflow).join(tk.Member, Outflow.member_id == tk.Member.id)
-            .where(Outflow.status == "approved", tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
+            .where(Outflow.status == "approved", tk.member_stage_filter(),
+                   tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
             .order_by(Outflow.start_date.desc(), Outflow.id.desc()))
+
+
+def others_away_query(unit):
+    """Applicants, activists and candidates of the subtree who are away or hosted: listed, never counted as members."""
+    return (select(tk.Member).where(~tk.member_stage_filter(), or_(
+        tk.Member.is_away.is_(True) & tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)),
+        tk.Member.host_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))).order_by(tk.Member.name, tk.Member.id))
+
+
+def others_away(unit, limit: int = 200) -> list:
+    return list(db.session.scalars(others_away_query(unit).limit(limit)))
 
 
 def pending_outflows_query(unit):
@@ -28,7 +40,9 @@ def pending_outflows(unit) -> list[Outflow]:
 
 
 def incoming_members_query(unit):
-    return (select(tk.Member).where(tk.Member.host_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
+    """Members (full, probationary) hosted in ``unit``'s subtree."""
+    return (select(tk.Member).where(tk.Member.host_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)),
+                                    tk.member_stage_filter())
             .order_by(tk.Member.name, tk.Member.id))
 
 
@@ -63,11 +77,12 @@ def unit_widget_counts(unit) -> dict[str, int]:
     def counted(query):
         return tk.count_query(query).scalar_subquery()
 
-    outgoing, incoming, outflows, checkins, lost = db.session.execute(select(
+    outgoing, incoming, outflows, checkins, lost, others = db.session.execute(select(
         counted(outgoing_query(unit)), counted(incoming_members_query(unit)), counted(pending_outflows_query(unit)),
-        counted(pending_checkins_query(unit)), counted(lost_contact_query(unit)))).one()
+        counted(pending_checkins_query(unit)), counted(lost_contact_query(unit)),
+        counted(others_away_query(unit)))).one()
     return {"outgoing": outgoing or 0, "incoming": incoming or 0, "pending": (outflows or 0) + (checkins or 0),
-            "lost": lost or 0}
+            "lost": lost or 0, "others": others or 0}
 
 
 def late_moves(unit, limit: int = 50) -> list[Move]:

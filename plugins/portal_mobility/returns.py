@@ -76,7 +76,7 @@ def record_return(outflow: Outflow, data: dict, *, now: datetime | None = None) 
     member.current_province, member.current_city = unit_province(home), unit_city(home)
     tk.record_activity(member, "mobility.returned", "mobility_outflow", outflow.id, at=now,
                        extras={"days": days, "certificate_returned": certificate_returned})
-    tk.notify(tk.secretaries_of(home), _l("%(name)s is back home", name=member.name),
+    tk.notify(tk.responsible_accounts(home, "mobility.manage")[1], _l("%(name)s is back home", name=member.name),
               url=tk.path_for("mobility.outflow", outflow_id=outflow.id), kind="mobility.returned")
     return outflow
 

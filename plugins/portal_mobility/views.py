@@ -30,7 +30,7 @@ tk.template_labels(
     bp, "mobility", outflow=labels.OUTFLOW_STATUS_LABELS, checkin=labels.CHECKIN_STATUS_LABELS,
     identity=labels.IDENTITY_LABELS, review=labels.REVIEW_OUTCOME_LABELS, check=labels.REVIEW_CHECK_LABELS,
     transfer=labels.TRANSFER_STATUS_LABELS, channel=labels.CHANNEL_LABELS, age=labels.AGE_BAND_LABELS,
-    duration=labels.DURATION_LABELS,
+    duration=labels.DURATION_LABELS, fact=labels.REVIEW_FACT_LABELS,
 )
 
 
@@ -144,7 +144,8 @@ def edit(outflow_id: int):
     member = outflow.member
     if member.account_id != current_user.id and not _may_manage(member):
         abort(404)
-    form = OutflowForm(obj=outflow) if request.method == "GET" else OutflowForm()
+    form = OutflowForm(obj=outflow, destination=outflow.destination_code or outflow.destination) \
+        if request.method == "GET" else OutflowForm()
     if request.method == "GET":
         form.start_date.data = outflow.start_date.isoformat()
     if request.method == "POST":
@@ -271,6 +272,10 @@ def review(certificate_id: int):
     if not _may_manage(certificate.member):
         abort(404)
     form = review_form()
+    # The secretary sees what the stream counted over the year before confirming the checks.
+    context = {"form": form, "certificate": certificate, "reviews": certificates.reviews_of(certificate),
+               "facts": certificates.review_facts(certificate, tk.utcnow()),
+               "renewable_from": certificates.renewable_from(certificate), "today": tk.local_today()}
     if request.method == "POST":
         checklist = {key: request.form.get(f"check_{key}") in ("y", "on", "1", "true") for key in REVIEW_CHECKLIST}
         return tk.form_post(
@@ -278,16 +283,20 @@ def review(certificate_id: int):
                                                     request.form.get("note"), by_account=current_user),
             success=_("The review was recorded."),
             redirect_to=url_for("mobility.certificate", certificate_id=certificate.id), form=form,
-            on_error=lambda error: (render_template("mobility/review.html", form=form, certificate=certificate,
-                                                    reviews=certificates.reviews_of(certificate)), error.status))
-    return render_template("mobility/review.html", form=form, certificate=certificate,
-                           reviews=certificates.reviews_of(certificate))
+            on_error=lambda error: (render_template("mobility/review.html", **context), error.status))
+    return render_template("mobility/review.html", **context)
 
 
 @bp.get("/certificates/mobility/verify/<number>")
 def verify(number: str):
-    """Public verification page: validity and issuing unit only, no login, nothing personal."""
+    """Public verification page, no login: validity, masked name, photo, branches — nothing else personal."""
     return certificates.verification_page(number)
+
+
+@bp.get("/certificates/mobility/verify/<number>/photo")
+def verify_photo(number: str):
+    """The holder's photo for the public check, keyed by the unguessable number; only while valid."""
+    return certificates.public_photo(number)
 
 
 # -- check-in ------------------------------------------------------------------------
@@ -480,7 +489,8 @@ def log_contact(member_id: int):
     form = contact_form()
     return tk.form_post(
         lambda: contacts.log_contact(member, request.form.get("channel", ""), request.form.get("contacted_on"),
-                                     request.form.get("note"), by_account=current_user),
+                                     request.form.get("note"), by_account=current_user,
+                                     reached=not request.form.get("not_reached")),
         success=_("The contact was logged."), redirect_to=url_for("mobility.member", member_id=member.id),
         form=form, on_error=lambda error: (render_template("mobility/contact_error.html", member=member, form=form),
                                            error.status))
@@ -601,6 +611,7 @@ def unit(unit_id: int):
                "may_stats": tk.can("mobility.stats", unit)}
     if tab == "outgoing":
         context["page"] = tk.paginate(queries.outgoing_query(unit))
+        context["others"] = queries.others_away(unit)
     elif tab == "incoming":
         context["page"] = tk.paginate(queries.incoming_members_query(unit))
     elif tab == "pending":
@@ -609,7 +620,8 @@ def unit(unit_id: int):
                        identities=queries.identity_checks_for(unit) if context["may_manage"] else [],
                        transfers=queries.transfers_for(unit))
     elif tab == "lost":
-        context["members"] = queries.lost_contact_members(unit) if context["may_manage"] else []
+        context["rows"] = contacts.lost_contact_rows(queries.lost_contact_members(unit), now) \
+            if context["may_manage"] else []
     elif tab == "reviews":
         context["certificates"] = certificates.certificates_due_for_review(unit, now) if context["may_manage"] else []
     else:
@@ -637,13 +649,81 @@ def stats_rows(stats: dict) -> list[tuple[str, str, int]]:
     return rows
 
 
+def _stats_day() -> "tuple[object, str | None]":
+    """The day of ``?on=`` (never after today) and a message when the text was not a date."""
+    raw = request.args.get("on", "").strip()
+    today = tk.local_today()
+    day = common.parse_date(raw) if raw else today
+    if day is None:
+        return today, _("“%(text)s” is not a date; showing today.", text=raw)
+    return min(day, today), None
+
+
+def _duration_label(key: str, low: int | None, high: int | None) -> str:
+    if key in labels.DURATION_LABELS:
+        return str(labels.DURATION_LABELS[key])
+    if low is None:
+        return _("under %(months)d months", months=high)
+    if high is None:
+        return _("%(months)d months and more", months=low)
+    return _("%(low)d–%(high)d months", low=low, high=high)
+
+
+def stats_table(data: dict) -> dict:
+    """The report table of :func:`statistics.unit_stats`: column groups, their columns, a row per direction.
+
+    ``groups``: [(group label, [(label, value getter key)])]; ``rows``: [(row label, [values])].
+    """
+    table = data["table"]
+    unknown = _("unknown")
+
+    def present(field: str, keys, every: bool = True) -> list[str]:
+        """``keys`` in order: all of them (``every``) or only those counted; "unknown" only when counted."""
+        seen = set(table["outgoing"][field]) | set(table["incoming"][field])
+        return [key for key in keys if key in seen or (every and key != "unknown")]
+
+    genders = [g for g in ("male", "female", "unknown")
+               if g != "unknown" or any(table[d]["gender"].get("unknown") for d in table)]
+    groups = [
+        ("", [(_("Total"), ("total", None)), (_("% of members"), ("share", None))]),
+        (_("Gender"), [(unknown if g == "unknown" else tk.label(tk.GENDER_LABELS, g), ("gender", g)) for g in genders]),
+        (_("Age"), [(tk.label(labels.AGE_BAND_LABELS, b), ("age_band", b)) for b in present("age_band", statistics.AGE_BANDS)]),
+        (_("Education"), [(unknown if e == "unknown" else tk.label(tk.EDUCATION_LABELS, e), ("education", e))
+                          for e in present("education", [*tk.EDUCATION_LABELS, "unknown"], every=False)]),
+        (_("Place"), [(_("in the home province"), ("in_province", None)), (_("outside the home province"), ("out_of_province", None))]
+         + ([(unknown, ("province_unknown", None))] if any(table[d]["province_unknown"] for d in table) else [])),
+        (_("Time away"), [(_duration_label(b["key"], b["from_months"], b["below_months"]), ("duration", b["key"]))
+                          for b in data["duration_bands"]]
+         + ([(unknown, ("duration", "unknown"))] if any(table[d]["duration"].get("unknown") for d in table) else [])),
+    ]
+
+    def value(row: dict, field: str, key: str | None):
+        return row[field] if key is None else row[field].get(key, 0)
+
+    rows = [(title, [value(table[direction], *getter) for _label, columns in groups for _l, getter in columns])
+            for direction, title in (("outgoing", _("Outgoing members")), ("incoming", _("Incoming members")))]
+    return {"groups": [(label, [c for c, _g in columns]) for label, columns in groups], "rows": rows}
+
+
+def stats_summary(data: dict) -> str:
+    """The sentence secretaries report: "On …, 6 of 660 members (1 %) were away: 5 in the province, 1 outside."."""
+    return _("On %(date)s, %(outgoing)d of %(members)d members (%(share)s %%) were away: %(inside)d in the home "
+             "province, %(outside)d outside; %(incoming)d members from elsewhere were hosted.",
+             date=tk.fmt_date(common.parse_date(data["on"])), outgoing=data["outgoing"], members=data["members"],
+             share=data["outgoing_share"], inside=data["in_province"], outside=data["out_of_province"],
+             incoming=data["incoming"])
+
+
 @bp.get("/mobility/units/<int:unit_id>/stats")
 @login_required
 def stats(unit_id: int):
-    """The mobility table of the subtree with SVG charts."""
+    """The mobility table of the subtree on a day (``?on=``), with SVG charts."""
     unit = _unit(unit_id)
     tk.require("mobility.stats", unit)
-    data = statistics.unit_stats(unit)
+    day, problem = _stats_day()
+    if problem:
+        flash(problem, "warning")
+    data = statistics.unit_stats(unit, on=day)
     rows = stats_rows(data)
     by_dimension: dict[str, list[tuple[str, int]]] = {}
     for dimension, category, value in rows[5:]:
@@ -652,19 +732,34 @@ def stats(unit_id: int):
     chart_list = [(dim, tk.bar_chart(by_dimension.get(dim, []), dim)) for dim in chart_dims]
     trend = tk.column_chart([(month["month"][2:], [month["outgoing"], month["returned"]]) for month in data["trend"]],
                             _("Trend by month"), series=[_("Outflows started"), _("Returns")], width=320, height=150)
-    return render_template("mobility/stats.html", unit=unit, stats=data, charts=chart_list, trend=trend)
+    return render_template("mobility/stats.html", unit=unit, stats=data, charts=chart_list, trend=trend,
+                           table=stats_table(data), summary=stats_summary(data), day=day)
 
 
 @bp.get("/mobility/units/<int:unit_id>/stats.xlsx")
 @login_required
 def stats_export(unit_id: int):
+    """The report table as a spreadsheet: title with unit and day, grouped header rows, one row per direction."""
     unit = _unit(unit_id)
     tk.require("mobility.stats", unit)
-    rows = stats_rows(statistics.unit_stats(unit))
-    tk.audit("mobility.stats_exported", "unit", unit.id, unit_id=unit.id)
+    day, _problem = _stats_day()
+    data = statistics.unit_stats(unit, on=day)
+    table = stats_table(data)
+    group_row, headers = [""], [_("Members")]
+    for label, columns in table["groups"]:
+        group_row += [label] + [""] * (len(columns) - 1)
+        headers += columns
+    notes = [_("Members: full and probationary members of %(unit)s and the units below it (%(count)d).",
+               unit=unit.name, count=data["members"])]
+    if data["others_away"]:
+        notes.append(_("Not counted: %(count)d applicants, activists and candidates away.", count=data["others_away"]))
+    tk.audit("mobility.stats_exported", "unit", unit.id, unit_id=unit.id, on=day.isoformat())
     db.session.commit()
-    return tk.xlsx_response(f"{unit.name}-mobility.xlsx", [_("Dimension"), _("Category"), _("Count")], rows,
-                            title=_("Mobility"))
+    return tk.xlsx_response(
+        f"{unit.name}-mobility-{day.isoformat()}.xlsx", headers, [[label] + values for label, values in table["rows"]],
+        title=_("Mobility"), heading=[_("Mobile members of %(unit)s", unit=unit.name),
+                                      _("As of %(date)s", date=tk.fmt_date(day)), stats_summary(data), *notes],
+        header_rows=[group_row])
 
 
 @bp.get("/mobility/units/<int:unit_id>/outgoing.xlsx")
@@ -673,8 +768,8 @@ def outgoing_export(unit_id: int):
     """The register of outgoing members (what the branch sends to the committee)."""
     unit = _unit(unit_id)
     tk.require("mobility.stats", unit)
-    headers = [_("Name"), _("Gender"), _("Education"), _("Home branch"), _("Destination province"),
-               _("Destination city"), _("Employer"), _("Leaving on"), _("Host branch"), _("Certificate number"),
+    headers = [_("Name"), _("Gender"), _("Education"), _("Home branch"), _("Where now"),
+               _("Registered destination"), _("Employer"), _("Leaving on"), _("Host branch"), _("Certificate number"),
                _("Valid until"), _("Phone number")]
 
     def rows():
@@ -682,7 +777,7 @@ def outgoing_export(unit_id: int):
             member = outflow.member
             certificate = certificates.active_certificate(member)
             yield [member.name, tk.label(tk.GENDER_LABELS, member.gender), tk.label(tk.EDUCATION_LABELS, member.education),
-                   member.home_unit.name, outflow.destination_province, outflow.destination_city,
+                   member.home_unit.name, outflow.current_place, outflow.destination,
                    member.employer or "", outflow.start_date, member.host_unit.name if member.host_unit else "",
                    certificate.number if certificate else "", certificate.valid_until if certificate else "",
                    member.phone or ""]

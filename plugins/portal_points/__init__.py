@@ -85,12 +85,12 @@ def portal_unit_dashboard_widgets(account, unit):
     if not tk.can("points.view", unit, account):
         return []
     from portal_points.leaderboard import leaderboard
-    from portal_points.reports import unit_monthly
+    from portal_points.reports import month_points
 
-    monthly = unit_monthly(unit)
+    month, hosted = month_points(unit)
     board = leaderboard(unit, "month", limit=5)
     return [tk.Widget(_l("Points this month"), "points/widget_unit.html",
-                      {"unit": unit, "month": monthly[-1][1], "board": board}, order=40)]
+                      {"unit": unit, "month": month, "hosted": hosted, "board": board}, order=40)]
 
 
 @tk.hookimpl

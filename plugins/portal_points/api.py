@@ -98,7 +98,10 @@ OPENAPI_PATHS = {
                 "entries": {"type": "array", "items": {"type": "object", "properties": {
                     "rank": {"type": "integer"}, "points": {"type": "integer"},
                     "member": {"type": "object", "nullable": True,
-                               "description": "null when the member keeps their name private on this board"}}}},
+                               "description": "null when the member keeps their name private on this board"},
+                    "hosted": {"type": "boolean",
+                               "description": "on this board because the member is hosted under the unit "
+                                              "(their home branch is elsewhere)"}}}},
                 "me": {"type": "object", "nullable": True}}}}}},
             "400": _ERROR, "401": _ERROR, "404": _ERROR}}},
 }

@@ -12,14 +12,24 @@ ledger. Two indexes serve "top N under a unit for a period":
 The query is shaped so each database takes the intended index: ``unit_id + 0``
 hides the unit column from the planner, ``points + 0`` hides the order. A
 member's rank is ``1 + count(points > mine)`` over the same rows.
+
+A board also lists the members *hosted* in the subtree (``member.host_unit``)
+whose home branch lies outside it, marked as hosted; they stay on their home
+branch's board too. ``points_total`` is keyed by the home branch, so those rows
+are a second, small index scan (``ix_member_host_unit``, then the totals'
+primary key by member) joined to the first with ``UNION ALL``: the top N of a
+board is within the top N of each part. A hosted member has a rank on both
+boards, each counted among that board's rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
 from portal.toolkit import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import false, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal import toolkit as tk
@@ -41,10 +51,12 @@ class BoardRow:
     unit_name: str = ""
     hidden: bool = False
     is_me: bool = False
+    #: On this board because the member is hosted in its subtree (their home branch lies elsewhere).
+    hosted: bool = False
 
     def as_json(self) -> dict:
         member = None if self.hidden else {"id": self.member_id, "name": self.name, "unit": self.unit_name}
-        return {"rank": self.rank, "member": member, "points": self.points}
+        return {"rank": self.rank, "member": member, "points": self.points, "hosted": self.hosted}
 
 
 @dataclass
@@ -56,13 +68,47 @@ class Board:
     me: BoardRow | None = None
 
 
-def _scope(unit):
-    """``(condition or None, order)`` choosing the index for the unit's subtree (one statement)."""
-    every = aliased(tk.OrgUnit)
+class Who(NamedTuple):
+    """What a board row shows of a member, and the branches where their name is never hidden."""
+
+    name: str
+    hides: bool
+    home_path: str
+    unit_name: str
+    host_path: str | None = None
+
+
+@dataclass
+class Plan:
+    """The conditions on ``points_total`` selecting one board's rows for one period.
+
+    ``base`` selects the members whose home branch lies in the subtree (served by
+    the index :func:`_scope` chose); ``hosted`` those hosted in the subtree from
+    outside it (None when the subtree is every unit, so nobody comes from outside).
+    """
+
+    base: list
+    order: object
+    hosted: list | None = None
+
+
+@cache
+def _alias(role: str):
+    """One alias of the unit table per role, built once (building one per call cost as much as a board's SQL)."""
+    return aliased(tk.OrgUnit, name=f"{role}_unit")
+
+
+def _subtree(unit) -> tuple[list[int], int]:
+    """The ids of the units in ``unit``'s subtree and the number of all units (one statement)."""
+    every = _alias("every")
     rows = db.session.execute(select(tk.OrgUnit.id, select(func.count(every.id)).scalar_subquery())
                               .where(tk.in_subtree(tk.OrgUnit.path, unit.path))).all()
-    ids = [row[0] for row in rows]
-    total = (rows[0][1] if rows else 0) or 1
+    return [row[0] for row in rows], (rows[0][1] if rows else 0) or 1
+
+
+def _scope(unit, subtree: tuple[list[int], int] | None = None):
+    """``(condition or None, order)`` choosing the index for the unit's subtree (one statement unless given)."""
+    ids, total = subtree if subtree is not None else _subtree(unit)
     if len(ids) >= total:
         return None, PointsTotal.points.desc()
     if len(ids) / total > WIDE_SHARE:
@@ -70,68 +116,126 @@ def _scope(unit):
     return PointsTotal.unit_id.in_(ids), (PointsTotal.points + 0).desc()
 
 
-def _names(member_ids: list[int]) -> dict[int, tuple[str, bool, str, str]]:
-    """``{id: (name, hides, home path, home unit name)}``."""
+def board_plan(unit, code: str, key: int) -> Plan:
+    """The conditions of ``unit``'s board for the period ``code``/``key`` (one statement)."""
+    subtree = _subtree(unit)
+    condition, order = _scope(unit, subtree)
+    period = [PointsTotal.period == code, PointsTotal.period_key == key]
+    if condition is None:
+        return Plan(period, order)
+    return Plan([*period, condition], order, [*period, *hosted_conditions(unit)])
+
+
+def hosted_conditions(unit) -> list:
+    """Conditions on ``points_total`` selecting members hosted under ``unit`` whose home branch is elsewhere.
+
+    Few members are hosted: their ids come through the unit path index and
+    ``ix_member_host_unit``, their rows by the totals' primary key. The subtree
+    is a subquery, not a list, so the statement's parameters stay few at any size.
+    Under a root every member is at home: nothing to look up.
+    """
+    if unit.parent_id is None:
+        return [false()]
+    subtree = select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path))
+    guests = select(tk.Member.id).where(tk.Member.host_unit_id.in_(subtree))
+    return [PointsTotal.member_id.in_(guests), PointsTotal.unit_id.not_in(subtree)]
+
+
+def _names(member_ids: list[int]) -> dict[int, Who]:
+    """``{id: Who}`` of the members."""
     if not member_ids:
         return {}
+    host = _alias("host")
     rows = db.session.execute(
-        select(tk.Member.id, tk.Member.name, tk.Member.hide_from_public_boards, tk.OrgUnit.path, tk.OrgUnit.name)
-        .join(tk.OrgUnit, tk.OrgUnit.id == tk.Member.home_unit_id).where(tk.Member.id.in_(member_ids))).all()
-    return {row[0]: (row[1], bool(row[2]), row[3], row[4]) for row in rows}
+        select(tk.Member.id, tk.Member.name, tk.Member.hide_from_public_boards, tk.OrgUnit.path, tk.OrgUnit.name,
+               host.path)
+        .join(tk.OrgUnit, tk.OrgUnit.id == tk.Member.home_unit_id).outerjoin(host, host.id == tk.Member.host_unit_id)
+        .where(tk.Member.id.in_(member_ids))).all()
+    return {row[0]: Who(row[1], bool(row[2]), row[3], row[4], row[5]) for row in rows}
 
 
 def make_rows(unit, pairs: list[tuple[int, int]], viewer_member_id: int | None,
-              names: dict[int, tuple[str, bool, str, str]] | None = None) -> list[BoardRow]:
-    """Ranked rows (ties share a rank) with names hidden where members asked for it."""
+              names: dict[int, Who] | None = None, hosted: frozenset[int] = frozenset()) -> list[BoardRow]:
+    """Ranked rows (ties share a rank) with names hidden where members asked for it.
+
+    A member's own branches — home, and host while away — always show their name;
+    ``hosted`` holds the ids on the board because they are hosted in its subtree.
+    """
     if names is None:
         names = _names([member_id for member_id, _points in pairs])
     rows, rank, previous = [], 0, None
     for index, (member_id, points) in enumerate(pairs, start=1):
         if points != previous:
             rank, previous = index, points
-        name, hides, home_path, unit_name = names.get(member_id, ("", False, "", ""))
+        who = names.get(member_id, Who("", False, "", ""))
         is_me = member_id == viewer_member_id
-        hidden = hides and not is_me and not unit.path.startswith(home_path)
+        own_branch = unit.path.startswith(who.home_path) or bool(who.host_path and unit.path.startswith(who.host_path))
+        hidden = who.hides and not is_me and not own_branch
         rows.append(BoardRow(rank=rank, member_id=None if hidden else member_id,
-                             name=_("A member who keeps their name private") if hidden else name, points=points,
-                             unit_name="" if hidden else unit_name, hidden=hidden, is_me=is_me))
+                             name=_("A member who keeps their name private") if hidden else who.name, points=points,
+                             unit_name="" if hidden else who.unit_name, hidden=hidden, is_me=is_me,
+                             hosted=member_id in hosted))
     return rows
 
 
+def _top(plan: Plan, limit: int):
+    """The board's top ``limit`` rows ``(member_id, points, hosted)`` as a subquery.
+
+    Each part is a LIMIT subquery (a fence on both databases, so each keeps its
+    index); the top ``limit`` of the board lies within the top ``limit`` of each part.
+    """
+    home = (select(PointsTotal.member_id, PointsTotal.points, literal(0).label("hosted")).where(*plan.base)
+            .order_by(plan.order, PointsTotal.member_id).limit(limit).subquery())
+    if plan.hosted is None:
+        return home
+    guests = (select(PointsTotal.member_id, PointsTotal.points, literal(1).label("hosted")).where(*plan.hosted)
+              .order_by(PointsTotal.points.desc(), PointsTotal.member_id).limit(limit).subquery())
+    both = union_all(select(home.c.member_id, home.c.points, home.c.hosted),
+                     select(guests.c.member_id, guests.c.points, guests.c.hosted)).subquery()
+    return (select(both.c.member_id, both.c.points, both.c.hosted)
+            .order_by(both.c.points.desc(), both.c.member_id).limit(limit).subquery())
+
+
 def leaderboard(unit, period: str, *, viewer_member=None, now: datetime | None = None, limit: int = 50) -> Board:
-    """The top ``limit`` members under ``unit`` for the period containing ``now``, and the viewer's rank."""
+    """The top ``limit`` members under ``unit`` (home or hosted there) for the period containing ``now``,
+    and the viewer's rank."""
     now = now or tk.utcnow()
     code, key = PERIOD_CODES[period], periods.current_key(period, now)
-    condition, order = _scope(unit)
-    base = [PointsTotal.period == code, PointsTotal.period_key == key]
-    if condition is not None:
-        base.append(condition)
-    # The top rows come from the index as before (a LIMIT subquery stays a fence on both databases);
-    # the names join onto those few rows in the same statement.
-    top = (select(PointsTotal.member_id, PointsTotal.points).where(*base)
-           .order_by(order, PointsTotal.member_id).limit(limit).subquery())
+    plan = board_plan(unit, code, key)
+    top = _top(plan, limit)
+    # The names join onto those few rows in the same statement.
+    host = _alias("host")
     found = db.session.execute(
-        select(top.c.member_id, top.c.points, tk.Member.name, tk.Member.hide_from_public_boards,
-               tk.OrgUnit.path, tk.OrgUnit.name)
+        select(top.c.member_id, top.c.points, top.c.hosted, tk.Member.name, tk.Member.hide_from_public_boards,
+               tk.OrgUnit.path, tk.OrgUnit.name, host.path)
         .select_from(top).outerjoin(tk.Member, tk.Member.id == top.c.member_id)
         .outerjoin(tk.OrgUnit, tk.OrgUnit.id == tk.Member.home_unit_id)
+        .outerjoin(host, host.id == tk.Member.host_unit_id)
         .order_by(top.c.points.desc(), top.c.member_id)).all()
     pairs = [(row[0], row[1]) for row in found]
-    names = {row[0]: (row[2], bool(row[3]), row[4], row[5]) for row in found if row[4] is not None}
+    names = {row[0]: Who(row[3], bool(row[4]), row[5], row[6], row[7]) for row in found if row[5] is not None}
+    hosted = frozenset(row[0] for row in found if row[2])
     viewer_id = viewer_member.id if viewer_member is not None else None
-    board = Board(unit=unit, period=period, period_key=key, rows=make_rows(unit, pairs, viewer_id, names))
+    board = Board(unit=unit, period=period, period_key=key,
+                  rows=make_rows(unit, pairs, viewer_id, names, hosted))
     if viewer_member is not None:
-        board.me = my_rank(unit, period, viewer_member, now=now, base=base, rows=board.rows)
+        board.me = my_rank(unit, period, viewer_member, now=now, plan=plan, rows=board.rows)
     return board
 
 
-def my_rank(unit, period: str, member, *, now: datetime | None = None, base=None, rows=None) -> BoardRow | None:
-    """The member's row on ``unit``'s board (None when they are not under it or have no points)."""
+def my_rank(unit, period: str, member, *, now: datetime | None = None, plan: Plan | None = None,
+            rows=None) -> BoardRow | None:
+    """The member's row on ``unit``'s board (None when they are neither from nor hosted under it, or have no points).
+
+    A hosted member has a rank on their home branch's board and on their host
+    branch's: each counts the members above them on that board.
+    """
     if rows:
         for row in rows:
             if row.is_me:
                 return row
-    if member.home_unit is None or not unit.contains(member.home_unit):
+    from_here = unit.contains(member.home_unit)
+    if not from_here and not unit.contains(member.host_unit):
         return None
     now = now or tk.utcnow()
     code, key = PERIOD_CODES[period], periods.current_key(period, now)
@@ -139,14 +243,13 @@ def my_rank(unit, period: str, member, *, now: datetime | None = None, base=None
         PointsTotal.member_id == member.id, PointsTotal.period == code, PointsTotal.period_key == key))
     if mine is None:
         return None
-    if base is None:
-        condition, _order = _scope(unit)
-        base = [PointsTotal.period == code, PointsTotal.period_key == key]
-        if condition is not None:
-            base.append(condition)
-    above = db.session.scalar(select(func.count()).select_from(PointsTotal).where(*base, PointsTotal.points > mine))
-    return BoardRow(rank=(above or 0) + 1, member_id=member.id, name=member.name, points=mine,
-                    unit_name=member.home_unit.name, is_me=True)
+    plan = plan or board_plan(unit, code, key)
+    parts = [plan.base] if plan.hosted is None else [plan.base, plan.hosted]
+    above = db.session.execute(select(*[
+        select(func.count()).select_from(PointsTotal).where(*part, PointsTotal.points > mine).scalar_subquery()
+        for part in parts])).one()
+    return BoardRow(rank=sum(value or 0 for value in above) + 1, member_id=member.id, name=member.name, points=mine,
+                    unit_name=member.home_unit.name, is_me=True, hosted=not from_here)
 
 
 @dataclass

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 
 from portal import toolkit as tk
 from portal_points import periods
-from portal_points.models import PointsEntry, PointsUnitTotal
+from portal_points.leaderboard import hosted_conditions
+from portal_points.models import PointsEntry, PointsTotal, PointsUnitTotal
 
 db = tk.db
 
@@ -61,15 +62,38 @@ def categories_of(rows: list[ParticipationRow]) -> list[str]:
 
 
 def unit_monthly(unit, now: datetime | None = None, months: int = 12) -> list[tuple[int, int]]:
-    """``[(YYYYMM, points)]`` earned in ``unit``'s subtree over the last ``months`` months."""
+    """``[(YYYYMM, points)]`` earned over the last ``months`` months in ``unit``'s subtree and by the members
+    hosted in it from elsewhere (one statement)."""
     keys = periods.last_months(now or tk.utcnow(), months)
     ids = select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path))
-    rows = dict(db.session.execute(
-        select(PointsUnitTotal.period_key, func.sum(PointsUnitTotal.points))
-        .where(PointsUnitTotal.period == "m", PointsUnitTotal.period_key.between(keys[0], keys[-1]),
-               PointsUnitTotal.unit_id.in_(ids))
-        .group_by(PointsUnitTotal.period_key)).all())
-    return [(key, int(rows.get(key) or 0)) for key in keys]
+    own = (select(PointsUnitTotal.period_key, func.sum(PointsUnitTotal.points))
+           .where(PointsUnitTotal.period == "m", PointsUnitTotal.period_key.between(keys[0], keys[-1]),
+                  PointsUnitTotal.unit_id.in_(ids))
+           .group_by(PointsUnitTotal.period_key))
+    hosted = (select(PointsTotal.period_key, func.sum(PointsTotal.points))
+              .where(PointsTotal.period == "m", PointsTotal.period_key.between(keys[0], keys[-1]),
+                     *hosted_conditions(unit))
+              .group_by(PointsTotal.period_key))
+    rows: dict[int, int] = {}
+    for key, points in db.session.execute(union_all(own, hosted)):
+        rows[key] = rows.get(key, 0) + int(points or 0)
+    return [(key, rows.get(key, 0)) for key in keys]
+
+
+def month_points(unit, now: datetime | None = None) -> tuple[int, int]:
+    """``(points, of which hosted)`` this month under ``unit`` (one statement, for the unit widget).
+
+    ``points`` is what the subtree's own members earned (credited where it was
+    earned) plus what members hosted in it from elsewhere earned.
+    """
+    key = periods.current_key("month", now or tk.utcnow())
+    ids = select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path))
+    own, hosted = db.session.execute(select(
+        select(func.sum(PointsUnitTotal.points)).where(PointsUnitTotal.period == "m", PointsUnitTotal.period_key == key,
+                                                       PointsUnitTotal.unit_id.in_(ids)).scalar_subquery(),
+        select(func.sum(PointsTotal.points)).where(PointsTotal.period == "m", PointsTotal.period_key == key,
+                                                   *hosted_conditions(unit)).scalar_subquery())).one()
+    return int(own or 0) + int(hosted or 0), int(hosted or 0)
 
 
 def parse_range(args, now: datetime) -> tuple[date, date, bool]:

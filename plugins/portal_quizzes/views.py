@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import Blueprint, Response as FlaskResponse, abort, flash, redirect, render_template, request, url_for
 from portal.toolkit import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, or_, select
 
 from portal import toolkit as tk
 from portal_quizzes import formats, grading, services
@@ -611,15 +611,22 @@ def grade_response(response_id: int):
 # ---------------------------------------------------------------------------
 
 def unit_widget_context(unit) -> dict:
-    """How many of the unit's members did the daily quiz today and in the last 7 days (one statement)."""
+    """How many of the unit's members did the daily quiz today and in the last 7 days (one statement).
+
+    The unit's members are those whose home branch lies in its subtree and those
+    hosted in it from elsewhere (incoming members), who are also counted apart.
+    """
     day = tk.local_today()
-    in_unit = tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))
-    base = (select(func.count(func.distinct(DailyResult.member_id))).join(tk.Member, tk.Member.id == DailyResult.member_id)
-            .where(in_unit))
-    row = db.session.execute(select(
-        base.where(DailyResult.day == day).scalar_subquery(),
-        base.where(DailyResult.day > day - timedelta(days=7)).scalar_subquery(),
-        select(func.count()).select_from(tk.Member).where(in_unit).scalar_subquery(),
-    )).one()
-    today_count, week_count, members = (value or 0 for value in row)
-    return {"today": today_count, "week": week_count, "members": members}
+    home = tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))
+    incoming = and_(tk.Member.host_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)), not_(home))
+    counts = []
+    for members in (or_(home, incoming), incoming):
+        base = (select(func.count(func.distinct(DailyResult.member_id)))
+                .join(tk.Member, tk.Member.id == DailyResult.member_id).where(members))
+        counts += [base.where(DailyResult.day == day).scalar_subquery(),
+                   base.where(DailyResult.day > day - timedelta(days=7)).scalar_subquery(),
+                   select(func.count()).select_from(tk.Member).where(members).scalar_subquery()]
+    today_count, week_count, members, hosted_today, hosted_week, hosted = (
+        value or 0 for value in db.session.execute(select(*counts)).one())
+    return {"today": today_count, "week": week_count, "members": members,
+            "hosted": {"today": hosted_today, "week": hosted_week, "members": hosted}}

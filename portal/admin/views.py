@@ -10,6 +10,7 @@ from portal.accounts import services as account_services
 from portal.accounts.models import Account
 from portal.admin.forms import AccountForm, PluginWheelForm, settings_form
 from portal.audit.services import audit
+from portal.errors import Forbidden
 from portal.extensions import db
 from portal.org.forms import ResetPasswordForm
 from portal.org.models import ROLES
@@ -135,7 +136,8 @@ def settings(namespace: str | None = None):
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings", namespace=namespace))
-    return render_template("admin/settings.html", form=form, namespace=namespace, namespaces=sorted(specs))
+    return (render_template("admin/settings.html", form=form, namespace=namespace, namespaces=sorted(specs)),
+            422 if form.errors else 200)
 
 
 @bp.get("/permissions")
@@ -213,9 +215,12 @@ def reset_account_password(account_id: int):
 @bp.post("/accounts/<int:account_id>/active")
 @login_required
 def set_account_active(account_id: int):
-    """Deactivate or reactivate an account (a deactivated account cannot log in)."""
+    """Deactivate or reactivate an account (a deactivated account cannot log in); never one's own,
+    which would lock the admin out."""
     require("accounts.manage")
     account = db.session.get(Account, account_id) or abort(404)
+    if account.id == current_user.id:
+        raise Forbidden(_("You cannot deactivate or reactivate your own account."))
     account.is_active_account = request.form.get("active") == "1"
     account.session_version += 1
     audit("account.activated" if account.is_active_account else "account.deactivated", "account", account.id)

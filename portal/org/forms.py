@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.org import labels, validation
 from portal.org.models import ROLES
+from portal.places_web import PlaceField
 
 
 def _blank_to_none(value):
@@ -29,8 +30,8 @@ class UnitForm(FlaskForm):
 
     name = StringField(lazy_pgettext("org unit", "Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=[])
-    province = StringField(_l("Province"), validators=[Optional(), Length(max=50)], filters=[_blank_to_none])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=50)], filters=[_blank_to_none])
+    place = PlaceField(_l("Place (province, city or county)"),
+                       description=_l("Where the unit is, e.g. 江西 吉安 or jian; members' “in the province” is counted from it."))
     is_mobile_branch = BooleanField(_l("Mobile members' branch (set up in a destination city)"))
 
     def __init__(self, *args, **kwargs):

@@ -6,13 +6,20 @@ The same code serves the web screen (upload → preview → confirm) and
 1. :func:`read_table` turns the bytes into a header row and data rows, or
    raises :class:`ImportFileError` (empty, too large, not a spreadsheet,
    unreadable encoding, too many rows).
-2. :func:`plan_import` maps the headers (English or Chinese, and the export's
-   own titles in every language of the portal), converts and checks each cell,
-   resolves home and host branches, and finds duplicates in the file and in the
-   database. Every problem is reported with its row number, column and a
+   Every text cell is normalized on the way in (:func:`normalize_text`):
+   full-width digits, letters and punctuation become half-width, runs of spaces
+   (ideographic ones too, and line breaks in titles) become one space.
+2. :func:`plan_import` maps the headers (English or Chinese, the synonyms other
+   systems write, the export's own titles in every language of the portal, and
+   the secretary's own choices for unfamiliar columns), converts and checks each
+   cell, resolves home and host branches, and finds duplicates in the file and
+   in the database. Every problem is reported with its row number, column and a
    translated message.
 3. :func:`apply_import` writes a plan without problems in the caller's
-   transaction; the caller commits.
+   transaction; the caller commits. Only when asked explicitly
+   (``good_rows=True``) does it write the rows without problems and leave the
+   rejected ones, which :func:`rejected_rows_xlsx` hands back with their
+   problems.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ import os
 import re
 import secrets
 import time
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +52,7 @@ from portal.timeutil import local_today
 
 #: Header spellings accepted besides the translated column titles (compared after :func:`_norm`).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "full name", "姓名"),
+    "name": ("name", "full name", "姓名", "名字"),
     "gender": ("gender", "sex", "性别"),
     "birth_date": ("birth date", "date of birth", "birthday", "出生日期", "出生年月", "出生年月日"),
     "ethnicity": ("ethnicity", "民族"),
@@ -65,9 +73,14 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "remarks", "备注"),
     "username": ("username", "login", "用户名", "登录名", "账号"),
     "last_active": ("last active", "最近活跃", "最近活跃时间"),
+    # A roster's running number; also the row and problem columns of a rejected-rows file, so that file
+    # can be corrected and imported again as it is.
+    "row_number": ("序号", "编号", "no.", "no", "#", "行号", "问题"),
 }
-#: Columns read but not imported (the export writes them for information).
-IGNORED_FIELDS = {"last_active"}
+#: Columns read but not imported (the export writes them for information; rosters number their rows).
+IGNORED_FIELDS = {"last_active", "row_number"}
+#: What a secretary picks for a column that should not be imported (``--map 'col=ignore'``).
+IGNORE = "ignore"
 
 #: Coded values in Chinese as branches write them (besides codes and translated labels).
 VALUE_ALIASES: dict[str, dict[str, str]] = {
@@ -87,6 +100,23 @@ _CODED = {"gender": labels.GENDER_LABELS, "education": labels.EDUCATION_LABELS, 
 _TEXT_LIMITS = {"name": 100, "ethnicity": 30, "occupation": 100, "industry": 100, "employer": 200,
                 "current_province": 50, "current_city": 50, "notes": 5000}
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+#: Full-width ASCII (ｌ３８, Ｘ, （）: typed with a Chinese input method); CJK text itself is left alone.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]+")
+#: Any run of spaces: ideographic (U+3000), no-break, zero-width, line breaks inside a cell.
+_SPACES = re.compile(r"[\s\u200b\ufeff]+")
+_HAN_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+#: Uploads kept for the preview, the column mapping and the rejected rows expire after this.
+UPLOAD_MAX_AGE = 24 * 3600
+
+
+def normalize_text(text: str) -> str:
+    """``text`` with full-width ASCII made half-width (NFKC) and every run of spaces made one space, trimmed.
+
+    Only the full-width forms are NFKC-normalized: Chinese text keeps its own
+    characters (NFKC would also rewrite e.g. ㈠ or compatibility ideographs).
+    """
+    text = _FULL_WIDTH.sub(lambda match: unicodedata.normalize("NFKC", match.group()), text)
+    return _SPACES.sub(" ", text).strip()
 
 
 class ImportFileError(ValueError):
@@ -123,15 +153,38 @@ class ImportRow:
 
 @dataclass
 class ImportPlan:
-    """What an import would do, or why it cannot."""
+    """What an import would do, or why it cannot.
+
+    ``rows`` are the rows without problems; ``rejected`` the others as they
+    were read, ``(row number, cells)``. ``unknown_columns`` are header titles
+    the importer could not map (the web asks the secretary to map them).
+    """
 
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+    header_number: int = 0
+    header: list[Any] = field(default_factory=list)
+    rejected: list[tuple[int, list[Any]]] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems and bool(self.rows)
+
+    @property
+    def blocking(self) -> bool:
+        """A problem of the whole file or its headers: not even the good rows can be imported."""
+        return any(p.row is None or p.row == self.header_number for p in self.problems)
+
+    @property
+    def can_import_good_rows(self) -> bool:
+        """Some rows are good, others rejected, and nothing about the file as a whole is wrong."""
+        return bool(self.problems) and bool(self.rows) and not self.blocking
+
+    def importable(self, good_rows: bool = False) -> bool:
+        """Whether the plan may be applied: without problems, or (``good_rows``) its good rows."""
+        return self.ok or (good_rows and self.can_import_good_rows)
 
     @property
     def account_count(self) -> int:
@@ -142,8 +195,7 @@ class ImportPlan:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        value = value.strip()
-        return value or None
+        return normalize_text(value) or None
     return value
 
 
@@ -260,9 +312,14 @@ def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None,
 # --- understanding headers and values ----------------------------------------------------------
 
 def _norm(text: Any) -> str:
-    value = str(text or "").strip().lower()
+    value = normalize_text(str(text or "")).lower()
     value = re.sub(r"[(（].*?[)）]", "", value)
     return re.sub(r"[\s*:：_]", "", value)
+
+
+def normalize_column(title: Any) -> str:
+    """A column title as titles are compared: normalized, lower case, without spaces, colons or bracketed notes."""
+    return _norm(title)
 
 
 def _locales() -> list[str]:
@@ -283,7 +340,33 @@ def header_map() -> dict[str, str]:
         with force_locale(locale):
             for f, title in (*EXPORT_COLUMNS, *IMPORT_ONLY_COLUMNS):
                 mapping.setdefault(_norm(str(title)), f)
+            for title in _rejected_titles():
+                mapping.setdefault(_norm(title), "row_number")
     return mapping
+
+
+def _rejected_titles() -> tuple[str, str]:
+    """The columns a rejected-rows file adds before and after the roster's own."""
+    return _("Row in the uploaded file"), _("Problems")
+
+
+def parse_column_map(pairs: Iterable[str]) -> dict[str, str]:
+    """``{normalized title: field or IGNORE}`` from ``title=field`` pairs (the CLI's ``--map``).
+
+    Raises ValueError (translated) for a pair without ``=`` or an unknown field.
+    """
+    fields = set(column_titles())
+    result: dict[str, str] = {}
+    for pair in pairs:
+        title, sep, target = pair.rpartition("=")
+        target = target.strip()
+        if not sep or not title.strip():
+            raise ValueError(_("Write a column mapping as “column title=field”, e.g. “籍贯=ignore”."))
+        if target != IGNORE and target not in fields:
+            raise ValueError(_("Unknown field “%(field)s”; use one of: %(fields)s.", field=target,
+                               fields=", ".join([*sorted(fields), IGNORE])))
+        result[normalize_column(title)] = target
+    return result
 
 
 def value_maps() -> dict[str, dict[str, str]]:
@@ -360,32 +443,36 @@ class _UnitResolver:
 def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, list[Any]]], *,
                 scope: OrgUnit | None, default_unit: OrgUnit | None = None, phone_accounts: bool = False,
                 password: str | None = None, password_checked: bool = False,
-                today: date | None = None) -> ImportPlan:
-    """Check every row; the plan lists problems (then nothing may be imported) or the rows to import.
+                today: date | None = None, column_map: dict[str, str] | None = None) -> ImportPlan:
+    """Check every row; the plan lists the rows to import and the problems of the others.
 
     ``scope``: home branches must lie in this subtree (None: anywhere, for the CLI).
+    ``column_map``: the secretary's choices for unfamiliar titles, ``{normalized title: field or IGNORE}``
+    (:func:`parse_column_map`); they override the built-in synonyms.
     ``default_unit``: home branch of rows that name none (only a branch or group).
     ``phone_accounts``: rows with a phone number and no username get an account logging in by phone.
     ``password``: the initial password of new accounts (``password_checked``: it was checked earlier).
     """
-    plan = ImportPlan(titles=column_titles())
+    plan = ImportPlan(titles=column_titles(), header_number=header_number, header=list(header))
     problems = plan.problems
-    mapping = header_map()
+    mapping = {**header_map(), **(column_map or {})}
     columns: dict[int, str] = {}
     seen_fields: dict[str, int] = {}
     for index, title in enumerate(header):
         if title is None:
             continue
         f = mapping.get(_norm(title))
+        if f == IGNORE or f in IGNORED_FIELDS:
+            continue
         if f is None:
+            plan.unknown_columns.append(str(title))
             problems.append(ImportProblem(header_number, str(title), _(
                 "Unknown column. Rename it to one of the titles listed on the import page, or remove it.")))
         elif f in seen_fields:
             problems.append(ImportProblem(header_number, str(title), _("This column appears twice.")))
         else:
             seen_fields[f] = index
-            if f not in IGNORED_FIELDS:
-                columns[index] = f
+            columns[index] = f
     if "name" not in seen_fields:
         problems.append(ImportProblem(header_number, plan.titles["name"], _("The file has no column of names.")))
     if "home_unit" not in seen_fields and (default_unit is None or default_unit.kind not in ("branch", "group")):
@@ -396,16 +483,22 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
 
     title_of = {f: str(header[i]) for i, f in columns.items()}
     untitled = {i for i, t in enumerate(header) if t is None}
+    read = untitled | set(columns)
     maps = value_maps()
     homes, hosts = _UnitResolver(scope), _UnitResolver(None)
     today = today or local_today()
     first_seen: dict[tuple[str, str], int] = {}
     wants_accounts = False
 
+    cells_of: dict[int, list[Any]] = {}
     for number, cells in rows:
+        if all(cells[i] is None for i in read if i < len(cells)):
+            continue  # only a running number (序号) or ignored columns: an unused line of the roster
+        cells_of[number] = cells
         data: dict[str, Any] = {}
         row_problems: list[ImportProblem] = []
         failed: set[str] = set()
+        month_only = False
 
         def problem(f: str, message: str, number: int = number, row_problems: list = row_problems) -> None:
             row_problems.append(ImportProblem(number, title_of.get(f, plan.titles.get(f, f)), message))
@@ -420,6 +513,8 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
             try:
                 if f in _TEXT_LIMITS:
                     text = _as_text(value)
+                    if text and f == "name":
+                        text = _HAN_GAP.sub("", text)  # "王  静": two-character names padded to line up
                     if text and len(text) > _TEXT_LIMITS[f]:
                         raise ValueError(_("Too long: at most %(n)d characters.", n=_TEXT_LIMITS[f]))
                     data[f] = text
@@ -441,7 +536,9 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
                         raise ValueError(_("Write yes or no (是 or 否)."))
                     else:
                         data[f] = flag == "1"
-                elif f in ("birth_date", "joined_on"):
+                elif f == "birth_date":
+                    data[f], month_only = validation.parse_date_precision(value)
+                elif f == "joined_on":
                     data[f] = validation.parse_date(value)
                 elif f == "phone":
                     data[f] = validation.normalize_phone(_as_text(value))
@@ -469,8 +566,11 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
         if message := validation.joined_on_problem(data.get("joined_on"), data.get("birth_date"), today=today):
             problem("joined_on", message)
         if message := validation.id_matches_profile_problem(data.get("id_number"), data.get("birth_date"),
-                                                            data.get("gender")):
+                                                            data.get("gender"), month_only=month_only):
             problem("id_number", message)
+        elif month_only and data.get("id_number"):
+            # The ID number agrees to the month and knows the day: keep the whole date.
+            data["birth_date"] = validation.id_number_birth_date(data["id_number"])
         home = data.pop("home_unit", None) or (None if "home_unit" in failed else default_unit)
         if "home_unit" not in failed and (home is None or home.kind not in ("branch", "group")):
             problem("home_unit", _("Name the member's home branch (a branch or a group)."))
@@ -506,8 +606,9 @@ def plan_import(header_number: int, header: list[Any], rows: list[tuple[int, lis
         elif message := account_services.password_problem(password):
             problems.append(ImportProblem(None, title, message))
     problems.sort(key=lambda p: (p.row or 0))
-    if problems:
-        plan.rows = []
+    rejected = {p.row for p in problems if p.row}
+    plan.rows = [row for row in plan.rows if row.number not in rejected]
+    plan.rejected = [(number, cells) for number, cells in cells_of.items() if number in rejected]
     return plan
 
 
@@ -552,13 +653,15 @@ def _check_database_duplicates(plan: ImportPlan, title_of: dict[str, str]) -> No
 # --- writing -----------------------------------------------------------------------------------
 
 def apply_import(plan: ImportPlan, *, password_hash: str | None, unit: OrgUnit | None = None,
-                 filename: str = "", via: str = "web") -> int:
+                 filename: str = "", via: str = "web", good_rows: bool = False) -> int:
     """Create the plan's members (and accounts) in the caller's transaction; returns how many (audited once).
 
-    Bulk INSERTs (a few statements per thousand rows): a 20 000-member roster
-    must fit in one web request.
+    ``good_rows``: the secretary chose to import the rows without problems and
+    leave the rejected ones (never the default: a plan with problems is
+    otherwise refused). Bulk INSERTs (a few statements per thousand rows): a
+    20 000-member roster must fit in one web request.
     """
-    if not plan.ok:
+    if not plan.importable(good_rows):
         raise ValueError("a plan with problems cannot be applied")
     account_ids: dict[str, int] = {}
     accounts = [{"username": row.username, "display_name": row.data["name"], "phone": row.data.get("phone"),
@@ -577,7 +680,8 @@ def apply_import(plan: ImportPlan, *, password_hash: str | None, unit: OrgUnit |
     for chunk in _chunks(members, 1000):
         db.session.execute(insert(Member), chunk)
     audit("members.imported", "unit", unit.id if unit else None, unit_id=unit.id if unit else None,
-          count=len(members), accounts=len(accounts), filename=filename[:200], via=via)
+          count=len(members), accounts=len(accounts), filename=filename[:200], via=via,
+          **({"good_rows_only": True, "rejected": len(plan.rejected)} if plan.rejected else {}))
     return len(members)
 
 
@@ -585,6 +689,44 @@ def check_file(data: bytes, filename: str, **options: Any) -> ImportPlan:
     """Read and check a file in one step (raises :class:`ImportFileError` for unreadable files)."""
     header_number, header, rows = read_table(data, filename)
     return plan_import(header_number, header, rows, **options)
+
+
+def rejected_rows_table(plan: ImportPlan) -> tuple[list[str], list[list[Any]]]:
+    """``(headers, rows)`` of the rejected rows: row number, their cells as read, and a column of problems.
+
+    The two added columns are ignored when the corrected file is imported again.
+    """
+    row_title, problems_title = _rejected_titles()
+    messages: dict[int, list[str]] = {}
+    for p in plan.problems:
+        if p.row:
+            messages.setdefault(p.row, []).append(f"{p.column}: {p.message}")
+    width = len(plan.header)
+    headers = [row_title, *("" if title is None else str(title) for title in plan.header), problems_title]
+    rows = [[number, *(list(cells) + [None] * width)[:width], "\n".join(messages.get(number, []))]
+            for number, cells in plan.rejected]
+    return headers, rows
+
+
+def rejected_rows_xlsx(plan: ImportPlan) -> bytes:
+    """The rejected rows as an ``.xlsx`` workbook (:func:`rejected_rows_table`)."""
+    from portal.web.exports import xlsx_bytes
+
+    headers, rows = rejected_rows_table(plan)
+    return xlsx_bytes(headers, rows, title=_("Rejected rows"))
+
+
+def store_rejected_rows(plan: ImportPlan, meta: dict[str, Any]) -> str:
+    """Keep the rejected rows after a good-rows import, for download; returns the token."""
+    headers, rows = rejected_rows_table(plan)
+    table = json.dumps({"headers": headers, "rows": rows}, default=lambda value: value.isoformat())
+    return store_upload(table.encode("utf-8"), {**meta, "kind": "rejected"})
+
+
+def load_rejected_rows(data: bytes) -> tuple[list[str], list[list[Any]]]:
+    """``(headers, rows)`` kept by :func:`store_rejected_rows`."""
+    table = json.loads(data.decode("utf-8"))
+    return table["headers"], table["rows"]
 
 
 # --- keeping the upload between preview and confirm --------------------------------------------
@@ -596,7 +738,12 @@ def _upload_dir() -> Path:
 
 
 def store_upload(data: bytes, meta: dict[str, Any]) -> str:
-    """Keep ``data`` and ``meta`` in the instance folder under a random token; returns the token."""
+    """Keep ``data`` and ``meta`` in the instance folder under a random token; returns the token.
+
+    Used for an upload between its preview, column mapping and confirmation,
+    and for a rejected-rows workbook until it is downloaded; both expire
+    (:data:`UPLOAD_MAX_AGE`).
+    """
     purge_stale_uploads()
     token = secrets.token_urlsafe(24)
     folder = _upload_dir()
@@ -613,9 +760,21 @@ def load_upload(token: str | None) -> tuple[bytes, dict[str, Any]] | None:
         return None
     folder = _upload_dir()
     try:
-        return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.json").read_text("utf-8"))
+        data = (folder / f"{token}.bin").read_bytes()
+        meta = json.loads((folder / f"{token}.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None
+    if meta.get("stored_at", 0) < time.time() - UPLOAD_MAX_AGE:
+        discard_upload(token)
+        return None
+    return data, meta
+
+
+def update_upload(token: str, **changes: Any) -> None:
+    """Change a stored upload's meta data (e.g. the column mapping chosen for it)."""
+    path = _upload_dir() / f"{token}.json"
+    meta = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps({**meta, **changes}), encoding="utf-8")
 
 
 def discard_upload(token: str | None) -> None:
@@ -629,7 +788,7 @@ def discard_upload(token: str | None) -> None:
             pass
 
 
-def purge_stale_uploads(max_age_seconds: int = 24 * 3600) -> int:
+def purge_stale_uploads(max_age_seconds: int = UPLOAD_MAX_AGE) -> int:
     """Delete uploads nobody confirmed or cancelled within ``max_age_seconds``; returns how many files."""
     removed, limit = 0, time.time() - max_age_seconds
     for path in _upload_dir().iterdir():

@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.org import services as tree
 from portal.org.models import ROLES, UNIT_KINDS, Member, OrgUnit, RoleAssignment
 from portal.org.permissions import SELF_REFUSAL, can, is_admin, require_acting_on
+from portal.places import clean_place, place_parts
 
 #: The profile fields an editor may set (``home_unit_id``/``host_unit_id`` handled with the units).
 PROFILE_FIELDS = ("name", "gender", "birth_date", "ethnicity", "education", "phone", "id_number", "stage",
@@ -39,6 +40,16 @@ def create_unit(name: str, kind: str, parent: OrgUnit | None, **fields: Any) -> 
     audit("unit.created", "unit", unit.id, unit_id=unit.id, name=unit.name, kind=kind,
           parent_id=parent.id if parent else None)
     return unit
+
+
+def unit_place_fields(text: str | None) -> dict[str, str | None]:
+    """``place_code`` and the province/city display text of a unit's place as typed or picked.
+
+    Unknown or ambiguous text is refused on the ``place`` field; empty text clears the place.
+    """
+    code = clean_place(text, "place", required=False)
+    province, city, _county = place_parts(code)
+    return {"place_code": code, "province": province or None, "city": city or None}
 
 
 def update_unit(unit: OrgUnit, **fields: Any) -> dict[str, Any]:
@@ -170,7 +181,11 @@ def contact_candidates(member: Member, limit: int = 500) -> list[Member]:
 
 
 def assign_contact(member: Member, contact: Member | None) -> None:
-    """Make ``contact`` (a member of the same home branch) ``member``'s contact person, or clear it (audited)."""
+    """Make ``contact`` (a member of the same home branch) ``member``'s contact person, or clear it (audited).
+
+    Part of the member's record: nobody chooses their own (:func:`require_acting_on`).
+    """
+    require_acting_on(member, "members.edit", member.home_unit)
     if contact is not None:
         if contact.id == member.id:
             raise Invalid(_("A member cannot be their own contact person."), field="contact")

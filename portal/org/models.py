@@ -11,6 +11,9 @@ from portal.extensions import db
 
 UNIT_KINDS = ("committee", "general_branch", "branch", "group")
 STAGES = ("applicant", "activist", "candidate", "probationary", "full")
+#: Who counts as a member (党员) in every figure and may be registered away, certified or transferred:
+#: full and probationary members. Applicants, activists and candidates are listed separately.
+MEMBER_STAGES = ("full", "probationary")
 GENDERS = ("male", "female")
 EDUCATION_LEVELS = ("primary", "junior_high", "high_school", "vocational", "associate", "bachelor", "master", "doctorate")
 #: Every role an account can be assigned on a unit.
@@ -28,6 +31,16 @@ def in_subtree(path_column, path: str):
     ``text_pattern_ops``, SQLite through ``case_sensitive_like``).
     """
     return path_column.like(f"{path}%")
+
+
+def is_member_stage(stage: str | None) -> bool:
+    """True for a full or probationary member (:data:`MEMBER_STAGES`)."""
+    return stage in MEMBER_STAGES
+
+
+def member_stage_filter(stage_column=None):
+    """SQL condition: the member is full or probationary (``Member.stage`` unless another column is given)."""
+    return (Member.stage if stage_column is None else stage_column).in_(MEMBER_STAGES)
 
 
 class OrgUnit(db.Model):
@@ -48,6 +61,8 @@ class OrgUnit(db.Model):
     depth: Mapped[int] = mapped_column(default=0)
     province: Mapped[str | None] = mapped_column(String(50))
     city: Mapped[str | None] = mapped_column(String(50))
+    #: The unit's place as an administrative-division code (portal/places.py); province/city stay as display text.
+    place_code: Mapped[str | None] = mapped_column(String(6))
     is_mobile_branch: Mapped[bool] = mapped_column(default=False)
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,8 +7,10 @@ from sqlalchemy import func, select, update
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.org.models import UNIT_KINDS, Member, OrgUnit, RoleAssignment, in_subtree
-from portal.org.permissions import unit_scope
+from portal.accounts.models import Account
+from portal.org.models import UNIT_KINDS, UNIT_OFFICER_ROLES, Member, OrgUnit, RoleAssignment, in_subtree
+from portal.org.permissions import permission_registry, unit_scope
+from portal.places import place_from_text
 
 
 class TreeError(ValueError):
@@ -21,6 +23,9 @@ def create_unit(name: str, kind: str, parent: OrgUnit | None = None, **fields) -
         raise TreeError(kind)
     if parent is not None and parent.is_closed:
         raise TreeError("closed parent")
+    if "place_code" not in fields and (fields.get("province") or fields.get("city")):
+        # Units made from text (imports, scripts) still get a code when the text names one place.
+        fields["place_code"] = place_from_text((fields.get("province") or "") + (fields.get("city") or ""))
     unit = OrgUnit(name=name.strip(), kind=kind, parent=parent, **fields)
     db.session.add(unit)
     db.session.flush()
@@ -86,20 +91,37 @@ def unit_choices(permission: str | None = None, *, kinds: Iterable[str] | None =
     return [(unit.id, "· " * unit.depth + unit.name) for unit in units]
 
 
-def secretaries_of(unit: OrgUnit | None, roles: tuple[str, ...] = ("secretary",), *, climb: bool = True) -> list[int]:
-    """Account ids holding one of ``roles`` on ``unit``; with ``climb``, on the nearest ancestor that has any."""
+def responsible_accounts(unit: OrgUnit | None, permission: str) -> tuple[OrgUnit | None, list[int]]:
+    """Who acts on ``unit``'s business for ``permission``: ``(the unit they answer for, their account ids)``.
+
+    The one rule for every alert and escalation: walk up from ``unit`` to the
+    root and take the first unit on which active accounts hold a unit officer
+    role (secretary, organizer) that the permission registry grants
+    ``permission`` to; a role on a unit covers its subtree, so they may act.
+    When nobody on the way up does, the site admins, with the root as the unit.
+    ``(unit, [])`` only when there are no admins either.
+    """
     if unit is None:
-        return []
+        return None, []
+    perm = permission_registry().get(permission)
+    roles = tuple(role for role in UNIT_OFFICER_ROLES if perm is not None and role in perm.roles)
     ancestors = list(reversed(unit.ancestor_ids()))
-    rows = db.session.execute(select(RoleAssignment.unit_id, RoleAssignment.account_id).where(
-        RoleAssignment.unit_id.in_(ancestors), RoleAssignment.role.in_(roles))).all()
+    rows = db.session.execute(select(RoleAssignment.unit_id, RoleAssignment.account_id)
+                              .join(Account, Account.id == RoleAssignment.account_id)
+                              .where(RoleAssignment.unit_id.in_(ancestors), RoleAssignment.role.in_(roles),
+                                     Account.is_active_account.is_(True))
+                              .order_by(RoleAssignment.account_id)).all()
     by_unit: dict[int, list[int]] = {}
     for unit_id, account_id in rows:
         by_unit.setdefault(unit_id, []).append(account_id)
-    for unit_id in ancestors if climb else ancestors[:1]:
+    for unit_id in ancestors:
         if by_unit.get(unit_id):
-            return by_unit[unit_id]
-    return []
+            return db.session.get(OrgUnit, unit_id), list(dict.fromkeys(by_unit[unit_id]))
+    admins = list(dict.fromkeys(db.session.scalars(
+        select(RoleAssignment.account_id).join(Account, Account.id == RoleAssignment.account_id)
+        .where(RoleAssignment.role == "admin", Account.is_active_account.is_(True))
+        .order_by(RoleAssignment.account_id))))
+    return (db.session.get(OrgUnit, ancestors[-1]) if admins else unit), admins
 
 
 def member_accounts_for_unit(unit: OrgUnit, *, include_hosted: bool = False) -> list[int]:

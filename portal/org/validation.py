@@ -98,12 +98,22 @@ def joined_on_problem(joined: date | None, born: date | None, *, today: date | N
     return None
 
 
-def id_matches_profile_problem(id_number: str | None, born: date | None, gender: str | None) -> str | None:
-    """Why the ID number contradicts the birth date or gender, or None."""
+def id_matches_profile_problem(id_number: str | None, born: date | None, gender: str | None, *,
+                               month_only: bool = False) -> str | None:
+    """Why the ID number contradicts the birth date or gender, or None.
+
+    ``month_only``: the birth date is known to the month (a roster's "1969年5月"),
+    so only the year and month are compared.
+    """
     if not id_number:
         return None
-    if born is not None and id_number_birth_date(id_number) != born:
-        return _("The national ID number does not match the birth date.")
+    encoded_birth = id_number_birth_date(id_number)
+    if born is not None and encoded_birth is not None:
+        same = (encoded_birth.year, encoded_birth.month) == (born.year, born.month) if month_only else encoded_birth == born
+        if not same:
+            written = f"{born.year}-{born.month:02d}" if month_only else born.isoformat()
+            return _("The national ID number holds the birth date %(id_date)s, which does not match the birth "
+                     "date %(date)s.", id_date=encoded_birth.isoformat(), date=written)
     if gender in ("male", "female"):
         encoded = "male" if int(id_number[16]) % 2 else "female"
         if encoded != gender:
@@ -122,38 +132,46 @@ def username_problem(value: str) -> str | None:
     return None
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S",
-                 "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
-_MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月")
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_FULL_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_MONTH_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
 
 
-def parse_date(value) -> date | None:
-    """A date from a spreadsheet cell or text: ``2024-05-01``, ``2024/5/1``, ``2024.05``,
-    ``2024年5月1日``, ``20240501``; a year and month alone mean the 1st of that month.
+def parse_date_precision(value) -> tuple[date | None, bool]:
+    """``(date, month_only)`` from a spreadsheet cell or text.
 
+    Days: ``2024-05-01``, ``2024/5/1``, ``2024.5.1``, ``2024年5月1日``, ``20240501``,
+    date cells. Months: ``2024-05``, ``2024/5``, ``2024.05``, ``2024年5月``, ``202405``
+    give the 1st of the month and ``month_only=True`` (rosters often hold no day).
     Raises ValueError (translated) for anything else.
     """
     if value is None:
-        return None
+        return None, False
     if isinstance(value, datetime):
-        return value.date()
+        return value.date(), False
     if isinstance(value, date):
-        return value
-    if isinstance(value, int) and 10000101 <= value <= 99991231:
-        value = str(value)
+        return value, False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # A cell typed as 19761103 or 1976.11 is stored as a number.
+        value = str(int(value)) if float(value).is_integer() else repr(float(value))
     if not isinstance(value, str):
         raise ValueError(_("Not a date: write it as 2024-05-01."))
-    text = value.strip()
+    text = _TIME_SUFFIX.sub("", value.strip())
     if not text:
-        return None
-    for fmt in _DATE_FORMATS:
+        return None, False
+    match = _FULL_DATE.match(text) or _MONTH_DATE.match(text) or _COMPACT_DATE.match(text)
+    if match is not None:
+        year, month, day = match.group(1), match.group(2), match.group(3) if match.lastindex >= 3 else None
         try:
-            return datetime.strptime(text, fmt).date()
+            return date(int(year), int(month), int(day or 1)), day is None
         except ValueError:
-            continue
-    for fmt in _MONTH_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+            pass
     raise ValueError(_("Not a date: write it as 2024-05-01."))
+
+
+def parse_date(value) -> date | None:
+    """A date from a spreadsheet cell or text (see :func:`parse_date_precision`);
+    a year and month alone mean the 1st of that month.
+    """
+    return parse_date_precision(value)[0]

@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from portal.audit.services import audit
 from portal.extensions import db
@@ -22,7 +22,7 @@ from portal.org.forms import (
     unit_choices,
 )
 from portal.org.labels import ROLE_LABELS, label
-from portal.org.models import STAGES, UNIT_OFFICER_ROLES, Member, OrgUnit, RoleAssignment, in_subtree
+from portal.org.models import STAGES, UNIT_OFFICER_ROLES, Member, OrgUnit, RoleAssignment, in_subtree, member_stage_filter
 from portal.org.permissions import (
     can, can_see_member, is_admin, manageable_units, member_scope, require, require_member, unit_scope,
 )
@@ -89,8 +89,12 @@ def unit(unit_id: int):
         abort(404)
     query = member_filters(select(Member).where(member_scope("members.view")), unit, request.args).order_by(Member.name, Member.id)
     children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
-    return render_template("org/unit.html", unit=unit, page=paginate(query), children=children,
-                           args=request.args, stages=STAGES)
+    page = paginate(query)
+    listed = query.order_by(None).subquery()
+    members = db.session.scalar(select(func.count()).select_from(listed).where(
+        member_stage_filter(listed.c.stage))) or 0
+    return render_template("org/unit.html", unit=unit, page=page, children=children, args=request.args,
+                           stages=STAGES, members=members)
 
 
 def _hosts(unit: OrgUnit) -> bool:
@@ -167,8 +171,8 @@ def new_unit():
 
     if form.validate_on_submit():
         return form_post(
-            lambda: manage.create_unit(form.name.data, form.kind.data, parent, province=form.province.data,
-                                       city=form.city.data, is_mobile_branch=form.is_mobile_branch.data),
+            lambda: manage.create_unit(form.name.data, form.kind.data, parent, is_mobile_branch=form.is_mobile_branch.data,
+                                       **_posted_place_fields()),
             success=lambda unit: _("Unit %(name)s created.", name=unit.name),
             redirect_to=lambda unit: url_for("org.unit", unit_id=unit.id),
             form=form, on_error=lambda error: page(422))
@@ -181,16 +185,26 @@ def edit_unit(unit_id: int):
     """Rename a unit, change its kind, province, city or mobile-branch flag; links to move and close."""
     unit = _unit_or_404(unit_id)
     require("units.manage", unit)
-    form = UnitForm(obj=unit)
+    form = UnitForm(obj=unit, place=unit.place_code or " ".join(filter(None, (unit.province, unit.city))))
     if form.validate_on_submit():
         return form_post(
             lambda: manage.update_unit(unit, name=form.name.data.strip(), kind=form.kind.data,
-                                       province=form.province.data, city=form.city.data,
-                                       is_mobile_branch=bool(form.is_mobile_branch.data)),
+                                       is_mobile_branch=bool(form.is_mobile_branch.data),
+                                       **_posted_place_fields()),
             success=lambda changed: _("Saved.") if changed else _("Nothing changed."),
             redirect_to=url_for("org.edit_unit", unit_id=unit.id),
             form=form, on_error=lambda error: _unit_edit_page(unit, form, 422))
     return _unit_edit_page(unit, form, 422 if request.method == "POST" else 200)
+
+
+def _posted_place_fields() -> dict:
+    """The unit's place as posted (the picker, or the province and city fields of older clients) as
+    ``place_code`` + display text; nothing when the request does not mention the place."""
+    if "place" in request.form:
+        return manage.unit_place_fields(request.form["place"])
+    if "province" in request.form or "city" in request.form:
+        return manage.unit_place_fields("".join(request.form.get(key, "") for key in ("province", "city")))
+    return {}
 
 
 def _unit_edit_page(unit: OrgUnit, form: UnitForm, status: int = 200):
@@ -421,18 +435,48 @@ def reset_password(member_id: int):
 # --- import --------------------------------------------------------------------------------
 
 SESSION_KEY = "member_import"
+#: The rows left out by the last good-rows import, downloadable once it is done.
+REJECTED_KEY = "member_import_rejected"
 
 
 def _import_page(unit: OrgUnit, form: ImportForm, status: int = 200, **context):
+    rejected = session.get(REJECTED_KEY) if "plan" not in context and "notice" not in context else None
     return render_template("org/import.html", unit=unit, form=form, titles=importer.column_titles(),
-                           max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                           max_rows=current_app.config["IMPORT_MAX_ROWS"], ignore=importer.IGNORE,
+                           rejected_token=rejected if importer.load_upload(rejected) else None,
                            max_mb=current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024, **context), status
+
+
+def _check_stored(unit: OrgUnit, data: bytes, meta: dict) -> importer.ImportPlan:
+    """Check a stored upload again with its options and column mapping (raises ImportFileError)."""
+    return importer.check_file(data, meta["filename"], scope=unit, default_unit=unit,
+                               phone_accounts=meta["phone_accounts"], password_checked=bool(meta["password_hash"]),
+                               column_map=meta.get("column_map") or {})
+
+
+def _plan_page(unit: OrgUnit, form: ImportForm, plan: importer.ImportPlan, token: str, filename: str):
+    """The page after a check: map unfamiliar columns, the error report, or the preview.
+
+    The upload stays stored under ``token`` while something can still be done
+    with it (map columns, import it, import its good rows); otherwise it is dropped.
+    """
+    if plan.unknown_columns:
+        return _import_page(unit, form, 200, plan=plan, filename=filename, token=token, mapping=True,
+                            choices=importer.column_titles())
+    if plan.problems:
+        if not plan.can_import_good_rows:
+            importer.discard_upload(token)
+            session.pop(SESSION_KEY, None)
+            token = None
+        return _import_page(unit, form, 422, plan=plan, filename=filename, token=token)
+    return _import_page(unit, form, 200, plan=plan, filename=filename, token=token, preview=plan.rows[:200])
 
 
 @bp.route("/units/<int:unit_id>/import", methods=["GET", "POST"])
 @login_required
 def import_members(unit_id: int):
-    """Upload a spreadsheet: a preview when every row is right, else the row-by-row error report."""
+    """Upload a spreadsheet: a preview when every row is right, else the row-by-row error report
+    (or first a step to map columns with unfamiliar titles)."""
     unit = _unit_or_404(unit_id)
     require("members.edit", unit)
     form = ImportForm()
@@ -452,58 +496,117 @@ def import_members(unit_id: int):
     except importer.ImportFileError as error:
         form.file.errors.append(error.message)
         return _import_page(unit, form, 413 if len(data) > max_bytes else 400)
-    if plan.problems:
-        return _import_page(unit, form, 422, plan=plan, filename=upload.filename)
-    from portal.accounts.services import hash_password
+    from portal.accounts.services import hash_password, password_problem
 
+    password = form.password.data
     importer.discard_upload(session.pop(SESSION_KEY, None))
     token = importer.store_upload(data, {
         "unit_id": unit.id, "account_id": current_user.id, "filename": upload.filename,
-        "phone_accounts": options["phone_accounts"],
-        "password_hash": hash_password(form.password.data) if plan.account_count else None,
+        "phone_accounts": options["phone_accounts"], "column_map": {},
+        # Kept only as a hash, and only once it was found acceptable: the mapping step cannot ask again.
+        "password_hash": hash_password(password) if password and not password_problem(password) else None,
     })
     session[SESSION_KEY] = token
-    return _import_page(unit, form, 200, plan=plan, filename=upload.filename, token=token,
-                        preview=plan.rows[:200])
+    return _plan_page(unit, form, plan, token, upload.filename)
 
 
-def _stored_import(unit: OrgUnit):
-    token = request.form.get("token")
-    stored = importer.load_upload(token) if token and token == session.get(SESSION_KEY) else None
+def _stored_import(unit: OrgUnit, key: str = SESSION_KEY, token: str | None = None):
+    token = token or request.form.get("token")
+    stored = importer.load_upload(token) if token and token == session.get(key) else None
     if stored is None or stored[1].get("unit_id") != unit.id or stored[1].get("account_id") != current_user.id:
         return token, None
     return token, stored
 
 
-@bp.post("/units/<int:unit_id>/import/confirm")
+def _expired(unit: OrgUnit, form: ImportForm):
+    return _import_page(unit, form, 409, notice=_("This import has expired or was already done. "
+                                                  "Upload the file again."))
+
+
+@bp.post("/units/<int:unit_id>/import/map")
 @login_required
-def import_confirm(unit_id: int):
-    """Import the previewed file: everything, after checking it again, or nothing."""
+def import_map(unit_id: int):
+    """Take the secretary's choice (a field, or ignore) for each unfamiliar column, then check the file again."""
     unit = _unit_or_404(unit_id)
     require("members.edit", unit)
     token, stored = _stored_import(unit)
     form = ImportForm(formdata=None)
     if stored is None:
-        return _import_page(unit, form, 409, notice=_("This import has expired or was already done. "
-                                                      "Upload the file again."))
+        return _expired(unit, form)
     data, meta = stored
+    allowed = {*importer.column_titles(), importer.IGNORE}
+    chosen = {importer.normalize_column(title): target for title, target in
+              zip(request.form.getlist("column"), request.form.getlist("field"), strict=False) if target in allowed}
+    meta["column_map"] = {**(meta.get("column_map") or {}), **chosen}
+    importer.update_upload(token, column_map=meta["column_map"])
     try:
-        plan = importer.check_file(data, meta["filename"], scope=unit, default_unit=unit,
-                                   phone_accounts=meta["phone_accounts"], password_checked=bool(meta["password_hash"]))
+        plan = _check_stored(unit, data, meta)
+    except importer.ImportFileError as error:  # limits changed since the upload
+        importer.discard_upload(token)
+        session.pop(SESSION_KEY, None)
+        return _import_page(unit, form, 409, notice=error.message)
+    return _plan_page(unit, form, plan, token, meta["filename"])
+
+
+@bp.post("/units/<int:unit_id>/import/confirm")
+@login_required
+def import_confirm(unit_id: int):
+    """Import the previewed file after checking it again: everything or nothing, unless the secretary
+    chose to import only the good rows (then the rejected rows stay downloadable)."""
+    unit = _unit_or_404(unit_id)
+    require("members.edit", unit)
+    token, stored = _stored_import(unit)
+    form = ImportForm(formdata=None)
+    if stored is None:
+        return _expired(unit, form)
+    data, meta = stored
+    good_rows = request.form.get("good_rows") == "1"
+    try:
+        plan = _check_stored(unit, data, meta)
     except importer.ImportFileError as error:  # limits changed since the preview
         plan, notice = None, error.message
     else:
         notice = None
-    if plan is None or plan.problems:
+    if plan is None or not plan.importable(good_rows):
         importer.discard_upload(token)
         session.pop(SESSION_KEY, None)
         return _import_page(unit, form, 409, plan=plan, filename=meta["filename"], notice=notice)
-    count = importer.apply_import(plan, password_hash=meta["password_hash"], unit=unit, filename=meta["filename"])
+    count = importer.apply_import(plan, password_hash=meta["password_hash"], unit=unit, filename=meta["filename"],
+                                  good_rows=good_rows)
     db.session.commit()
     importer.discard_upload(token)
     session.pop(SESSION_KEY, None)
+    importer.discard_upload(session.pop(REJECTED_KEY, None))
+    if plan.rejected:
+        session[REJECTED_KEY] = importer.store_rejected_rows(plan, {"unit_id": unit.id, "account_id": current_user.id,
+                                                                    "filename": meta["filename"]})
+        flash(_("%(n)d members imported; %(m)d rows were not imported. Download them, correct them and import "
+                "them again.", n=count, m=len(plan.rejected)), "success")
+        return redirect(url_for("org.import_members", unit_id=unit.id))
     flash(_("%(n)d members imported.", n=count), "success")
     return redirect(url_for("org.unit", unit_id=unit.id))
+
+
+@bp.get("/units/<int:unit_id>/import/rejected.xlsx")
+@login_required
+def import_rejected(unit_id: int):
+    """The rejected rows with a column of problems: of the file being checked, or left by a good-rows import."""
+    unit = _unit_or_404(unit_id)
+    require("members.edit", unit)
+    token = request.args.get("token")
+    _token, stored = _stored_import(unit, REJECTED_KEY, token)
+    if stored is not None:
+        headers, rows = importer.load_rejected_rows(stored[0])
+    else:
+        _token, stored = _stored_import(unit, SESSION_KEY, token)
+        if stored is None:
+            abort(404)
+        try:
+            headers, rows = importer.rejected_rows_table(_check_stored(unit, *stored))
+        except importer.ImportFileError:
+            abort(404)
+    stem = stored[1]["filename"].rsplit(".", 1)[0]
+    return xlsx_response(_("%(name)s - rejected rows.xlsx", name=stem), headers, rows, title=_("Rejected rows"))
 
 
 @bp.post("/units/<int:unit_id>/import/cancel")

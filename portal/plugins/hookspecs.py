@@ -192,7 +192,10 @@ def portal_alerts_scan(now: datetime) -> list[Alert]:
 
     Called on enabled plugins by ``portal alerts scan`` (cron), in a SAVEPOINT
     per plugin inside the scan's transaction; the core turns each alert into
-    inbox messages for the responsible secretaries and commits.
+    inbox messages — for the accounts it names, or for the nearest unit up the
+    tree with someone holding its permission (``tk.responsible_accounts``) —
+    and commits. Keep a marker so that a daily scan tells each event once;
+    ``portal alerts scan --at`` runs the hook in a transaction it rolls back.
 
     :param now: The current time (naive UTC).
     :returns: A list of :class:`~portal.plugins.types.Alert`.

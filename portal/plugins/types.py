@@ -93,7 +93,13 @@ class SearchDocument:
 
 @dataclass(frozen=True)
 class Alert:
-    """Something a secretary must act on, raised by ``portal alerts scan``."""
+    """Something someone must act on or know about, raised by ``portal alerts scan``.
+
+    Name the people in ``account_ids`` (e.g. the member it concerns), or name
+    the ``unit_id`` and the ``permission`` needed to act on it: the core then
+    tells the nearest unit up the tree with someone holding that permission
+    (:func:`portal.org.services.responsible_accounts`), admins last.
+    """
 
     kind: str
     unit_id: int | None
@@ -101,6 +107,7 @@ class Alert:
     message: Any
     url: str = ""
     account_ids: tuple[int, ...] = ()
+    permission: str = "members.view"
 
 
 @dataclass(frozen=True)

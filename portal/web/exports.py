@@ -15,18 +15,33 @@ from portal.timeutil import to_local
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
-    """A workbook with one sheet: a bold header row, then ``rows``."""
+def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str = "Sheet1", *,
+               heading: Sequence[Any] = (), header_rows: Sequence[Sequence[Any]] = ()) -> bytes:
+    """A workbook with one sheet: a bold header row, then ``rows``.
+
+    A report adds ``heading`` lines above (title, unit, date; the first in a larger font) and
+    ``header_rows`` (bold) between them and ``headers``, e.g. column groups over their columns.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(title)[:31] or "Sheet1")
-    header_cells = []
-    for header in headers:
-        from openpyxl.cell import WriteOnlyCell
 
-        cell = WriteOnlyCell(sheet, value=str(header))
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    def bold(values: Sequence[Any], size: int | None = None) -> list:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
+            cell.font = Font(bold=True, size=size) if size else Font(bold=True)
+            cells.append(cell)
+        return cells
+
+    for index, line in enumerate(heading):
+        sheet.append(bold([line], 14) if index == 0 else [_cell_value(line)])
+    if heading:
+        sheet.append([])
+    for header_row in header_rows:
+        sheet.append(bold(header_row))
+    sheet.append(bold(headers))
     for row in rows:
         sheet.append([_cell_value(value) for value in row])
     buffer = io.BytesIO()
@@ -46,9 +61,11 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def xlsx_response(filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> Response:
-    """An attachment response with the workbook; ``filename`` may be Chinese."""
-    data = xlsx_bytes(headers, rows, title)
+def xlsx_response(filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str = "Sheet1", *,
+                  heading: Sequence[Any] = (), header_rows: Sequence[Sequence[Any]] = ()) -> Response:
+    """An attachment response with the workbook; ``filename`` may be Chinese. ``heading``/``header_rows``: see
+    :func:`xlsx_bytes`."""
+    data = xlsx_bytes(headers, rows, title, heading=heading, header_rows=header_rows)
     response = Response(data, mimetype=XLSX_MIME)
     ascii_name = filename.encode("ascii", "ignore").decode() or "export.xlsx"
     response.headers["Content-Disposition"] = (

@@ -18,8 +18,7 @@ def test_outflow_registration_and_check_in_on_a_phone(page, live_server, org, db
     browser_login(page, live_server, "member2")
     page.goto(f"{live_server}/mobility/")
     page.click("text=Register an outflow")
-    page.fill("#destination_province", "广东省")
-    page.fill("#destination_city", "深圳市")
+    page.fill("#destination", "广东深圳")  # the place picker resolves text or pinyin to a division code
     page.fill("#employer", "深圳市华达电子有限公司")
     page.fill("#start_date", "2026-03-01")
     page.fill("#reason", "外出务工")
@@ -30,7 +29,7 @@ def test_outflow_registration_and_check_in_on_a_phone(page, live_server, org, db
     page.screenshot(path=str(tmp_path / "mobility-registered.png"), full_page=True)
     db.session.commit()  # end the read snapshot: the live server wrote meanwhile
     outflow = db.session.scalar(select(Outflow).where(Outflow.member_id == org.member2.id))
-    assert outflow.destination_city == "深圳市" and outflow.employer == "深圳市华达电子有限公司"
+    assert outflow.destination_code == "440300" and outflow.destination_city == "深圳市" and outflow.employer == "深圳市华达电子有限公司"
 
     # the home secretary approves on their phone
     _logout(page)
