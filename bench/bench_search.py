@@ -22,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["流动党员", "党费 缴纳", "讨薪", '"流动党员"', "工伤认定", "活动证 年度审核", "法律援助 12348",
-           "wages", '"work injury"', "legal aid", "contract probation", "dues quarterly"]
+           "wages", '"work injury"', "legal aid", "contract probation", "dues quarterly", "怎么交党费",
+           "如何转接组织关系", "how do I pay my dues"]
 
 
 def sentences() -> dict[str, list[str]]:
@@ -52,6 +53,7 @@ def main() -> int:
     os.environ["PORTAL_INSTANCE_PATH"] = str(tmp)
     from portal import create_app
     from portal.plugins.types import SearchDocument
+    from portal.extensions import db
     from portal.search import service
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
@@ -59,6 +61,7 @@ def main() -> int:
     rng = random.Random(2026)
     pools = sentences()
     with app.app_context():
+        db.create_all()  # search reads the plugins' enabled state from the settings table
         t0 = time.perf_counter()
         service.init_jieba(str(tmp))
         jieba_seconds = time.perf_counter() - t0
@@ -74,7 +77,7 @@ def main() -> int:
             scope = rng.choice(["members", "members", "public", "unit:1"])
             doc = SearchDocument(key=f"bench:{n}", type="lesson", title=title, body=body, url=f"/bench/{n}",
                                  scope=scope, locale=locale)
-            writer.add_document(**service._doc_fields(doc, {1: "/1/"}))
+            writer.add_document(**service._doc_fields(doc, {1: "/1/"}, "courses"))
         writer.commit()
         index_seconds = time.perf_counter() - t0
         with app.test_request_context():

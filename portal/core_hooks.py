@@ -79,6 +79,6 @@ def portal_unit_dashboard_widgets(account, unit):
 
 @hookimpl
 def portal_personal_data(member):
-    from portal.org.personal import core_personal_data
+    from portal.org.personal import core_sections
 
-    return core_personal_data(member)
+    return core_sections(member)

@@ -38,6 +38,7 @@ from portal.plugins.manager import call_each, call_hook, call_list, get_manager
 from portal.plugins.types import (
     ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission, SearchDocument, SettingSpec, Widget,
 )
+from portal.plugins.types import PERSONAL_KINDS, PersonalColumn, PersonalSection
 from portal.settings import get_setting, set_setting
 
 # Refusals, forms, time
@@ -89,6 +90,7 @@ __all__ = [
     "hookimpl", "hookspec", "call_each", "call_hook", "call_list", "get_manager",
     "ActivityVerb", "Alert", "DeliveryChannel", "DemoContext", "NavItem", "Permission", "SearchDocument",
     "SettingSpec", "Widget", "get_setting", "set_setting",
+    "PERSONAL_KINDS", "PersonalColumn", "PersonalSection",
     # refusals, forms, time
     "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
     "isoformat", "local_date", "local_day_bounds", "local_now", "local_today", "local_zone", "to_local",

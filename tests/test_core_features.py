@@ -140,8 +140,8 @@ def test_personal_data_export_contains_every_section(client, org, db):
     login(client, "member1")
     data = json.loads(client.get("/me/export.json").get_data(as_text=True))
     assert data["account"]["username"] == "member1"
-    assert data["sections"]["Profile"][0]["name"] == "张伟"
-    assert "lesson.completed" in [row["verb"] for row in data["sections"]["Activities"]]
+    assert data["sections"]["profile"][0]["name"] == "张伟"
+    assert "lesson.completed" in [row["verb"] for row in data["sections"]["activities"]]
     assert "张伟" in client.get("/me").get_data(as_text=True)
 
 

@@ -49,6 +49,7 @@ def test_permission_matrix(app, db, org, tmp_path):
         "courses.new_lesson": HOME_AUTHORS,
         "courses.edit_lesson": HOME_AUTHORS,
         "courses.assignments": STAFF_ONLY,
+        "courses.moderation": STAFF_ONLY,  # per unit: tests/test_courses_moderation.py
         "courses.new_assignment": STAFF_ONLY,
         "courses.assignment": HOME_AUTHORS,
         "courses.assignment_export": HOME_AUTHORS,
@@ -59,6 +60,7 @@ def test_permission_matrix(app, db, org, tmp_path):
         "courses_api.courses": expect(200, anonymous=401),
         "courses_api.course": expect(200, anonymous=401),
         "courses_api.lesson": expect(200, anonymous=401),
+        "courses_api.lesson_comments": expect(200, anonymous=401),
         "search.api_search": public(),
     }
     values = {
@@ -74,6 +76,7 @@ def test_permission_matrix(app, db, org, tmp_path):
         "courses.verify_certificate": {"code": cert.code},
         "courses_api.course": {"slug": "getting-started"},
         "courses_api.lesson": {"lesson_id": first_lesson.id},
+        "courses_api.lesson_comments": {"lesson_id": first_lesson.id},
         "search.api_search": {"q": "党费"},
     }
     checked = check_matrix(app, org, expectations, blueprints={"courses", "courses_api", "search"}, url_values=values)

@@ -98,8 +98,8 @@ def test_personal_data_lists_mobility_records(app, db, org):
     client = app.test_client()
     login(client, "member1")
     data = client.get("/me/export.json").json["sections"]
-    assert len(data["Outflow registrations"]) == 1 and data["Contact log"][0]["note"] == "问候"
-    assert len(data["Activity certificates"]) == 1
+    assert len(data["mobility.outflows"]) == 1 and data["mobility.contacts"][0]["note"] == "问候"
+    assert len(data["mobility.certificates"]) == 1
 
 
 def test_demo_data_is_idempotent(app, db):

@@ -185,8 +185,8 @@ def test_member_hides_name(client, org, setup, db):
 def test_member_summary_personal_data_and_widgets(client, org, setup):
     summary = dict(tk.call_each("portal_member_summary", member=org.member1, since=None, until=None))["points"]
     assert ("Points in this period", 12) in summary
-    data = dict(tk.call_each("portal_personal_data", member=org.member1))["points"]
-    assert data["Points"][0]["reason"] == "Helped fellow villagers with unpaid wages"
+    data = {s.key: s for s in dict(tk.call_each("portal_personal_data", member=org.member1))["points"]}
+    assert data["entries"].rows[0]["reason"] == "Helped fellow villagers with unpaid wages"
     login(client, "member1")
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "My points" in dashboard and "today 13" in dashboard

@@ -74,9 +74,16 @@ CASES = [
     PostCase("courses_api.complete", {**HOME_STUDENTS, **expect(200, anonymous=401, organizer=403, admin=403,
                                                                  outsider=404, host_sec=404, foreign_sec=404)},
              _fresh_lesson, json=True),
+    # the heartbeat checks no lesson (cheap): any member's clock moves; credit lands only on lessons they opened
+    PostCase("courses.reading", expect(204, anonymous=302, organizer=403, admin=403),
+             lambda _org: {"lesson_id": _course().active_lessons[0].id}, {"state": "beat"}),
     PostCase("courses.post_comment", HOME_STUDENTS, _lesson, {"body": "I learned a lot."}),
     PostCase("courses.hide_comment", HOME_AUTHORS, _comment_of_member2, {"reason": "Off topic"}),
     PostCase("courses.show_comment", HOME_AUTHORS, lambda org: _comment_of_member2(org, hidden=True)),
+    PostCase("courses.dismiss_reports", HOME_AUTHORS, _comment_of_member2),
+    # members who see the course report others' comments; member2 wrote it: 403 on their own
+    PostCase("courses.report_comment", {**HOME_STUDENTS, "member2": (403,)}, _comment_of_member2,
+             {"reason": "off_topic", "note": "Not about the lesson"}),
     PostCase("courses.new_course", STAFF_ON_HOME, data=_course_form),
     PostCase("courses.edit_course", HOME_AUTHORS, lambda _org: {"slug": SLUG},
              lambda org, values: {**_course_form(org, values), "slug": SLUG}),

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from portal import toolkit as tk
 from portal_quizzes import services
-from portal_quizzes.models import DailyResult, Question, Quiz, Response
+from portal_quizzes.models import Category, DailyResult, Question, Quiz, Response
 from tests.helpers.permission_matrix import PostCase, check_post_coverage, check_post_matrix, expect
 from tests.test_quizzes_helpers import by_name, make_quiz
 
@@ -25,6 +25,7 @@ HOME_MEMBERS = expect(404, anonymous=302, member1=302, member2=302, home_sec=302
 MEMBER2_ONLY = expect(404, anonymous=302, member2=302, organizer=403, admin=403)
 MANAGERS = expect(403, anonymous=302, organizer=302, admin=302)
 # a quiz of the home branch: managing it needs quizzes.manage over that branch (404 outside it)
+BANK_KEEPERS = expect(403, anonymous=302, organizer=302, admin=302, home_sec=302, host_sec=404, foreign_sec=404)
 HOME_QUIZ_MANAGERS = expect(404, anonymous=302, organizer=302, admin=302)
 _serial = itertools.count(1)
 
@@ -71,6 +72,33 @@ def _bank_question(_org) -> dict:
     return {"question_id": tk.db.session.scalar(select(Question.id).where(Question.name == "dues"))}
 
 
+def _home_category(org) -> dict:
+    """A category of the home branch's own bank (its secretary keeps it; other branches' do not)."""
+    category = Category(name=f"Home {next(_serial)}", path=f"Home bank {next(_serial)}", unit_id=org.home.id)
+    tk.db.session.add(category)
+    tk.db.session.flush()
+    return {"category_id": category.id}
+
+
+def _home_question(org) -> dict:
+    values = _home_category(org)
+    question = Question(category_id=values["category_id"], qtype="truefalse", name="home", text="Dues {T}",
+                        data={"correct": True, "feedback_right": "", "feedback_wrong": ""})
+    tk.db.session.add(question)
+    tk.db.session.flush()
+    services.record_version(question)
+    return {"question_id": question.id, "category_id": values["category_id"]}
+
+
+def _truefalse_form(_org, values: dict) -> dict:
+    return {"type": "truefalse", "category_id": str(values["category_id"]), "text": f"Dues are paid {next(_serial)}",
+            "text_format": "markdown", "correct": "false", "default_mark": "1", "action": "save"}
+
+
+def _category_of_home(org, _values: dict) -> dict:
+    return {"name": f"Branch bank {next(_serial)}", "unit_id": str(org.home.id), "parent_id": "0"}
+
+
 def _gift_file(_org, _values: dict) -> dict:
     text = f"::imported{next(_serial)}::Members pay dues every month {{T}}\n".encode()
     return {"file": (io.BytesIO(text), "questions.gift.txt"), "format": "gift", "category": "Imported"}
@@ -88,6 +116,10 @@ CASES = [
     PostCase("quizzes.quiz_questions", HOME_QUIZ_MANAGERS, _fresh_home_quiz, _first_question),
     PostCase("quizzes.regrade", HOME_QUIZ_MANAGERS, _fresh_home_quiz),
     PostCase("quizzes.question", MANAGERS, _bank_question, {"gift": "::dues::Dues are paid every month {T}"}),
+    # the home branch's own bank: its secretary and the organizers; other branches' secretaries 404
+    PostCase("quizzes.new_category", BANK_KEEPERS, data=_category_of_home),
+    PostCase("quizzes.new_question", BANK_KEEPERS, _home_category, _truefalse_form),
+    PostCase("quizzes.edit_question", BANK_KEEPERS, _home_question, _truefalse_form),
     # a good file: the page lists what was imported (200)
     PostCase("quizzes.import_questions", expect(403, anonymous=302, organizer=200, admin=200), data=_gift_file),
     # grading: secretaries over the member (quizzes.grade); other branches' secretaries 404

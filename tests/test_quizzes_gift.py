@@ -252,6 +252,7 @@ def test_aiken():
     with pytest.raises(FormatError) as info:
         parse_aiken((DATA / "broken.aiken").read_text(encoding="utf-8"), "broken.aiken")
     assert [str(p) for p in info.value.problems] == [
-        "broken.aiken:4: A blank line before the ANSWER: line.",
+        # Blank lines inside a question are allowed (as in Moodle); the next question starting is the error.
+        "broken.aiken:5: The question above has no ANSWER: line before the next question starts.",
         "broken.aiken:8: The answer C is not one of the options.",
     ]

@@ -288,7 +288,7 @@ def test_demo_data_is_idempotent(db, org):
     import random
 
     members = [org.member1, org.member2, org.outsider]
-    context = DemoContext(password="pass-1234", units={}, accounts={}, members=members, now=NOW, rng=random.Random(1))
+    context = DemoContext(password="pass-1234", units={"home": org.home}, accounts={}, members=members, now=NOW, rng=random.Random(1))
     load_demo(context)
     db.session.commit()
     counts = [db.session.scalar(select(func.count()).select_from(t)) for t in (Question, Quiz, Attempt, DailyResult)]
@@ -308,7 +308,7 @@ def test_personal_data_and_summary(db, org):
     services.submit_attempt(attempt.id, NOW)
     db.session.commit()
     data = personal.personal_data(org.member1)
-    rows = next(v for k, v in data.items() if "attempt" in str(k).lower())
+    rows = next(s.rows for s in data if s.key == "attempts")
     assert rows[0]["score"] == 5.0 and len(rows[0]["answers"]) == 5
     summary = dict((str(k), v) for k, v in personal.member_summary(org.member1, NOW - timedelta(days=1), NOW + timedelta(days=1)))
     assert summary["Quiz attempts"] == 1 and summary["Quizzes passed"] == 1

@@ -38,6 +38,8 @@ def test_permission_matrix(app, db, org):
     own = expect(404, anonymous=302, organizer=403, admin=403)
     staff = expect(200, anonymous=302, member1=403, member2=403, outsider=403)
     manager = expect(403, anonymous=302, organizer=200, admin=200)
+    # secretaries keep their units' banks (issue 13); members never see the bank
+    keepers = expect(403, anonymous=302, organizer=200, admin=200, home_sec=200, host_sec=200, foreign_sec=200)
     api_member = expect(200, anonymous=401, organizer=403, admin=403)
     ids = {"quiz_id": quiz.id}
     checked = check_matrix(app, org, {
@@ -50,8 +52,12 @@ def test_permission_matrix(app, db, org):
         "quizzes.manage_index": staff,
         "quizzes.new_quiz": manager,
         "quizzes.edit_quiz": manager,
-        "quizzes.bank": manager,
-        "quizzes.export_bank": manager,
+        "quizzes.bank": keepers,
+        "quizzes.export_bank": keepers,
+        # a secretary without a category of their own is sent to the bank to make one
+        "quizzes.new_question": expect(403, anonymous=302, organizer=200, admin=200, home_sec=302, host_sec=302,
+                                       foreign_sec=302),
+        "quizzes.edit_question": manager,  # a question of the central bank
         "quizzes.question": manager,
         "quizzes.import_questions": manager,
         "quizzes.results": staff,
@@ -69,9 +75,10 @@ def test_permission_matrix(app, db, org):
         "quizzes.attempt": {"attempt_id": attempt.id}, "quizzes.summary": {"attempt_id": attempt.id},
         "quizzes.review": {"attempt_id": attempt.id}, "quizzes_api.attempt": {"attempt_id": attempt.id},
         "quizzes.question": {"question_id": response.question_id},
+        "quizzes.edit_question": {"question_id": response.question_id},
         "quizzes.grade_response": {"response_id": response.id},
     })
-    assert checked == 21 * 9
+    assert checked == 23 * 9
 
 
 def test_take_a_quiz_without_javascript_and_resume(client, db, org):
@@ -283,4 +290,4 @@ def test_widgets_and_personal_data(client, db, org):
     client.post("/logout")
     login(client, "member1")
     data = client.get("/me/export.json").get_json()
-    assert data["sections"]["Daily quiz"][0]["max_score"] == 1.0
+    assert data["sections"]["quizzes.daily"][0]["max_score"] == 1.0

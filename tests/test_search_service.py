@@ -49,15 +49,20 @@ def lesson_text(key: str) -> str:
     return lesson.titles[locale] + lesson.bodies[locale]
 
 
+def has(text: str, word: str) -> bool:
+    """``word`` or one of its synonyms is in ``text``."""
+    return any(w in text for w in (word, *service.synonyms().get(word, ())))
+
+
 @pytest.mark.parametrize("query,words", [("流动党员", ["流动党员"]), ("党费 缴纳", ["党费", "缴纳"]), ("讨薪", ["讨薪"])])
 def test_chinese_queries_find_the_lessons_that_contain_them(shipped, org, query, words):
+    # Words are no longer all required (issue 13): lessons with every word (or a synonym: 缴纳 finds 交纳) rank first.
     results = service.search(query, org.member1.account, locale="zh_CN", types=("lesson",))
     assert results, query
-    for result in results:
-        text = lesson_text(result.key)
-        assert all(word in text for word in words), (query, result.title)
+    ranks = [sum(has(lesson_text(result.key), word) for word in words) for result in results]
+    assert ranks[0] == len(words) and min(ranks) >= 1, (query, ranks)
     containing = [lesson for lesson in tk.db.session.scalars(select(Lesson))
-                  if all(w in lesson.bodies.get("zh_CN", "") for w in words)]
+                  if all(has(lesson.bodies.get("zh_CN", ""), w) for w in words)]
     found_urls = {r.url for r in results}
     assert all(f"/lessons/{lesson.id}" in " ".join(found_urls) for lesson in containing)
     assert all("<mark>" in str(r.snippet) for r in results)

@@ -3,30 +3,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from portal.toolkit import gettext as _
 from sqlalchemy import select
 
 from portal import toolkit as tk
+from portal.toolkit import gettext as _, lazy_gettext as _l
 
 from .models import CareRequest, CareWish
-from .vocabulary import category_label
+from .vocabulary import CONTACT_PREFS, STATUSES, SUPPORT_KINDS, URGENCIES, WHERE, WISH_STATUSES, category_label
+
+#: What a timeline entry the member may see is (the ``kind`` of a request event).
+EVENT_KINDS = {"comment": _l("Comment"), "status": _l("Status change"), "assigned": _l("Assigned"),
+               "escalated": _l("Passed up"), "rated": _l("Rating")}
 
 
-def personal_data(member) -> dict:
+def personal_data(member) -> list[tk.PersonalSection]:
     """The member's requests, the comments on them (never internal notes) and their wishes."""
     requests = list(tk.db.session.scalars(select(CareRequest).where(CareRequest.member_id == member.id)
                                           .order_by(CareRequest.created_at)))
     rows, comments = [], []
     for req in requests:
-        rows.append({"id": req.id, "created_at": req.created_at, "category": category_label(req.category),
+        rows.append({"id": req.id, "created_at": req.created_at, "category": req.category,
                      "title": req.title, "description": req.description, "urgency": req.urgency, "where": req.where,
                      "contact_pref": req.contact_pref, "contact_detail": req.contact_detail,
                      "consent_host": req.consent_host, "unit": req.unit.name, "status": req.status,
                      "reject_reason": req.reject_reason, "resolution_summary": req.resolution_summary,
-                     "support_kind": req.support_kind,
-                     "support_amount": str(req.support_amount) if req.support_amount is not None else None,
+                     "support_kind": req.support_kind, "support_amount": req.support_amount,
                      "rating": req.rating, "rating_comment": req.rating_comment,
-                     "attachments": ", ".join(a.original_name for a in req.attachments if not a.internal)})
+                     "attachments": [a.original_name for a in req.attachments if not a.internal]})
         for event in req.events:
             if event.internal or not event.body:
                 continue
@@ -35,7 +38,30 @@ def personal_data(member) -> dict:
     wishes = [{"id": w.id, "created_at": w.created_at, "title": w.title, "description": w.description,
                "status": w.status}
               for w in tk.db.session.scalars(select(CareWish).where(CareWish.member_id == member.id))]
-    return {_("Care requests"): rows, _("Care request comments"): comments, _("Micro-wishes"): wishes}
+    categories = {req.category: category_label(req.category) for req in requests}
+    return [
+        tk.PersonalSection("requests", _l("Care requests"), (
+            ("id", _l("Number"), "number"), ("created_at", _l("Filed"), "datetime"),
+            ("category", _l("Category"), "choice", categories), ("title", _l("Title")),
+            ("description", _l("Description")), ("urgency", _l("Urgency"), "choice", URGENCIES),
+            ("where", _l("Where help is needed"), "choice", WHERE),
+            ("contact_pref", _l("How to contact me"), "choice", CONTACT_PREFS),
+            ("contact_detail", _l("Contact details")), ("consent_host", _l("Host branch may see it"), "bool"),
+            ("unit", _l("Handled by")), ("status", _l("Status"), "choice", STATUSES),
+            ("reject_reason", _l("Reason for rejection")), ("resolution_summary", _l("Resolution")),
+            ("support_kind", _l("Kind of support"), "choice", SUPPORT_KINDS),
+            ("support_amount", _l("Amount"), "number"), ("rating", _l("Rating"), "number"),
+            ("rating_comment", _l("Rating comment")), ("attachments", _l("Attachments"), "lines"),
+        ), rows),
+        tk.PersonalSection("comments", _l("Care request comments"), (
+            ("request_id", _l("Request number"), "number"), ("at", _l("When"), "datetime"),
+            ("kind", _l("Type of entry"), "choice", EVENT_KINDS), ("by", _l("By")), ("text", _l("Text")),
+        ), comments),
+        tk.PersonalSection("wishes", _l("Micro-wishes"), (
+            ("id", _l("Number"), "number"), ("created_at", _l("Posted"), "datetime"), ("title", _l("Title")),
+            ("description", _l("Description")), ("status", _l("Status"), "choice", WISH_STATUSES),
+        ), wishes),
+    ]
 
 
 def member_summary(member, since: datetime, until: datetime) -> list[tuple[str, int]]:

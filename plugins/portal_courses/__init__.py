@@ -69,7 +69,11 @@ def portal_settings():
                        "int", 180, min=0, max=3600),
         tk.SettingSpec("reading_chars_per_minute", _l("Reading speed used to estimate a lesson's reading time (characters per minute)"),
                        "int", 400, min=50, max=5000),
+        tk.SettingSpec("reading_heartbeat_seconds", _l("How often a lesson page in front reports reading time (seconds)"),
+                       "int", 15, min=1, max=300),
         tk.SettingSpec("comments_enabled", _l("Members may comment under lessons"), "bool", True),
+        tk.SettingSpec("report_hide_threshold", _l("Reports that hide a comment until the moderators review it (0: never)"),
+                       "int", 3, min=0, max=100),
         tk.SettingSpec("content_dir", _l("Folder of course files (empty: the courses/ folder shipped with the portal)"),
                        "str", ""),
     ]
@@ -82,6 +86,8 @@ def portal_nav_items(account):
     items = [tk.NavItem(_l("Online school"), "courses.catalogue", order=10)]
     if tk.can("courses.assign", account=account):
         items.append(tk.NavItem(_l("Assigned learning"), "courses.assignments", order=70))
+    if tk.can("courses.moderate", account=account):
+        items.append(tk.NavItem(_l("Discussion moderation"), "courses.moderation", order=71))
     return items
 
 
@@ -101,11 +107,14 @@ def portal_dashboard_widgets(account):
 def portal_unit_dashboard_widgets(account, unit):
     from portal_courses import services
 
-    if not tk.can("courses.assign", unit, account=account):
+    assigns, moderates = (tk.can(name, unit, account=account) for name in ("courses.assign", "courses.moderate"))
+    if not (assigns or moderates):
         return []
-    summaries = services.unit_assignment_summaries(unit)
+    summaries = services.unit_assignment_summaries(unit) if assigns else None
+    reported = services.reported_count(account, unit) if moderates else None
     return [tk.Widget(_l("Assigned learning"), "courses/widget_unit.html",
-                      {"summaries": summaries, "unit": unit, "locale": services.current_locale()}, order=40)]
+                      {"summaries": summaries, "unit": unit, "locale": services.current_locale(),
+                       "reported": reported}, order=40)]
 
 
 @tk.hookimpl

@@ -60,19 +60,18 @@ def course(slug: str):
 
 
 def _lesson_for_api(lesson_id: int):
+    """The lesson the caller may read, or a 404 (tk.NotFound answers in the API's error shape)."""
     lesson = tk.db.session.get(Lesson, lesson_id)
     if lesson is None or lesson.retired_at is not None or not services.can_view_course(lesson.course, tk.current_account()):
-        return None
+        raise tk.NotFound(_("Not found."))
     return lesson
 
 
 @bp.get("/lessons/<int:lesson_id>")
 @tk.api_login_required
 def lesson(lesson_id: int):
-    """A lesson's text as sanitized HTML; opening it starts the member's reading clock."""
+    """A lesson's text as sanitized HTML; a reading event (see the README's "Reading time"), ``seconds_left`` still to read."""
     lesson = _lesson_for_api(lesson_id)
-    if lesson is None:
-        return tk.api_error(404, "not_found", _("Not found."))
     member = _member_or_none()
     progress = services.open_lesson(member, lesson) if member is not None else None
     locale = services.current_locale()
@@ -81,13 +80,33 @@ def lesson(lesson_id: int):
                     "seconds_left": services.seconds_left(member, lesson, progress=progress) if member else None})
 
 
+def _comment_json(comment, member) -> dict:
+    """A comment as the caller may see it: a hidden one shows only that it was hidden, except to its author and
+    the moderators, who also get the reason (``hidden_reason``, null without one or when hidden by reports)."""
+    hidden = comment.hidden_at is not None
+    if hidden and not (member is not None and comment.member_id == member.id) and not services.can_moderate(comment):
+        return {"id": comment.id, "hidden": True}
+    data = {"id": comment.id, "author": comment.member.name, "created_at": tk.isoformat(comment.created_at),
+            "html": str(tk.render_markdown(comment.body)), "hidden": hidden}
+    if hidden:
+        data.update(hidden_reason=comment.hidden_reason, hidden_pending_review=comment.hidden_auto)
+    return data
+
+
+@bp.get("/lessons/<int:lesson_id>/comments")
+@tk.api_login_required
+def lesson_comments(lesson_id: int):
+    """The lesson's discussion, oldest first; hide reasons only for the author and the moderators."""
+    lesson = _lesson_for_api(lesson_id)
+    member = _member_or_none()
+    return jsonify({"comments": [_comment_json(c, member) for c in services.lesson_comments(lesson)]})
+
+
 @bp.post("/lessons/<int:lesson_id>/complete")
 @tk.api_login_required
 def complete(lesson_id: int):
-    """Record completion (idempotent); 409 with a message before the minimum reading time."""
+    """Record completion (idempotent); 409 ``too_soon`` with ``seconds_left`` until the minimum reading time is spent."""
     lesson = _lesson_for_api(lesson_id)
-    if lesson is None:
-        return tk.api_error(404, "not_found", _("Not found."))
     member = _member_or_none()
     if member is None:
         return tk.api_error(403, "forbidden", _("Only members can study courses."))
@@ -111,14 +130,25 @@ API_PATHS = {
         "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The course"}, "404": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/lessons/{id}": {"get": {
-        "summary": "A lesson as sanitized HTML; starts the reading clock",
+        "summary": "A lesson as sanitized HTML; counts as a lesson request for the member's reading time",
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "The lesson"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/lessons/{id}/comments": {"get": {
+        "summary": "A lesson's comments, oldest first; a hidden comment is only {id, hidden} except to its author "
+                   "and the moderators, who also see hidden_reason and hidden_pending_review",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "Comments", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"comments": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "author": {"type": "string"}, "created_at": {"type": "string"},
+                "html": {"type": "string"}, "hidden": {"type": "boolean"},
+                "hidden_reason": {"type": "string", "nullable": True},
+                "hidden_pending_review": {"type": "boolean"}}}}}}}}},
+            "404": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/lessons/{id}/complete": {"post": {
         "summary": "Mark a lesson complete (idempotent)",
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "Completed (created false when it already was)"},
-                      "409": {"description": "Not opened yet, or the minimum reading time has not passed "
-                                             "(error.seconds_left says how long to wait)"},
+                      "409": {"description": "Not opened yet, or less than the minimum reading time spent on it "
+                                             "(error.seconds_left: the minimum less the time spent)"},
                       "404": {"$ref": "#/components/responses/Error"}}}},
 }

@@ -29,6 +29,29 @@ def _study(member, course: Course, count: int, start, *, gap_minutes: int = 12) 
             tk.db.session.commit()
 
 
+#: For the moderation queue: a comment two members reported, and one the moderators hid with a reason.
+REPORTED = ("member3", "有没有人要二手手机？便宜出，加我微信详聊。", [("member1", "spam"), ("member2", "off_topic")])
+HIDDEN = ("member4", "支部书记的电话是 138 0000 0000，有事直接打。", "包含他人的电话号码")
+
+
+def _moderation_demo(courses: dict, members: dict, now) -> None:
+    """A reported comment (queue: reported, with count and reasons) and a hidden one (reason seen by its author)."""
+    course = courses.get("staying-connected")
+    if course is None or not course.active_lessons:
+        return
+    lesson = course.active_lessons[0]
+    author, text, reports = REPORTED
+    if author in members and not tk.db.session.scalar(select(Comment.id).where(Comment.body == text)):
+        comment = services.add_comment(members[author], lesson, text, now=now - timedelta(days=1))
+        for username, reason in reports:
+            if username in members:
+                services.report_comment(members[username], comment, reason, now=now - timedelta(hours=20))
+    author, text, reason = HIDDEN
+    if author in members and not tk.db.session.scalar(select(Comment.id).where(Comment.body == text)):
+        comment = services.add_comment(members[author], lesson, text, now=now - timedelta(days=1, hours=2))
+        services.set_comment_hidden(comment, True, reason, now=now - timedelta(hours=22))
+
+
 def build_demo(context) -> None:
     sync_directory(default_directory(), now=context.now)
     courses = {c.slug: c for c in tk.db.session.scalars(select(Course).where(Course.source == "files"))}
@@ -71,6 +94,7 @@ def build_demo(context) -> None:
                 exists = tk.db.session.scalar(select(Comment.id).where(Comment.member_id == member.id, Comment.lesson_id == lesson.id))
                 if exists is None:
                     services.add_comment(member, lesson, text, now=now - timedelta(days=2, hours=-offset))
+        _moderation_demo(courses, members, now)
         tk.db.session.commit()
     while tk.search_drain() > 0:
         pass

@@ -67,6 +67,12 @@ class HideForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
 
 
+class ReportForm(FlaskForm):
+    reason = SelectField(_l("Why do you report it?"), choices=[],
+                         validators=[DataRequired(message=_l("Choose a reason."))])
+    note = StringField(_l("Note for the moderators (optional)"), validators=[Optional(), Length(max=300)])
+
+
 class RevokeForm(FlaskForm):
     reason = StringField(_l("Reason for the revocation"), validators=[
         DataRequired(message=_l("Give a reason for the revocation.")), Length(max=300)])

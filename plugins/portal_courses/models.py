@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import toolkit as tk
@@ -104,7 +104,7 @@ class Lesson(db.Model):
 
 
 class LessonProgress(db.Model):
-    """A member's reading of one lesson: first opened, last opened, completed."""
+    """A member's reading of one lesson: first opened, last opened, time spent, completed."""
 
     __tablename__ = "courses_lesson_progress"
     __table_args__ = (UniqueConstraint("member_id", "lesson_id", name="uq_courses_lesson_progress"),)
@@ -115,8 +115,32 @@ class LessonProgress(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
     last_opened_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
     completed_at: Mapped[datetime | None]
+    #: Reading time credited by the member's reading clock (see :class:`ReadingClock`), not time since opening.
+    seconds_spent: Mapped[int] = mapped_column(default=0, server_default="0")
 
     lesson = relationship("Lesson")
+
+
+class ReadingClock(db.Model):
+    """Where a member is reading now: the lesson of their latest lesson event, when, and how it was sent.
+
+    One row per member, so reading time is credited to one lesson at a time whatever the number
+    of open tabs. ``state`` is ``page`` (a lesson page or completion request), ``beat`` (the page's
+    heartbeat while visible and focused) or ``pause`` (the page was hidden or left). The ``prev_*``
+    columns receive the previous event in the same UPDATE (``SET prev_at = at, at = :now``), so the
+    RETURNING clause hands back what the new event must credit in one statement on every database.
+    """
+
+    __tablename__ = "courses_reading_clock"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    #: No foreign key: heartbeats name a lesson unchecked (cheap); a missing lesson just earns no credit.
+    lesson_id: Mapped[int]
+    at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10))
+    prev_lesson_id: Mapped[int | None]
+    prev_at: Mapped[datetime | None]
+    prev_state: Mapped[str | None] = mapped_column(String(10))
 
 
 class Enrollment(db.Model):
@@ -171,9 +195,35 @@ class Comment(db.Model):
     hidden_at: Mapped[datetime | None]
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     hidden_reason: Mapped[str | None] = mapped_column(String(200))
+    #: Hidden by the report threshold, pending a moderator's review (not by a moderator).
+    hidden_auto: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Last hidden, restored or cleared by a moderator: the "new" tab of the queue lists the unreviewed.
+    reviewed_at: Mapped[datetime | None]
 
     member = relationship("Member")
     lesson = relationship("Lesson")
+
+
+REPORT_REASONS = ("spam", "offensive", "personal_info", "off_topic", "other")
+
+
+class CommentReport(db.Model):
+    """A member's report of a comment: one per member and comment (the constraint makes double reports count once)."""
+
+    __tablename__ = "courses_comment_report"
+    __table_args__ = (UniqueConstraint("comment_id", "member_id", name="uq_courses_comment_report"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("courses_comment.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
+    #: Set when a moderator hid, restored or cleared the comment: the report is dealt with.
+    resolved_at: Mapped[datetime | None]
+
+    comment = relationship("Comment")
+    member = relationship("Member")
 
 
 class Certificate(db.Model):

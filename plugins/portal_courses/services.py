@@ -23,10 +23,20 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
 from portal_courses.models import (
-    RULES, Assignment, Certificate, Comment, Course, Enrollment, Lesson, LessonProgress, pick,
+    REPORT_REASONS, RULES, Assignment, Certificate, Comment, CommentReport, Course, Enrollment, Lesson, LessonProgress, pick,
+    ReadingClock,
 )
 
 COMMENT_MAX = 2000
+REPORT_NOTE_MAX = 300
+#: Why a member reports a comment (the keys are stored).
+REPORT_REASON_LABELS = {
+    "spam": _l("Advertising or spam"),
+    "offensive": _l("Insulting or offensive"),
+    "personal_info": _l("Exposes personal information"),
+    "off_topic": _l("Off topic"),
+    "other": _l("Something else"),
+}
 
 CATEGORIES = {
     "getting-started": _l("Getting started"),
@@ -212,11 +222,89 @@ def lesson_progress(member, lesson: Lesson) -> LessonProgress | None:
         LessonProgress.member_id == member.id, LessonProgress.lesson_id == lesson.id))
 
 
-def _opened_progress(member, lesson: Lesson, now: datetime) -> LessonProgress | None:
-    """Set ``last_opened_at`` on the member's progress row and return the row (one UPDATE … RETURNING)."""
-    return tk.db.session.scalars(
-        update(LessonProgress).where(LessonProgress.member_id == member.id, LessonProgress.lesson_id == lesson.id)
-        .values(last_opened_at=now).returning(LessonProgress)).first()
+# -- reading time: credited by the member's reading clock (see README "Reading time") --------
+
+#: A heartbeat may come this many seconds later than the interval (slow phones, throttled timers).
+HEARTBEAT_SLACK = 10
+#: The most a reader without JavaScript is credited between two lesson requests.
+PAGE_GAP_SECONDS = 600
+#: What the lesson page's script reports: in front (``beat``), hidden or left (``pause``); requests are ``page``.
+HEARTBEAT_STATES = ("beat", "pause")
+
+
+def heartbeat_seconds() -> int:
+    """How often a visible, focused lesson page reports reading (setting ``reading_heartbeat_seconds``)."""
+    return int(tk.get_setting("courses", "reading_heartbeat_seconds", 15))
+
+
+def _move_clock(member, lesson_id: int, state: str, now: datetime) -> tuple | None:
+    """Point the member's reading clock at ``lesson_id``; returns the previous ``(lesson id, at, state)``, None at first.
+
+    One UPDATE … RETURNING: the ``prev_*`` columns take the old values in the same statement
+    (SQL evaluates every right-hand side on the old row), and the row lock makes parallel tabs queue.
+    """
+    session = tk.db.session
+    previous = session.execute(
+        update(ReadingClock).where(ReadingClock.member_id == member.id)
+        .values(prev_lesson_id=ReadingClock.lesson_id, prev_at=ReadingClock.at, prev_state=ReadingClock.state,
+                lesson_id=lesson_id, at=now, state=state)
+        .returning(ReadingClock.prev_lesson_id, ReadingClock.prev_at, ReadingClock.prev_state)
+        .execution_options(synchronize_session=False)).first()
+    if previous is not None:
+        return tuple(previous)
+    try:
+        with session.begin_nested():
+            session.add(ReadingClock(member_id=member.id, lesson_id=lesson_id, at=now, state=state))
+    except IntegrityError:  # the member's first event arrived twice at once: the other one made the row
+        return _move_clock(member, lesson_id, state, now)
+    return None
+
+
+def _credit_for(previous: tuple | None, state: str, now: datetime) -> tuple[int | None, int]:
+    """``(lesson id, seconds)`` that an event credits for the time since the member's previous event.
+
+    The time goes to the previous event's lesson: that is what the member had in front of them.
+    After a pause nothing (the page was hidden). After a heartbeat at most one interval plus
+    slack: a longer silence means the page was hidden. A page's first heartbeat credits nothing
+    for the time since the request (a tab opened in the background beats only once in front).
+    Two lesson requests in a row (no JavaScript) credit at most ``PAGE_GAP_SECONDS``.
+    """
+    if previous is None or previous[2] == "pause" or (previous[2] == "page" and state != "page"):
+        return None, 0
+    lesson_id, at, previous_state = previous
+    cap = PAGE_GAP_SECONDS if previous_state == "page" else heartbeat_seconds() + HEARTBEAT_SLACK
+    return lesson_id, max(0, min(cap, round((now - at).total_seconds())))
+
+
+def record_reading(member, lesson_id: int, state: str, now: datetime | None = None) -> int:
+    """A lesson event of ``member`` (``page`` or one of :data:`HEARTBEAT_STATES`); returns the seconds credited. Caller commits.
+
+    Two statements: move the clock, credit the previous lesson (only when something is credited).
+    The credit lands only on a progress row, which exists only once the member opened the lesson
+    through a page that checked they may see it; so the lesson id needs no check here.
+    """
+    now = now or tk.utcnow()
+    credited_id, seconds = _credit_for(_move_clock(member, lesson_id, state, now), state, now)
+    if seconds:
+        tk.db.session.execute(
+            update(LessonProgress).where(LessonProgress.member_id == member.id, LessonProgress.lesson_id == credited_id)
+            .values(seconds_spent=LessonProgress.seconds_spent + seconds))
+    return seconds
+
+
+def _opened_progress(member, lesson: Lesson, now: datetime, credit: tuple[int | None, int] = (None, 0)) -> LessonProgress | None:
+    """Set ``last_opened_at`` on the member's progress row and return the row (one UPDATE … RETURNING).
+
+    ``credit`` (lesson id, seconds) from the reading clock is added in the same statement.
+    """
+    credited_id, seconds = credit
+    ids = {lesson.id, credited_id} if seconds else {lesson.id}
+    rows = tk.db.session.scalars(
+        update(LessonProgress).where(LessonProgress.member_id == member.id, LessonProgress.lesson_id.in_(ids))
+        .values(last_opened_at=case((LessonProgress.lesson_id == lesson.id, now), else_=LessonProgress.last_opened_at),
+                seconds_spent=LessonProgress.seconds_spent + case((LessonProgress.lesson_id == credited_id, seconds), else_=0))
+        .returning(LessonProgress)).all()
+    return next((row for row in rows if row.lesson_id == lesson.id), None)
 
 
 def _resume_at(member, lesson: Lesson) -> int:
@@ -227,11 +315,11 @@ def _resume_at(member, lesson: Lesson) -> int:
 
 
 def open_lesson(member, lesson: Lesson, now: datetime | None = None) -> LessonProgress:
-    """Record that ``member`` opened ``lesson`` (starts the reading clock once; remembers where to resume). Commits.
+    """Record that ``member`` opened ``lesson`` (a ``page`` reading event; remembers where to resume). Commits.
 
     The two commits keep what the request has loaded (account, course, lessons): the page
     renders from it and would otherwise load it all again. Once a member has opened the
-    lesson and the course, this sends two UPDATEs and nothing else.
+    lesson and the course, this sends three UPDATEs (reading clock, progress, enrollment) and nothing else.
     """
     now = now or tk.utcnow()
     session = tk.db.session()
@@ -239,7 +327,8 @@ def open_lesson(member, lesson: Lesson, now: datetime | None = None) -> LessonPr
     try:
         session.commit()  # end the request's read transaction: this write starts a writer (SQLite)
         with tk.write_intent():
-            progress = _opened_progress(member, lesson, now)
+            credit = _credit_for(_move_clock(member, lesson.id, "page", now), "page", now)
+            progress = _opened_progress(member, lesson, now, credit)
             if progress is None:
                 progress = LessonProgress(member_id=member.id, lesson_id=lesson.id, started_at=now, last_opened_at=now)
                 try:
@@ -264,40 +353,41 @@ def open_lesson(member, lesson: Lesson, now: datetime | None = None) -> LessonPr
 _UNKNOWN: Any = object()
 
 
-def seconds_left(member, lesson: Lesson, now: datetime | None = None, *, progress: Any = _UNKNOWN) -> int | None:
-    """Seconds until ``lesson`` may be marked complete (0: now; None: never opened).
+def seconds_left(member, lesson: Lesson, *, progress: Any = _UNKNOWN) -> int | None:
+    """Seconds of reading still needed before ``lesson`` may be marked complete (0: now; None: never opened).
 
+    The minimum less the time the reading clock credited, not the time since first opening.
     Pass ``progress`` (the member's row for the lesson, or None) when it is already loaded.
     """
-    now = now or tk.utcnow()
     if progress is _UNKNOWN:
         progress = lesson_progress(member, lesson)
     if progress is None:
         return None
     if progress.completed_at is not None:
         return 0
-    waited = (now - progress.started_at).total_seconds()
-    return max(0, int(lesson_min_seconds(lesson) - waited + 0.999))
+    return max(0, lesson_min_seconds(lesson) - progress.seconds_spent)
 
 
 def complete_lesson(member, lesson: Lesson, now: datetime | None = None) -> tuple[LessonProgress, bool]:
-    """Mark ``lesson`` complete for ``member`` after the minimum reading time; idempotent.
+    """Mark ``lesson`` complete for ``member`` once they spent the minimum reading time on it; idempotent.
 
-    Returns ``(progress, newly_completed)``; raises :class:`tk.Conflict` (409)
-    when the lesson was never opened or too little time has passed. Records
+    The request is a ``page`` reading event first (a reader without JavaScript is credited the
+    time since opening the lesson). Returns ``(progress, newly_completed)``; raises
+    :class:`tk.Conflict` (409) when the lesson was never opened or too little time was spent. Records
     ``lesson.completed`` and, when the course's rule is met, completes the
     course. Caller commits.
     """
     now = now or tk.utcnow()
     if lesson.retired_at is not None or lesson.course.retired_at is not None:
         raise tk.Conflict(_("This lesson has been retired."), code="retired")
+    record_reading(member, lesson.id, "page", now)
     progress = lesson_progress(member, lesson)
     if progress is None:
         raise tk.Conflict(_("Open the lesson and read it before marking it complete."), code="not_started",
                           details={"seconds_left": lesson_min_seconds(lesson)})
     if progress.completed_at is not None:
         return progress, False
-    left = seconds_left(member, lesson, now)
+    left = seconds_left(member, lesson, progress=progress)
     if left:
         raise tk.Conflict(_("Please keep reading: you can mark this lesson complete in %(num)d seconds.", num=left),
                           code="too_soon", details={"seconds_left": left})
@@ -596,6 +686,8 @@ def add_comment(member, lesson: Lesson, body: str, now: datetime | None = None) 
 
 
 def can_moderate(comment: Comment) -> bool:
+    """May the current user moderate ``comment``: secretaries over its author (home, or host while hosted), admins;
+    never on their own comment."""
     return tk.can_see_member(comment.member, "courses.moderate") and comment.member.account_id != _current_account_id() \
         or tk.is_admin()
 
@@ -606,16 +698,154 @@ def _current_account_id() -> int | None:
     return current_user.id if has_request_context() and current_user.is_authenticated else None
 
 
+def comment_path(comment: Comment) -> str:
+    """The comment's place on its lesson page."""
+    return _path("courses.lesson", slug=comment.lesson.course.slug, lesson_id=comment.lesson_id) + f"#comment-{comment.id}"
+
+
+def _resolve_reports(comment: Comment, now: datetime) -> None:
+    """A moderator looked at the comment: it is reviewed and its open reports are dealt with."""
+    comment.reviewed_at = now
+    tk.db.session.execute(update(CommentReport).where(CommentReport.comment_id == comment.id,
+                                                      CommentReport.resolved_at.is_(None)).values(resolved_at=now))
+
+
+def _notify_hidden(comment: Comment) -> None:
+    """Tell the author why their comment is hidden (lazy strings: read in the author's language)."""
+    if comment.member.account_id is None:
+        return
+    if comment.hidden_auto:
+        title = _l("Your comment is hidden until the moderators review it")
+        body = _l("Several members reported it.")
+    else:
+        title = _l("Your comment was hidden by the moderators")
+        body = _l("Reason: %(reason)s", reason=comment.hidden_reason) if comment.hidden_reason else ""
+    tk.notify([comment.member.account_id], title, body, url=comment_path(comment), kind="courses.comment_hidden")
+
+
 def set_comment_hidden(comment: Comment, hidden: bool, reason: str = "", now: datetime | None = None) -> None:
-    """Hide (with a reason) or show again a comment. Caller commits."""
+    """Hide (with a reason) or restore a comment as a moderator; either way its open reports are dealt with.
+    The author is told when it is hidden. Caller commits."""
+    now = now or tk.utcnow()
     if hidden:
-        comment.hidden_at = now or tk.utcnow()
+        comment.hidden_at = now
         comment.hidden_by_id = _current_account_id()
         comment.hidden_reason = (reason or "").strip()[:200] or None
     else:
         comment.hidden_at = comment.hidden_by_id = comment.hidden_reason = None
+    comment.hidden_auto = False
+    _resolve_reports(comment, now)
     tk.audit("courses.comment_hidden" if hidden else "courses.comment_shown", "comment", comment.id,
-             unit_id=comment.member.home_unit_id)
+             unit_id=comment.member.home_unit_id, reason=comment.hidden_reason)
+    if hidden:
+        _notify_hidden(comment)
+
+
+def dismiss_reports(comment: Comment, now: datetime | None = None) -> None:
+    """Mark a comment reviewed and its open reports unfounded (it stays as it is). Caller commits."""
+    _resolve_reports(comment, now or tk.utcnow())
+    tk.audit("courses.comment_reports_dismissed", "comment", comment.id, unit_id=comment.member.home_unit_id)
+
+
+def report_comment(member, comment: Comment, reason: str, note: str = "", now: datetime | None = None) -> CommentReport:
+    """``member`` reports ``comment``: once per member (a unique constraint), never their own comment.
+
+    When the open reports reach the ``report_hide_threshold`` setting (0: never) the comment is hidden
+    pending review: moderators restore it or confirm with a reason. Caller commits.
+    """
+    now = now or tk.utcnow()
+    if comment.member_id == member.id:
+        raise tk.Forbidden(_("You cannot report your own comment."))
+    if comment.hidden_at is not None:
+        raise tk.Conflict(_("This comment is already hidden."))
+    if reason not in REPORT_REASONS:
+        raise tk.Invalid(_("Choose a reason."), field="reason")
+    note = (note or "").strip()
+    if len(note) > REPORT_NOTE_MAX:
+        raise tk.Invalid(_("A note can be at most %(num)d characters long.", num=REPORT_NOTE_MAX), field="note")
+    report = CommentReport(comment_id=comment.id, member_id=member.id, reason=reason, note=note or None, created_at=now)
+    try:
+        # the constraint, not a prior SELECT, refuses a second report: two at once still count once
+        with tk.db.session.begin_nested():
+            tk.db.session.add(report)
+    except IntegrityError:
+        raise tk.Conflict(_("You have already reported this comment.")) from None
+    threshold = tk.get_setting("courses", "report_hide_threshold", 3)
+    if threshold and open_report_counts([comment.id]).get(comment.id, 0) >= threshold:
+        comment.hidden_at, comment.hidden_by_id, comment.hidden_reason, comment.hidden_auto = now, None, None, True
+        tk.audit("courses.comment_auto_hidden", "comment", comment.id, unit_id=comment.member.home_unit_id,
+                 actor_account_id=None, reports=threshold)
+        _notify_hidden(comment)
+    return report
+
+
+def reported_by(member, comments: list[Comment]) -> set[int]:
+    """Ids of the ``comments`` that ``member`` reported (to show "reported" instead of the report button)."""
+    if member is None or not comments:
+        return set()
+    return set(tk.db.session.scalars(select(CommentReport.comment_id).where(
+        CommentReport.member_id == member.id, CommentReport.comment_id.in_([c.id for c in comments]))))
+
+
+def open_report_counts(comment_ids: list[int]) -> dict[int, int]:
+    """``{comment id: open reports}`` in one statement."""
+    if not comment_ids:
+        return {}
+    rows = tk.db.session.execute(select(CommentReport.comment_id, func.count(CommentReport.id)).where(
+        CommentReport.comment_id.in_(comment_ids), CommentReport.resolved_at.is_(None)).group_by(CommentReport.comment_id))
+    return {comment_id: int(num) for comment_id, num in rows}
+
+
+def open_reports(comment_ids: list[int]) -> dict[int, list[CommentReport]]:
+    """The open reports of each comment, oldest first (the queue shows who reported, when, why)."""
+    found: dict[int, list[CommentReport]] = {}
+    if comment_ids:
+        for report in tk.db.session.scalars(select(CommentReport).options(joinedload(CommentReport.member)).where(
+                CommentReport.comment_id.in_(comment_ids), CommentReport.resolved_at.is_(None))
+                .order_by(CommentReport.created_at, CommentReport.id)):
+            found.setdefault(report.comment_id, []).append(report)
+    return found
+
+
+def moderation_condition(account, unit=None):
+    """SQL condition on :class:`Comment` for the queue: comments by members ``account`` moderates (home subtree,
+    or hosted with them), on courses they can see, not their own; narrowed to ``unit``'s subtree when given."""
+    authors = [tk.member_scope("courses.moderate", account),
+               or_(tk.Member.account_id.is_(None), tk.Member.account_id != account.id)]
+    if unit is not None:
+        authors.append(or_(tk.Member.home_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)),
+                           tk.Member.host_unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path))))
+    return and_(Comment.member.has(and_(*authors)),
+                Comment.lesson.has(Lesson.course.has(visible_courses_condition(account, include_drafts=True))))
+
+
+def _has_open_report():
+    return select(CommentReport.id).where(CommentReport.comment_id == Comment.id,
+                                          CommentReport.resolved_at.is_(None)).exists()
+
+
+QUEUE_TABS = {
+    "new": lambda: and_(Comment.reviewed_at.is_(None), Comment.hidden_at.is_(None)),
+    "reported": _has_open_report,
+    "hidden": lambda: Comment.hidden_at.is_not(None),
+}
+
+
+def moderation_query(account, tab: str, unit=None):
+    """The queue's tab (``new``: not reviewed yet; ``reported``: with open reports; ``hidden``), newest first."""
+    return select(Comment).options(joinedload(Comment.member), joinedload(Comment.lesson).joinedload(Lesson.course)) \
+        .where(moderation_condition(account, unit), QUEUE_TABS[tab]()).order_by(Comment.created_at.desc(), Comment.id.desc())
+
+
+def moderation_counts(account, unit=None) -> dict[str, int]:
+    """How many comments each tab lists."""
+    return {tab: tk.count(select(Comment.id).where(moderation_condition(account, unit), condition()))
+            for tab, condition in QUEUE_TABS.items()}
+
+
+def reported_count(account, unit) -> int:
+    """Comments with open reports under ``unit`` that ``account`` moderates (the unit dashboard widget)."""
+    return tk.count(select(Comment.id).where(moderation_condition(account, unit), _has_open_report()))
 
 
 def lesson_comments(lesson: Lesson) -> list[Comment]:

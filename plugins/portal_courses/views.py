@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import toolkit as tk
 from portal_courses import services
-from portal_courses.forms import AssignmentForm, CommentForm, CourseForm, HideForm, LessonForm, RevokeForm
+from portal_courses.forms import AssignmentForm, CommentForm, CourseForm, HideForm, LessonForm, ReportForm, RevokeForm
 from portal_courses.models import Assignment, Certificate, Comment, Course, Lesson
 
 #: Courses per catalogue page: a phone page stays light with 200 courses in the school.
@@ -34,8 +34,9 @@ def _course_or_404(slug: str) -> Course:
 
 
 def _lesson_or_404(course: Course, lesson_id: int) -> Lesson:
-    lesson = tk.db.session.get(Lesson, lesson_id)
-    if lesson is None or lesson.course_id != course.id or lesson.retired_at is not None:
+    # Taken from the course's lessons, which the lesson page needs anyway: one statement fewer.
+    lesson = next((item for item in course.active_lessons if item.id == lesson_id), None)
+    if lesson is None:
         abort(404)
     return lesson
 
@@ -118,17 +119,19 @@ def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: st
         "courses/lesson.html", course=course, lesson=lesson, locale=locale, member=member,
         body=render_lesson_html(course, lesson.body(locale)), progress=progress,
         seconds_left=services.seconds_left(member, lesson, progress=progress) if member else None,
-        min_seconds=services.lesson_min_seconds(lesson), position=index + 1, total=len(lessons),
+        min_seconds=services.lesson_min_seconds(lesson), heartbeat_seconds=services.heartbeat_seconds(),
+        position=index + 1, total=len(lessons),
         prev=lessons[index - 1] if index > 0 else None, next=lessons[index + 1] if index + 1 < len(lessons) else None,
         comments=comments, comment_form=form or CommentForm(), hide_form=HideForm(), error=error,
         can_moderate=services.can_moderate, render_comment=tk.render_markdown,
+        report_form=_report_form(), reported=services.reported_by(member, comments),
         comments_enabled=tk.get_setting("courses", "comments_enabled", True)), status
 
 
 @bp.get("/courses/<slug>/lessons/<int:lesson_id>")
 @login_required
 def lesson(slug: str, lesson_id: int):
-    """A lesson, readable on a phone; opening it starts the reading clock."""
+    """A lesson, readable on a phone; the request moves the member's reading clock to it."""
     course = _course_or_404(slug)
     lesson = _lesson_or_404(course, lesson_id)
     member = tk.current_member()
@@ -139,10 +142,25 @@ def lesson(slug: str, lesson_id: int):
     return _lesson_page(course, lesson, progress=progress)
 
 
+@bp.post("/courses/reading/<int:lesson_id>")
+@tk.login_required_member
+def reading(lesson_id: int):
+    """Heartbeat of a visible lesson page (``reading.js``): form field ``state`` is ``beat`` or ``pause``; 204.
+
+    Deliberately loads neither course nor lesson (two statements): see :func:`services.record_reading`.
+    """
+    state = request.form.get("state")
+    if state not in services.HEARTBEAT_STATES:
+        abort(400)
+    services.record_reading(tk.current_member(), lesson_id, state)
+    tk.db.session.commit()
+    return "", 204
+
+
 @bp.post("/courses/<slug>/lessons/<int:lesson_id>/complete")
 @tk.login_required_member
 def complete(slug: str, lesson_id: int):
-    """Mark the lesson complete (after the minimum reading time)."""
+    """Mark the lesson complete (once the minimum reading time is spent on it)."""
     course = _course_or_404(slug)
     lesson = _lesson_or_404(course, lesson_id)
     member = tk.current_member()
@@ -194,29 +212,85 @@ def _moderated_comment(comment_id: int) -> Comment:
     return comment
 
 
+def _after_moderation(comment: Comment) -> str:
+    """Back to the queue when the action came from it, else to the comment on its lesson."""
+    tab = request.form.get("queue")
+    if tab in services.QUEUE_TABS:
+        return url_for("courses.moderation", tab=tab, unit=request.form.get("unit", type=int))
+    return services.comment_path(comment)
+
+
 @bp.post("/courses/comments/<int:comment_id>/hide")
 @login_required
 def hide_comment(comment_id: int):
-    """Hide a comment (moderators: secretaries over the author, admins)."""
+    """Hide a comment with a reason (moderators: secretaries over the author, admins); the author is told."""
     comment = _moderated_comment(comment_id)
     form = HideForm()
     if not form.validate_on_submit():
         return _lesson_page(comment.lesson.course, comment.lesson, status=422, error=_("The reason is too long."))
-    services.set_comment_hidden(comment, True, form.reason.data or "")
-    tk.db.session.commit()
-    flash(_("The comment is hidden."), "success")
-    return redirect(url_for("courses.lesson", slug=comment.lesson.course.slug, lesson_id=comment.lesson_id) + "#discussion")
+    return tk.form_post(lambda: services.set_comment_hidden(comment, True, form.reason.data or ""),
+                        success=_("The comment is hidden."), redirect_to=_after_moderation(comment))
 
 
 @bp.post("/courses/comments/<int:comment_id>/show")
 @login_required
 def show_comment(comment_id: int):
-    """Show a hidden comment again."""
+    """Restore a hidden comment (its open reports are dealt with)."""
     comment = _moderated_comment(comment_id)
-    services.set_comment_hidden(comment, False)
-    tk.db.session.commit()
-    flash(_("The comment is shown again."), "success")
-    return redirect(url_for("courses.lesson", slug=comment.lesson.course.slug, lesson_id=comment.lesson_id) + "#discussion")
+    return tk.form_post(lambda: services.set_comment_hidden(comment, False),
+                        success=_("The comment is shown again."), redirect_to=_after_moderation(comment))
+
+
+@bp.post("/courses/comments/<int:comment_id>/dismiss")
+@login_required
+def dismiss_reports(comment_id: int):
+    """Mark a comment reviewed and its reports unfounded."""
+    comment = _moderated_comment(comment_id)
+    return tk.form_post(lambda: services.dismiss_reports(comment),
+                        success=_("The comment is marked as reviewed."), redirect_to=_after_moderation(comment))
+
+
+def _report_form() -> ReportForm:
+    form = ReportForm()
+    form.reason.choices = [(key, str(label)) for key, label in services.REPORT_REASON_LABELS.items()]
+    return form
+
+
+@bp.post("/courses/comments/<int:comment_id>/report")
+@tk.login_required_member
+def report_comment(comment_id: int):
+    """Report a comment to the moderators (a reason and an optional note; once; not one's own)."""
+    comment = tk.db.session.get(Comment, comment_id)
+    if comment is None or not services.can_view_course(comment.lesson.course, current_user):
+        abort(404)
+    form = _report_form()
+    back = services.comment_path(comment)
+    if not form.validate_on_submit():
+        return _lesson_page(comment.lesson.course, comment.lesson, status=422, error=_("Choose a reason."))
+    return tk.form_post(lambda: services.report_comment(tk.current_member(), comment, form.reason.data, form.note.data or ""),
+                        success=_("Thank you. The moderators will look at it."), redirect_to=back, on_error=back)
+
+
+@bp.get("/courses/moderation")
+@login_required
+def moderation():
+    """The moderation queue of the comments by members the viewer moderates (optionally one unit's subtree)."""
+    tk.require("courses.moderate")
+    unit = None
+    if request.args.get("unit"):
+        unit = tk.db.session.get(tk.OrgUnit, request.args.get("unit", type=int) or 0)
+        if unit is None:
+            abort(404)
+        tk.require("courses.moderate", unit)
+    tab = request.args.get("tab", "reported")
+    if tab not in services.QUEUE_TABS:
+        abort(404)
+    page = tk.paginate(services.moderation_query(current_user, tab, unit))
+    ids = [comment.id for comment in page.items]
+    return render_template("courses/moderation.html", page=page, tab=tab, unit=unit, hide_form=HideForm(),
+                           counts=services.moderation_counts(current_user, unit), reports=services.open_reports(ids),
+                           reason_labels=services.REPORT_REASON_LABELS, render_comment=tk.render_markdown,
+                           units=tk.manageable_units("courses.moderate"), locale=services.current_locale())
 
 
 # -- authoring ----------------------------------------------------------------------------

@@ -6,22 +6,25 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal.toolkit import gettext as _
+from portal.toolkit import gettext as _, lazy_gettext as _l
 from portal_points.models import PointsBadge, PointsEntry
 from portal_points.reports import participation
 from portal_points.services import badge_label, badges_of, entry_reason, level_for, member_total
 
 
-def personal_data(member) -> dict[str, list[dict]]:
+def personal_data(member) -> list[tk.PersonalSection]:
     """Every ledger entry (with its reason) and badge of ``member``."""
     entries = tk.db.session.scalars(select(PointsEntry).where(PointsEntry.member_id == member.id)
                                     .order_by(PointsEntry.id))
     badges = tk.db.session.scalars(select(PointsBadge).where(PointsBadge.member_id == member.id))
-    return {
-        _("Points"): [{"date": tk.fmt_datetime(e.created_at), "points": e.points, "reason": entry_reason(e)}
-                      for e in entries],
-        _("Badges"): [{"badge": badge_label(b), "date": tk.fmt_datetime(b.awarded_at)} for b in badges],
-    }
+    return [
+        tk.PersonalSection("entries", _l("Points"), (
+            ("date", _l("Date"), "datetime"), ("points", _l("Points"), "number"), ("reason", _l("Reason")),
+        ), [{"date": e.created_at, "points": e.points, "reason": entry_reason(e)} for e in entries]),
+        tk.PersonalSection("badges", _l("Badges"), (
+            ("badge", _l("Badge")), ("date", _l("Awarded"), "datetime"),
+        ), [{"badge": badge_label(b), "date": b.awarded_at} for b in badges]),
+    ]
 
 
 def member_summary(member, since: date | datetime | None, until: date | datetime | None) -> list[tuple[str, object]]:

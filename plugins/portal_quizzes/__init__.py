@@ -28,6 +28,7 @@ def portal_blueprints():
 def portal_permissions():
     return [
         tk.Permission("quizzes.manage", _l("Manage the question bank and quizzes"), ("organizer", "admin")),
+        tk.Permission("quizzes.bank", _l("Keep the question bank of their units"), tk.SECRETARY_ROLES),
         tk.Permission("quizzes.results", _l("See quiz results of members"), tk.SECRETARY_ROLES),
         tk.Permission("quizzes.grade", _l("Grade members' essay answers"), tk.SECRETARY_ROLES),
     ]

@@ -47,19 +47,24 @@ def attempt_json(attempt: Attempt, now) -> dict:
         body.update(score=attempt.score, max_score=attempt.max_score, percent=attempt.percent,
                     correct=attempt.correct, passed=services.has_passed(attempt.quiz, attempt.member))
         if services.can_review(attempt, now):
-            body["review"] = [_review_item(question, responses.get(question.id), attempt.quiz)
-                              for _e, question in services.attempt_questions(attempt)]
+            body["review"] = [_review_item(question, services.seen_version(entry, question, responses.get(question.id)),
+                                           responses.get(question.id), attempt.quiz)
+                              for entry, question in services.attempt_questions(attempt)]
     return body
 
 
-def _review_item(question, response, quiz) -> dict:
+def _review_item(question, seen, response, quiz) -> dict:
+    """One reviewed question: ``seen`` is the version the member answered (its text and feedback are shown)."""
     value = response.value if response else None
-    item = {"id": question.id, "fraction": response.fraction if response else 0.0}
+    item = {"id": question.id, "fraction": response.fraction if response else 0.0, "text": seen.text,
+            "text_format": seen.text_format, "text_html": services.render_question_text(seen.text, seen.text_format)}
     if quiz.review_show_answers:
         item["right_answer"] = grading.right_answer_text(question.qtype, question.data)
     if quiz.review_show_feedback:
         item["feedback"] = grading.feedback_for(question.qtype, question.data, value)
-        item["general_feedback"] = question.general_feedback
+        item["feedback_html"] = [services.render_question_text(text, seen.text_format) for text in item["feedback"]]
+        item["general_feedback"] = seen.general_feedback
+        item["general_feedback_html"] = services.render_question_text(seen.general_feedback, seen.text_format)
         item["comment"] = response.comment if response else ""
     return item
 
@@ -182,8 +187,10 @@ def daily_submit():
 _ERR = {"$ref": "#/components/responses/Error"}
 _QUESTION = {"type": "object", "properties": {
     "id": {"type": "integer"}, "type": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"},
+    "text_format": {"type": "string", "enum": ["markdown", "html", "plain", "moodle"]},
+    "text_html": {"type": "string", "description": "the text rendered in its format and sanitized"},
     "options": {"type": "array", "items": {"type": "object", "properties": {
-        "id": {"type": "string"}, "text": {"type": "string"}}}}}}
+        "id": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"}}}}}}
 _ATTEMPT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "state": {"type": "string"}, "deadline": {"type": "string", "nullable": True},
     "questions": {"type": "array", "items": _QUESTION}, "answers": {"type": "object"},

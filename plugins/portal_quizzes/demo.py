@@ -17,12 +17,25 @@ $CATEGORY: 专题测试
 ::返乡心得::请结合你在外务工的经历，谈谈流动党员如何做到“流动不流失”。{}
 """
 
+BRANCH_BANK_CATEGORY = ("东岭村党支部题库",)
+BRANCH_BANK = r"""
+// [id:branch-dues-day]
+::本支部党费交纳日::[markdown]本支部每月**几号**前交纳党费？{=5号#对，每月5号前交到支部。 ~15号#不对，是5号。 ~月底#不对，是5号。}
+"""
+
 
 def load_starter_bank() -> services.ImportResult:
     """Import (or refresh) the starter bank; running it twice duplicates nothing."""
     parsed = formats.parse_gift(starter_bank.ZH, "starter_zh.gift") + formats.parse_gift(starter_bank.EN, "starter_en.gift") \
         + formats.parse_gift(ESSAY, "starter_essay.gift")
     return services.import_parsed(parsed, source="starter", keys=[q.idnumber for q in parsed])
+
+
+def load_branch_bank(unit) -> None:
+    """A bank kept by the home branch: its secretary writes and edits these questions (idempotent)."""
+    parsed = formats.parse_gift(BRANCH_BANK, "branch_bank.gift", BRANCH_BANK_CATEGORY)
+    services.import_parsed(parsed, source="demo-branch", keys=[q.idnumber for q in parsed])
+    services.ensure_category(BRANCH_BANK_CATEGORY).unit_id = unit.id
 
 
 def _answer(question: Question, rng, right: bool):
@@ -46,6 +59,7 @@ def _answer(question: Question, rng, right: bool):
 
 def load_demo(context) -> None:
     load_starter_bank()
+    load_branch_bank(context.units["home"])
     quiz = tk.db.session.scalar(select(Quiz).where(Quiz.title == DEMO_QUIZ))
     if quiz is None:
         quiz = Quiz(title=DEMO_QUIZ, titles={}, description="测一测你对流动党员管理规定的了解。",

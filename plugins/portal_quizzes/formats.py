@@ -21,6 +21,10 @@ GIFT (https://docs.moodle.org/en/GIFT_format), as Moodle publishes it:
 
 Aiken: the question text, options ``A.`` or ``A)``, then ``ANSWER: X``.
 
+Where Moodle's importer (``question/format/gift/format.php``,
+``question/format/aiken/format.php``) and ours differ, the difference is
+deliberate and listed in the README's "Moodle compatibility" table.
+
 Both parsers are all-or-nothing: they collect every problem as
 :class:`FormatProblem` (``file:line: message``) and the caller imports nothing
 when there is any.
@@ -31,7 +35,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from portal.toolkit import gettext as _
 
@@ -112,10 +116,22 @@ def stable_id(text: str, taken: set[str]) -> str:
     return candidate
 
 
+_NAME_LENGTH = 80
+
+
 def default_name(text: str) -> str:
-    """Moodle's default question name: the start of the text on one line."""
+    """Moodle's default question name: the text without tags, at most 80 characters.
+
+    Like Moodle's ``shorten_text(text, 80)``, a longer text is cut at the last
+    space before 77 characters (exactly there when it has no space, as Chinese
+    text has none) and ``...`` is appended.
+    """
     flat = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-    return flat if len(flat) <= 40 else flat[:39] + "…"
+    if len(flat) <= _NAME_LENGTH:
+        return flat
+    cut = flat[:_NAME_LENGTH - 3]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip() + "..."
 
 
 # ---------------------------------------------------------------------------
@@ -171,7 +187,7 @@ def _blocks(source: str):
             comments.append(stripped[2:])
             block.append("")  # keep the line count for error positions
             continue
-        block.append(line)
+        block.append(stripped)  # Moodle's file import trims every line, indentation included
     if block:
         yield start, block, comments
 
@@ -284,7 +300,7 @@ def _parse_block(raw: str, comments: list[str]) -> ParsedQuestion:
     if not question_text:
         raise _Problem(_("The question has no text."), offset)
     general_feedback = ""
-    marker = answers.find("####")
+    marker = answers.rfind("####")  # the last one, as Moodle
     if marker >= 0:
         general_feedback = _text_with_format(answers[marker + 4:], text_format)[0]
         answers = answers[:marker]
@@ -320,11 +336,15 @@ def _weight(text: str, offset: int) -> tuple[float | None, str]:
 
 
 def _feedback(text: str, fmt: str) -> tuple[str, str]:
-    """Split ``answer #feedback`` (the first unescaped # starts the feedback)."""
+    """Split ``answer #feedback`` (the first unescaped # starts the feedback).
+
+    Both parts may start with a format marker such as ``[html]``; Moodle keeps
+    it as that part's format, we drop it (see the README's compatibility table).
+    """
     pos = text.find("#")
     if pos < 0:
-        return _unescape(text.strip()), ""
-    return _unescape(text[:pos].strip()), _text_with_format(text[pos + 1:], fmt)[0]
+        return _text_with_format(text, fmt)[0], ""
+    return _text_with_format(text[:pos], fmt)[0], _text_with_format(text[pos + 1:], fmt)[0]
 
 
 def _parse_answers(answers: str, fmt: str, base: int) -> tuple[str, dict]:
@@ -369,17 +389,21 @@ def _parse_choice(answers: str, fmt: str, base: int) -> tuple[str, dict]:
     return ("single" if single else "multi"), {"choices": choices}
 
 
+def _equals_items(answers: str, base: int) -> list[tuple[str, str, int]]:
+    """Split ``=a =b`` like :func:`_split_items`, but text before the first ``=`` is an answer too (Moodle)."""
+    if answers.strip().startswith("=") or not answers.strip():
+        return _split_items(answers, "=", base)
+    lead = len(answers) - len(answers.lstrip())
+    first_eq = answers.find("=")
+    end = first_eq if first_eq >= 0 else len(answers)
+    items = [("=", answers[:end], base + lead)]
+    if first_eq >= 0:
+        items += _split_items(answers[first_eq:], "=", base + first_eq)
+    return items
+
+
 def _parse_short(answers: str, fmt: str, base: int) -> dict:
-    stripped = answers.strip()
-    if stripped.startswith("="):
-        items = _split_items(answers, "=", base)
-    else:
-        lead = len(answers) - len(answers.lstrip())
-        first_eq = answers.find("=")
-        end = first_eq if first_eq >= 0 else len(answers)
-        items = [("=", answers[:end], base + lead)]
-        if first_eq >= 0:
-            items += _split_items(answers[first_eq:], "=", base + first_eq)
+    items = _equals_items(answers, base)
     accepted, taken = [], set()
     for _marker, body, offset in items:
         weight, body = _weight(body, offset)
@@ -403,7 +427,7 @@ def _parse_matching(answers: str, base: int) -> dict:
         if _WEIGHT_RE.match(body) or "#" in body:
             raise _Problem(_("Matching questions take neither weights nor feedback."), offset)
         left, right = body.split("->", 1)
-        left, right = _unescape(left.strip()), _unescape(right.strip())
+        left, right = _text_with_format(left, "moodle")[0], _unescape(right.strip())
         if not right:
             raise _Problem(_("A matching item has nothing to match."), offset)
         if right not in right_ids:
@@ -444,26 +468,23 @@ def _numeric_answer(body: str, offset: int) -> dict:
 
 
 def _parse_numerical(answers: str, fmt: str, base: int) -> dict:
+    """``=`` answers (the first ``=`` may be left out), then ``~#feedback`` for any other number."""
     result = []
-    if "=" in answers or "~" in answers:
-        for marker, body, offset in _split_items(answers, "=~", base):
-            weight, body = _weight(body, offset)
-            value, feedback = _split_feedback_raw(body)
-            feedback = _text_with_format(feedback, fmt)[0] if feedback is not None else ""
-            if marker == "~":
-                if value.strip():
-                    raise _Problem(_("In a numerical question ~ only carries feedback for other numbers: ~#feedback."),
-                                   offset)
-                result.append({"other": True, "fraction": 0.0, "feedback": feedback})
-                continue
-            item = _numeric_answer(value, offset)
-            item.update(fraction=1.0 if weight is None else weight, feedback=feedback)
-            result.append(item)
-    else:
-        value, feedback = _split_feedback_raw(answers)
-        item = _numeric_answer(value, base)
-        item.update(fraction=1.0, feedback=_text_with_format(feedback, fmt)[0] if feedback is not None else "")
+    tilde = answers.find("~")
+    numbers, others = (answers, "") if tilde < 0 else (answers[:tilde], answers[tilde:])
+    for _marker, body, offset in _equals_items(numbers, base):
+        weight, body = _weight(body, offset)
+        value, feedback = _split_feedback_raw(body)
+        item = _numeric_answer(value, offset)
+        item.update(fraction=1.0 if weight is None else weight,
+                    feedback=_text_with_format(feedback, fmt)[0] if feedback is not None else "")
         result.append(item)
+    for _marker, body, offset in _split_items(others, "~", base + max(tilde, 0)):
+        value, feedback = _split_feedback_raw(body)
+        if value.strip():
+            raise _Problem(_("In a numerical question ~ only carries feedback for other numbers: ~#feedback."), offset)
+        result.append({"other": True, "fraction": 0.0,
+                       "feedback": _text_with_format(feedback, fmt)[0] if feedback is not None else ""})
     if not any(a["fraction"] > 0 and not a.get("other") for a in result):
         raise _Problem(_("A numerical question needs at least one right answer."), base)
     return {"answers": result}
@@ -499,8 +520,13 @@ def _weight_text(fraction: float) -> str:
     return f"%{_fmt_number(round(fraction * 100, 5))}%"
 
 
+def _guarded(text: str) -> str:
+    """Escaped text; a text that itself starts like ``[html]`` gets an explicit marker so it reads back unchanged."""
+    return ("[moodle]" if _FORMAT_RE.match(text) else "") + escape_gift(text)
+
+
 def _with_feedback(text: str, feedback: str) -> str:
-    return text + (f" #{escape_gift(feedback)}" if feedback else "")
+    return text + (f" #{_guarded(feedback)}" if feedback else "")
 
 
 def export_gift(questions: list[ParsedQuestion]) -> str:
@@ -519,7 +545,7 @@ def export_gift(questions: list[ParsedQuestion]) -> str:
         head = f"::{escape_gift(q.name)}::" if q.name else ""
         fmt = f"[{q.text_format}]" if q.text_format != "moodle" or _FORMAT_RE.match(q.text) else ""
         answers = _answer_block(q)
-        general = f"####{escape_gift(q.general_feedback)}" if q.general_feedback else ""
+        general = f"####{_guarded(q.general_feedback)}" if q.general_feedback else ""
         if q.qtype == "description":
             body = head + fmt + escape_gift(q.text)
         elif BLANK in q.text and q.text.count(BLANK) == 1 and q.qtype != "essay":
@@ -553,28 +579,28 @@ def _answer_block(q: ParsedQuestion) -> str:
                 prefix = "~"
             else:
                 prefix = "~" + _weight_text(c["fraction"])
-            parts.append(_with_feedback(prefix + escape_gift(c["text"]), c["feedback"]))
+            parts.append(_with_feedback(prefix + _guarded(c["text"]), c["feedback"]))
         return "\n" + "\n".join(parts) + "\n"
     if q.qtype == "truefalse":
         out = "TRUE" if d["correct"] else "FALSE"
         if d.get("feedback_wrong") or d.get("feedback_right"):
-            out += "#" + escape_gift(d.get("feedback_wrong", ""))
+            out += "#" + _guarded(d.get("feedback_wrong", ""))
             if d.get("feedback_right"):
-                out += "#" + escape_gift(d["feedback_right"])
+                out += "#" + _guarded(d["feedback_right"])
         return out
     if q.qtype == "shortanswer":
         parts = []
         for a in d["answers"]:
             prefix = "=" if a["fraction"] == 1.0 else "=" + _weight_text(a["fraction"])
-            parts.append(_with_feedback(prefix + escape_gift(a["text"]), a["feedback"]))
+            parts.append(_with_feedback(prefix + _guarded(a["text"]), a["feedback"]))
         return " ".join(parts)
     if q.qtype == "matching":
-        return "\n" + "\n".join(f"={escape_gift(p['left'])} -> {escape_gift(p['right'])}" for p in d["pairs"]) + "\n"
+        return "\n" + "\n".join(f"={_guarded(p['left'])} -> {escape_gift(p['right'])}" for p in d["pairs"]) + "\n"
     if q.qtype == "numerical":
         parts = []
         for a in d["answers"]:
             if a.get("other"):
-                parts.append("~#" + escape_gift(a["feedback"]) if a["feedback"] else "~")
+                parts.append("~#" + _guarded(a["feedback"]) if a["feedback"] else "~")
                 continue
             if "min" in a:
                 value = f"{_fmt_number(a['min'])}..{_fmt_number(a['max'])}"
@@ -590,68 +616,135 @@ def _answer_block(q: ParsedQuestion) -> str:
 # Aiken
 # ---------------------------------------------------------------------------
 
-_AIKEN_OPTION = re.compile(r"^([A-Z])[.)]\s+(.*)$")
-_AIKEN_ANSWER = re.compile(r"^ANSWER:\s*([A-Z])\s*$")
+_AIKEN_OPTION = re.compile(r"^([A-Z])[.)][ \t]*(.*)$")  # Moodle accepts "A)text" without the space
+_AIKEN_ANSWER = re.compile(r"^ANSWER:\s*(.*)$")
+
+
+@dataclass
+class _AikenQuestion:
+    start: int
+    text_lines: list[str]
+    options: list[tuple[str, str]] = field(default_factory=list)
+    gap: bool = False  # a blank line since the last line of the question
 
 
 def parse_aiken(source: str, filename: str = "<aiken>", category: tuple[str, ...] = ()) -> list[ParsedQuestion]:
-    """Parse an Aiken file (single-answer multiple choice); raises :class:`FormatError`."""
+    """Parse an Aiken file (single-answer multiple choice); raises :class:`FormatError`.
+
+    As in Moodle, blank lines may stand anywhere inside a question and an
+    option may follow its letter without a space; an option or ``ANSWER:``
+    outside a question, a question with fewer than two options and a question
+    left open when the next one starts are errors.  Unlike Moodle, consecutive
+    text lines (no blank line between them) make one multi-line question text.
+    """
     if source.startswith("\ufeff"):
         source = source[1:]
     questions: list[ParsedQuestion] = []
     problems: list[FormatProblem] = []
-    text_lines: list[str] = []
-    options: list[tuple[str, str]] = []
-    start = 0
+    current: _AikenQuestion | None = None
 
-    def reset():
-        nonlocal text_lines, options, start
-        text_lines, options, start = [], [], 0
+    def problem(number: int, message: str) -> None:
+        problems.append(FormatProblem(filename, number, message))
 
     for number, raw in enumerate(source.splitlines(), 1):
         line = raw.strip()
         if not line:
-            if options:
-                problems.append(FormatProblem(filename, number, _("A blank line before the ANSWER: line.")))
-                reset()
+            if current is not None:
+                current.gap = True
             continue
-        if not start:
-            start = number
-        answer = _AIKEN_ANSWER.match(line)
-        option = _AIKEN_OPTION.match(line)
-        if answer:
-            letter = answer.group(1)
-            if not text_lines:
-                problems.append(FormatProblem(filename, number, _("ANSWER: without a question before it.")))
-            elif len(options) < 2:
-                problems.append(FormatProblem(filename, number, _("A question needs at least two options (A. … B. …).")))
-            elif letter not in [o[0] for o in options]:
-                problems.append(FormatProblem(filename, number, _("The answer %(letter)s is not one of the options.",
-                                                                  letter=letter)))
+        answer, option = _AIKEN_ANSWER.match(line), _AIKEN_OPTION.match(line)
+        if answer or option:
+            if current is None:
+                problem(number, _("An option or ANSWER: line before any question text."))
+            elif answer:
+                question = _aiken_question(current, answer.group(1)[:1], number, problem, category)
+                if question is not None:
+                    questions.append(question)
+                current = None
             else:
-                taken: set[str] = set()
-                text = "\n".join(text_lines)
-                choices = [{"id": stable_id(t, taken), "text": t, "fraction": 1.0 if key == letter else 0.0,
-                            "feedback": ""} for key, t in options]
-                questions.append(ParsedQuestion("single", default_name(text), text, "plain",
-                                                data={"choices": choices}, category=tuple(category), line=start))
-            reset()
-        elif option and text_lines:
-            expected = chr(ord("A") + len(options))
-            if option.group(1) != expected:
-                problems.append(FormatProblem(filename, number, _("Expected option %(letter)s here.", letter=expected)))
-            options.append((option.group(1), option.group(2).strip()))
-        elif options:
-            problems.append(FormatProblem(filename, number, _("Expected another option or the ANSWER: line.")))
-        else:
-            text_lines.append(line)
-    if text_lines or options:
-        problems.append(FormatProblem(filename, start or 1, _("The last question has no ANSWER: line.")))
+                _aiken_option(current, option.group(1), option.group(2).strip(), number, problem)
+            continue
+        if current is not None and (current.options or current.gap):
+            problem(number, _("The question above has no ANSWER: line before the next question starts."))
+            current = None
+        if current is None:
+            current = _AikenQuestion(number, [])
+        current.text_lines.append(line)
+    if current is not None:
+        problem(current.start, _("The last question has no ANSWER: line."))
     if problems:
         raise FormatError(problems)
     if not questions:
         raise FormatError([FormatProblem(filename, 1, _("The file holds no questions."))])
     return questions
+
+
+_Report = Callable[[int, str], None]
+
+
+def _aiken_option(current: _AikenQuestion, letter: str, text: str, number: int, problem: _Report) -> None:
+    expected = chr(ord("A") + len(current.options))
+    if letter != expected:
+        problem(number, _("Expected option %(letter)s here.", letter=expected))
+    current.options.append((letter, text))
+
+
+def _aiken_question(current: _AikenQuestion, letter: str, number: int, problem: _Report,
+                    category: tuple[str, ...]) -> ParsedQuestion | None:
+    if len(current.options) < 2:
+        problem(number, _("A question needs at least two options (A. … B. …)."))
+        return None
+    if letter not in [key for key, _text in current.options]:
+        problem(number, _("The answer %(letter)s is not one of the options.", letter=letter or "?"))
+        return None
+    taken: set[str] = set()
+    text = "\n".join(current.text_lines)
+    choices = [{"id": stable_id(t, taken), "text": t, "fraction": 1.0 if key == letter else 0.0, "feedback": ""}
+               for key, t in current.options]
+    return ParsedQuestion("single", default_name(text), text, "plain", data={"choices": choices},
+                          category=tuple(category), line=current.start)
+
+
+# A GB18030 reading is believed only when most non-ASCII characters are common
+# Chinese (GB2312: hanzi, Chinese punctuation, full-width forms); bytes of other
+# single-byte encodings, such as Windows-1252's é ü “ ”, decode to rare
+# characters outside GB2312 or do not decode at all.
+_CHINESE_SHARE = 0.9
+
+
+def _plausibly_chinese(text: str) -> bool:
+    wide = [c for c in text if ord(c) > 0x7F]
+    if not wide:
+        return False
+    common = 0
+    for char in wide:
+        try:
+            char.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common += 1
+    return common / len(wide) >= _CHINESE_SHARE
+
+
+def decode_text(raw: bytes, filename: str) -> str:
+    """The text of an uploaded file: UTF-8 (with or without BOM), or GB18030 when that reads as Chinese.
+
+    Anything else is refused (Moodle also imports UTF-8 only) rather than
+    decoded into mojibake.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = ""
+    if text and _plausibly_chinese(text):
+        return text
+    raise FormatError([FormatProblem(filename, 1, _(
+        "The file is neither UTF-8 nor Chinese (GB18030) text; it may have been saved as Windows-1252 or another "
+        "encoding. Save it as UTF-8 and upload it again."))])
 
 
 def parse(source: str, fmt: str, filename: str, category: tuple[str, ...] = ()) -> list[ParsedQuestion]:

@@ -68,6 +68,29 @@ class QuestionGiftForm(FlaskForm):
                          description=_l("Saving a corrected question re-grades every attempt that used it."))
 
 
+class QuestionForm(FlaskForm):
+    """What every question type has; the answers of each type come as rows (see ``services.question_data``)."""
+
+    category_id = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=255)],
+                       description=_l("Shown in the bank only. Empty: the start of the text."))
+    text = TextAreaField(_l("Question text"), validators=[DataRequired(), Length(max=20000)],
+                         description=_l("For a missing-word question write _____ where the gap is."))
+    text_format = SelectField(_l("Text format"), choices=[
+        ("markdown", "Markdown"), ("html", "HTML"), ("plain", _l("Plain text")), ("moodle", "Moodle")],
+        default="markdown")
+    general_feedback = TextAreaField(_l("General feedback"), validators=[Optional(), Length(max=5000)],
+                                     description=_l("Shown to every member after answering."))
+    default_mark = DecimalField(_l("Mark"), default=1, places=2, validators=[Optional(), NumberRange(min=0, max=100)])
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    parent_id = SelectField(_l("Inside"), coerce=int, validators=[Optional()])
+    unit_id = SelectField(_l("Kept by"), coerce=int, validators=[Optional()],
+                          description=_l("The unit whose secretaries write and edit its questions."))
+
+
 class EssayGradeForm(FlaskForm):
     mark = DecimalField(_l("Mark"), places=2, validators=[DataRequired(message=_l("Give a mark.")), NumberRange(min=0)])
     comment = TextAreaField(_l("Comment for the member"), validators=[Optional(), Length(max=5000)])

@@ -20,9 +20,12 @@ class Category(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes_category.id"), index=True)
     path: Mapped[str] = mapped_column(String(1000), unique=True)
+    # The unit whose secretaries keep this category (None: the organizers' central bank).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
 
     parent = relationship("Category", remote_side=[id])
+    unit = relationship("OrgUnit")
 
 
 class Question(db.Model):
@@ -60,6 +63,29 @@ class Question(db.Model):
     @property
     def max_mark(self) -> float:
         return 0.0 if self.qtype == "description" else self.default_mark
+
+
+class QuestionVersion(db.Model):
+    """A question as it was at one version: every change to a question adds a row, none is ever changed.
+
+    Responses point at the version the member answered, so a review shows what they saw.
+    """
+
+    __tablename__ = "quizzes_question_version"
+    __table_args__ = (UniqueConstraint("question_id", "version", name="uq_quizzes_question_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quizzes_question.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    qtype: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    text_format: Mapped[str] = mapped_column(String(10), default="markdown")
+    general_feedback: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    default_mark: Mapped[float] = mapped_column(Float, default=1.0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
 
 
 class QuestionTag(db.Model):
@@ -163,6 +189,8 @@ class Response(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quizzes_attempt.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("quizzes_question.id"))
+    # The version the member saw (None: answered before versions were kept).
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes_question_version.id", ondelete="SET NULL"))
     answer: Mapped[dict] = mapped_column(JSON, default=dict)  # {"value": …}
     saved_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
     fraction: Mapped[float | None] = mapped_column(Float)

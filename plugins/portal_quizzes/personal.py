@@ -2,29 +2,71 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
-from portal.toolkit import gettext as _
-from portal_quizzes.models import Attempt, DailyResult
+from portal.toolkit import gettext as _, lazy_gettext as _l
+from portal_quizzes.models import Attempt, DailyResult, Question, QuestionVersion
+from portal_quizzes.services import display_title
 
 db = tk.db
 
+STATE_LABELS = {"in_progress": _l("in progress"), "finished": _l("finished"),
+                "needs_grading": _l("waiting for grading")}
 
-def personal_data(member) -> dict:
-    """Every quiz attempt (with its answers) and daily quiz result of ``member``."""
+
+def personal_data(member) -> list[tk.PersonalSection]:
+    """Every quiz attempt (with its answers as text) and daily quiz result of ``member``."""
     attempts = db.session.scalars(select(Attempt).where(Attempt.member_id == member.id).order_by(Attempt.id)).all()
     daily = db.session.scalars(select(DailyResult).where(DailyResult.member_id == member.id)
                                .order_by(DailyResult.day)).all()
-    return {
-        _("Quiz attempts"): [{"quiz": a.quiz.title, "attempt": a.number, "started_at": a.started_at,
-                              "submitted_at": a.submitted_at, "state": a.state, "score": a.score,
-                              "max_score": a.max_score,
-                              "answers": {str(r.question_id): r.value for r in a.responses}} for a in attempts],
-        _("Daily quiz"): [{"day": d.day, "score": d.score, "max_score": d.max_score, "correct": d.correct,
-                           "answers": d.answers} for d in daily],
-    }
+    return [
+        tk.PersonalSection("attempts", _l("Quiz attempts"), (
+            ("quiz", _l("Quiz")), ("attempt", _l("Attempt"), "number"), ("started_at", _l("Started"), "datetime"),
+            ("submitted_at", _l("Submitted"), "datetime"), ("state", _l("State"), "choice", STATE_LABELS),
+            ("score", _l("Score"), "number"), ("max_score", _l("Out of"), "number"),
+            ("answers", _l("Answers"), "lines"),
+        ), [{"quiz": display_title(a.quiz), "attempt": a.number, "started_at": a.started_at,
+             "submitted_at": a.submitted_at, "state": a.state, "score": a.score, "max_score": a.max_score,
+             "answers": _answers([(r.question_id, r.version_id, r.value) for r in a.responses])}
+            for a in attempts]),
+        tk.PersonalSection("daily", _l("Daily quiz"), (
+            ("day", _l("Day"), "date"), ("score", _l("Score"), "number"), ("max_score", _l("Out of"), "number"),
+            ("correct", _l("Right answers"), "number"), ("answers", _l("Answers"), "lines"),
+        ), [{"day": d.day, "score": d.score, "max_score": d.max_score, "correct": d.correct,
+             "answers": _answers([(int(qid), None, value) for qid, value in (d.answers or {}).items()])}
+            for d in daily]),
+    ]
+
+
+def _answers(responses: list[tuple[int, int | None, Any]]) -> dict[str, str]:
+    """``{question name: answer as text}``, each question as the member saw it (its version when kept)."""
+    answers: dict[str, str] = {}
+    for question_id, version_id, value in responses:
+        question = (db.session.get(QuestionVersion, version_id) if version_id else None) \
+            or db.session.get(Question, question_id)
+        if question is None or question.qtype == "description":
+            continue
+        answers[question.name] = answer_text(question.qtype, question.data or {}, value)
+    return answers
+
+
+def answer_text(qtype: str, data: dict, value: Any) -> str:
+    """A stored answer in words: the options' texts instead of their ids ("" when not answered)."""
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if qtype in ("single", "multi"):
+        chosen = set(value if isinstance(value, list) else [value])
+        return "; ".join(c["text"] for c in data.get("choices", []) if c["id"] in chosen)
+    if qtype == "truefalse":
+        return _("True") if value else _("False")  # the words the question offered
+    if qtype == "matching" and isinstance(value, dict):
+        lefts = {p["id"]: p["left"] for p in data.get("pairs", [])}
+        rights = {p["right_id"]: p["right"] for p in data.get("pairs", [])}
+        return "; ".join(f"{lefts.get(k, k)} → {rights.get(v, v)}" for k, v in value.items())
+    return str(value)
 
 
 def member_summary(member, since: datetime, until: datetime) -> list[tuple]:

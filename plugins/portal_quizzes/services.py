@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import toolkit as tk
 from portal_quizzes import formats, grading
 from portal_quizzes.models import (
-    Attempt, Category, DailyResult, Question, QuestionTag, Quiz, QuizSlot, Response,
+    Attempt, Category, DailyResult, Question, QuestionTag, QuestionVersion, Quiz, QuizSlot, Response,
 )
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,9 @@ def setting(key: str) -> Any:
 # Text
 # ---------------------------------------------------------------------------
 
-def render_text(text: str, fmt: str) -> Markup:
-    """Question text in its format, always sanitized."""
+def render_question_text(text: str | None, fmt: str) -> Markup:
+    """Question text or feedback in its stored format, always sanitized: the one way every page and the API use."""
+    text = text or ""
     if fmt == "markdown":
         return tk.render_markdown(text)
     if fmt == "html":
@@ -50,6 +51,12 @@ def render_text(text: str, fmt: str) -> Markup:
         return Markup("<p>") + Markup("<br>").join(escape(line) for line in text.split("\n")) + Markup("</p>")
     # Moodle's own format: HTML allowed, line breaks kept.
     return tk.sanitize_html("<p>" + text.replace("\n", "<br>") + "</p>")
+
+
+def answer_text(text: str | None, fmt: str) -> str:
+    """An answer shown inline (a choice in a list, "your answer", a select option): HTML formats lose their tags."""
+    text = text or ""
+    return Markup(text).striptags() if fmt in ("html", "moodle") and "<" in text else text
 
 
 # ---------------------------------------------------------------------------
@@ -142,15 +149,14 @@ def import_parsed(parsed: list[formats.ParsedQuestion], *, source: str = "", key
     question of the same id number; the rest are created."""
     now = now or tk.utcnow()
     result = ImportResult()
+    matched: set[int] = set()
     for index, item in enumerate(parsed):
         category = ensure_category(item.category)
         key = keys[index] if keys else ""
-        existing = None
         if source and key:
             existing = db.session.scalar(select(Question).where(Question.source == source, Question.source_key == key))
-        elif item.idnumber:
-            existing = db.session.scalar(select(Question).where(Question.idnumber == item.idnumber,
-                                                                Question.source == source).order_by(Question.id))
+        else:
+            existing = _bank_match(item, category, source, matched)
         if existing is not None and existing.fingerprint == item.fingerprint() and not existing.retired \
                 and existing.category_id == category.id:
             result.unchanged += 1
@@ -159,19 +165,36 @@ def import_parsed(parsed: list[formats.ParsedQuestion], *, source: str = "", key
             _apply(existing, item, category)
             existing.version += 1
             existing.updated_at = now
+            record_version(existing)
             result.updated += 1
             result.changed_ids.append(existing.id)
             question = existing
         else:
-            question = Question(source=source, source_key=key, created_at=now, updated_at=now)
+            question = Question(source=source, source_key=key, created_at=now, updated_at=now, version=1)
             question.tags = []
             _apply(question, item, category)
             db.session.add(question)
+            record_version(question)
             result.created += 1
+        matched.add(question.id)  # a later question of the same name in this file is another question
         result.counts[item.qtype] += 1
         result.questions.append(question)
     db.session.flush()
     return result
+
+
+def _bank_match(item: formats.ParsedQuestion, category: Category, source: str,
+                matched: set[int]) -> Question | None:
+    """The bank's question an imported one updates: same ``[id:…]`` (anywhere in the bank), else the same
+    name in the same category; a question is matched once per import, so two of one name stay two."""
+    query = select(Question).where(Question.source == source, Question.id.not_in(list(matched) or [0]))
+    if item.idnumber:
+        query = query.where(Question.idnumber == item.idnumber)
+    elif item.name:
+        query = query.where(Question.category_id == category.id, Question.name == item.name[:255])
+    else:
+        return None
+    return db.session.scalar(query.order_by(Question.retired, Question.id))
 
 
 def import_text(source_text: str, fmt: str, filename: str, category: tuple[str, ...] = ()) -> ImportResult:
@@ -185,13 +208,8 @@ def import_text(source_text: str, fmt: str, filename: str, category: tuple[str, 
 
 
 def decode_upload(raw: bytes, filename: str) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (files saved by Chinese Windows); FormatError otherwise."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise formats.FormatError([formats.FormatProblem(filename, 1, _("The file is not UTF-8 text."))])
+    """UTF-8, or GB18030 when it reads as Chinese; FormatError otherwise (see :func:`formats.decode_text`)."""
+    return formats.decode_text(raw, filename)
 
 
 def to_parsed(question: Question) -> formats.ParsedQuestion:
@@ -215,8 +233,11 @@ def bank_query(category: Category | None = None, tag: str | None = None, text: s
     return query.order_by(Question.category_id, Question.id)
 
 
-def update_question_from_gift(question: Question, gift_text: str, now: datetime | None = None) -> int:
-    """Correct one question from GIFT text and re-grade the attempts that used it; returns attempts re-graded."""
+def update_question_from_gift(question: Question, gift_text: str, now: datetime | None = None, account=None) -> int:
+    """Correct one question from GIFT text and re-grade the attempts that used it; returns attempts re-graded.
+
+    With ``account`` (a person correcting it) the new category must be one they keep, and the version
+    records who made it."""
     parsed = formats.parse_gift(gift_text, f"question-{question.id}.gift", ())
     if len(parsed) != 1:
         raise formats.FormatError([formats.FormatProblem(f"question-{question.id}.gift", 1,
@@ -226,11 +247,52 @@ def update_question_from_gift(question: Question, gift_text: str, now: datetime 
         item.category = category_parts(question.category)
     if item.fingerprint() == question.fingerprint:
         return 0
-    _apply(question, item, ensure_category(item.category))
+    target = ensure_category(item.category)
+    if account is not None:  # a person's correction may not move the question out of the banks they keep
+        require_category(target, account)
+    _apply(question, item, target)
     question.version += 1
     question.updated_at = now or tk.utcnow()
-    db.session.flush()
+    record_version(question, account)
     return regrade_question(question)
+
+
+# ---------------------------------------------------------------------------
+# Versions
+# ---------------------------------------------------------------------------
+
+def record_version(question: Question, account=None) -> QuestionVersion:
+    """Keep the question as it is now as its version ``question.version`` (call after every change)."""
+    db.session.flush()
+    row = QuestionVersion(question_id=question.id, version=question.version, qtype=question.qtype, name=question.name,
+                          text=question.text, text_format=question.text_format,
+                          general_feedback=question.general_feedback, data=question.data,
+                          default_mark=question.default_mark, created_at=question.updated_at,
+                          created_by=account.id if account is not None else None)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def current_version(question: Question) -> QuestionVersion:
+    """The question's current version row (made now for a question stored before versions were kept)."""
+    row = db.session.scalar(select(QuestionVersion).where(QuestionVersion.question_id == question.id,
+                                                          QuestionVersion.version == question.version))
+    return row if row is not None else record_version(question)
+
+
+def question_versions(question: Question) -> list[QuestionVersion]:
+    """The question's history, newest first."""
+    return list(db.session.scalars(select(QuestionVersion).where(QuestionVersion.question_id == question.id)
+                                   .order_by(QuestionVersion.version.desc())))
+
+
+def seen_version(entry: dict, question: Question, response: Response | None = None) -> Question | QuestionVersion:
+    """What the member saw of an attempt's question: the version they answered (else the one the attempt drew),
+    else, for attempts older than versions, the question itself."""
+    version_id = (response.version_id if response is not None else None) or entry.get("v")
+    version = db.session.get(QuestionVersion, version_id) if version_id else None
+    return version if version is not None and version.question_id == question.id else question
 
 
 # ---------------------------------------------------------------------------
@@ -387,7 +449,8 @@ def _layout(quiz: Quiz, member, number: int) -> list[dict]:
         rng.shuffle(items)
     layout = []
     for question, mark in items:
-        entry = {"q": question.id, "mark": mark if question.qtype != "description" else 0.0}
+        entry = {"q": question.id, "v": current_version(question).id,
+                 "mark": mark if question.qtype != "description" else 0.0}
         order = _option_ids(question)
         if quiz.shuffle_answers and question.qtype in ("single", "multi", "matching"):
             rng.shuffle(order)
@@ -476,27 +539,28 @@ def save_response(attempt: Attempt, question_id: int, raw: Any, now: datetime) -
     if is_overdue(attempt, now):
         close_if_overdue(attempt, now)
         raise tk.Conflict(_("The time is up; the answer was not saved."))
-    question = next((q for entry, q in attempt_questions(attempt) if q.id == question_id), None)
+    question = next((q for _e, q in attempt_questions(attempt) if q.id == question_id), None)
     if question is None:
         raise tk.NotFound(_("This question is not part of the attempt."))
     try:
         value = grading.clean_response(question.qtype, question.data, raw)
     except ValueError:
         raise tk.BadRequest(_("This answer does not fit the question.")) from None
+    seen = current_version(question).id  # the page shows the question as it is now
     response = db.session.scalar(select(Response).where(Response.attempt_id == attempt.id,
                                                         Response.question_id == question_id))
     if response is None:
         response = Response(attempt_id=attempt.id, question_id=question_id)
         try:
             with db.session.begin_nested():
-                response.answer, response.saved_at = {"value": value}, now
+                response.answer, response.saved_at, response.version_id = {"value": value}, now, seen
                 db.session.add(response)
                 db.session.flush()
             return response
         except IntegrityError:  # a concurrent save of the same question: update theirs
             response = db.session.scalar(select(Response).where(Response.attempt_id == attempt.id,
                                                                 Response.question_id == question_id))
-    response.answer, response.saved_at = {"value": value}, now
+    response.answer, response.saved_at, response.version_id = {"value": value}, now, seen
     db.session.flush()
     return response
 
@@ -667,13 +731,17 @@ def grade_essay(response: Response, fraction: float, comment: str, grader, now: 
 def public_question(question: Question, order: list[str] | None = None) -> dict:
     """A question as a member may see it before answering: no right answers, no feedback."""
     data = question.data
+    html = render_question_text(question.text, question.text_format)
+    # "html" stays Markup so templates do not escape it a second time (the API serialises it as a string).
     item: dict[str, Any] = {"id": question.id, "type": question.qtype, "name": question.name,
                             "text": question.text, "format": question.text_format,
-                            "html": str(render_text(question.text, question.text_format)), "options": []}
+                            "text_format": question.text_format, "html": html, "text_html": html, "options": []}
     if question.qtype in ("single", "multi"):
         by_id = {c["id"]: c for c in data["choices"]}
         ids = order if order and set(order) == set(by_id) else list(by_id)
-        item["options"] = [{"id": i, "text": by_id[i]["text"]} for i in ids]
+        item["options"] = [{"id": i, "text": by_id[i]["text"],
+                            "html": render_question_text(by_id[i]["text"], by_id[i].get("format", question.text_format))}
+                           for i in ids]
     elif question.qtype == "truefalse":
         item["options"] = [{"id": "true", "text": _("True")}, {"id": "false", "text": _("False")}]
     elif question.qtype == "matching":
@@ -761,7 +829,7 @@ def submit_daily(member, answers: dict, now: datetime) -> DailyResult:
         results.append({"id": question.id, "correct": fraction >= grading.FULL_MARK, "fraction": fraction,
                         "right_answer": grading.right_answer_text(question.qtype, question.data),
                         "feedback": grading.feedback_for(question.qtype, question.data, value),
-                        "general_feedback": question.general_feedback})
+                        "general_feedback": question.general_feedback, "text_format": question.text_format})
     row = DailyResult(member_id=member.id, day=day, question_ids=[q.id for q in questions], answers=stored,
                       results=results, score=round(score, 4), max_score=float(len(questions)), correct=correct,
                       submitted_at=now)
@@ -897,3 +965,191 @@ def export_rows(quiz: Quiz, unit=None) -> list[list]:
                      attempt.percent, attempt.correct, attempt.state])
     return rows
 
+
+
+# ---------------------------------------------------------------------------
+# Questions written in the browser; branch banks
+# ---------------------------------------------------------------------------
+
+#: The types a question form writes (a "missing word" question is a choice or short-answer one with ``_____``).
+FORM_TYPES = ("single", "multi", "truefalse", "shortanswer", "numerical", "matching", "essay", "description")
+TEXT_FORMATS = ("markdown", "html", "plain", "moodle")
+
+
+def can_keep_bank(account=None) -> bool:
+    """Does the account keep the central bank (``quizzes.manage``) or a branch's (``quizzes.bank``)?"""
+    return tk.can("quizzes.manage", account=account) or tk.can("quizzes.bank", account=account)
+
+
+def require_category(category: Category | None, account=None) -> Category:
+    """The category, if the account (default: the current user) keeps it: the central bank's (no unit) needs
+    ``quizzes.manage``, a unit's needs ``quizzes.bank`` on that unit (404 outside their subtree)."""
+    if category is None:
+        raise tk.NotFound(_("Not found."))
+    if category.unit is None:
+        if not tk.can("quizzes.manage", account=account):
+            raise tk.Forbidden(_("Only organizers keep the central question bank."))
+    elif not (tk.can("quizzes.manage", account=account) or tk.can("quizzes.bank", category.unit, account=account)):
+        raise tk.NotFound(_("Not found."))
+    return category
+
+
+def kept_categories() -> list[Category]:
+    """The categories the current user keeps: every one for organizers, their units' subtrees for secretaries."""
+    if tk.can("quizzes.manage"):
+        return all_categories()
+    units = tk.granting_units("quizzes.bank")
+    if not units:
+        return []
+    inside = or_(*[tk.in_subtree(tk.OrgUnit.path, unit.path) for unit in units])
+    return list(db.session.scalars(select(Category).where(Category.unit.has(inside)).order_by(Category.path)))
+
+
+def create_category(name: str, unit, parent: Category | None = None) -> Category:
+    """A new category kept by ``unit`` (None: the central bank), under ``parent`` when given."""
+    name = (name or "").strip().replace("/", "-")
+    if not name:
+        raise tk.Invalid(_("Give the category a name."), field="name")
+    if unit is None:
+        tk.require("quizzes.manage")
+    elif not (tk.can("quizzes.manage") or tk.can("quizzes.bank", unit)):
+        raise tk.NotFound(_("Not found."))
+    if parent is not None:
+        require_category(parent)
+    path = category_path_text([*(category_parts(parent) if parent else ()), name])
+    if db.session.scalar(select(Category.id).where(Category.path == path)) is not None:
+        raise tk.Conflict(_("A category with this name exists already."), field="name")
+    category = Category(name=name, parent_id=parent.id if parent else None, path=path,
+                        unit_id=unit.id if unit is not None else None)
+    db.session.add(category)
+    db.session.flush()
+    tk.audit("quizzes.category_created", "question_category", category.id, path=path)
+    return category
+
+
+def _percent(value: str, field_name: str) -> float:
+    try:
+        number = float((value or "0").strip() or 0)
+    except ValueError:
+        raise tk.Invalid(_("Write a number."), field=field_name) from None
+    if not -100.0 <= number <= 100.0:
+        raise tk.Invalid(_("A weight is between -100 and 100 percent."), field=field_name)
+    return round(number / 100.0, 7)
+
+
+def _number_field(value: str, field_name: str) -> float:
+    try:
+        return float((value or "").strip().replace("，", "."))
+    except ValueError:
+        raise tk.Invalid(_("Write a number."), field=field_name) from None
+
+
+def _rows(raw: dict[str, list[str]], *names: str) -> list[dict[str, str]]:
+    """Parallel form lists (``choice_text``, ``choice_fraction``…) as rows, blank rows dropped."""
+    length = max((len(raw.get(name, [])) for name in names), default=0)
+    rows = []
+    for index in range(length):
+        row = {name: (raw.get(name, [])[index] if index < len(raw.get(name, [])) else "").strip() for name in names}
+        if any(row[name] for name in names if not name.endswith(("_id", "_fraction", "_tolerance"))):
+            rows.append(row)
+    return rows
+
+
+def _first(raw: dict[str, list[str]], name: str) -> str:
+    return (raw.get(name) or [""])[0].strip()
+
+
+def _keep_id(wanted: str, text: str, taken: set[str]) -> str:
+    """The row's old id when it has one (old answers stay graded against it), else one made from its text."""
+    if wanted and wanted not in taken:
+        taken.add(wanted)
+        return wanted
+    new = formats.stable_id(text, taken)
+    taken.add(new)
+    return new
+
+
+def question_data(qtype: str, raw: dict[str, list[str]]) -> dict:
+    """The ``data`` of a question written in the form; :class:`tk.Invalid` names what is wrong."""
+    if qtype in ("single", "multi"):
+        taken: set[str] = set()
+        choices = [{"id": _keep_id(r["choice_id"], r["choice_text"], taken), "text": r["choice_text"],
+                    "fraction": _percent(r["choice_fraction"], "choices"), "feedback": r["choice_feedback"]}
+                   for r in _rows(raw, "choice_id", "choice_text", "choice_fraction", "choice_feedback")]
+        if len(choices) < 2 or any(not c["text"] for c in choices):
+            raise tk.Invalid(_("A multiple choice question needs at least two answers."), field="choices")
+        if not any(c["fraction"] > 0 for c in choices):
+            raise tk.Invalid(_("No answer is marked right: give one a positive weight."), field="choices")
+        return {"choices": choices}
+    if qtype == "truefalse":
+        return {"correct": _first(raw, "correct") == "true", "feedback_right": _first(raw, "feedback_right"),
+                "feedback_wrong": _first(raw, "feedback_wrong")}
+    if qtype == "shortanswer":
+        taken = set()
+        answers = [{"id": _keep_id(r["answer_id"], r["answer_text"], taken), "text": r["answer_text"],
+                    "fraction": _percent(r["answer_fraction"] or "100", "answers"), "feedback": r["answer_feedback"]}
+                   for r in _rows(raw, "answer_id", "answer_text", "answer_fraction", "answer_feedback")]
+        if not any(a["fraction"] > 0 and a["text"] for a in answers):
+            raise tk.Invalid(_("Give at least one accepted answer."), field="answers")
+        return {"answers": answers, "case_sensitive": bool(raw.get("case_sensitive"))}
+    if qtype == "numerical":
+        answers = [{"value": _number_field(r["number_value"], "numbers"),
+                    "tolerance": abs(_number_field(r["number_tolerance"] or "0", "numbers")),
+                    "fraction": _percent(r["number_fraction"] or "100", "numbers"), "feedback": r["number_feedback"]}
+                   for r in _rows(raw, "number_value", "number_tolerance", "number_fraction", "number_feedback")]
+        if not any(a["fraction"] > 0 for a in answers):
+            raise tk.Invalid(_("A numerical question needs at least one right answer."), field="numbers")
+        return {"answers": answers}
+    if qtype == "matching":
+        left_taken, right_taken, right_ids, pairs = set(), set(), {}, []
+        for r in _rows(raw, "pair_id", "pair_left", "pair_right"):
+            if not r["pair_right"]:
+                raise tk.Invalid(_("A matching item has nothing to match."), field="pairs")
+            if r["pair_right"] not in right_ids:
+                right_ids[r["pair_right"]] = formats.stable_id(r["pair_right"], right_taken)
+                right_taken.add(right_ids[r["pair_right"]])
+            pair_id = _keep_id(r["pair_id"], r["pair_left"], left_taken) if r["pair_left"] else ""
+            pairs.append({"id": pair_id, "left": r["pair_left"], "right": r["pair_right"],
+                          "right_id": right_ids[r["pair_right"]]})
+        if sum(1 for p in pairs if p["left"]) < 2:
+            raise tk.Invalid(_("A matching question needs at least two pairs."), field="pairs")
+        return {"pairs": pairs}
+    if qtype in ("essay", "description"):
+        return {}
+    raise tk.Invalid(_("Choose a question type."), field="qtype")
+
+
+def draft_question(qtype: str, name: str, text: str, text_format: str, general_feedback: str, data: dict,
+                   default_mark: float = 1.0) -> Question:
+    """An unsaved question, for the preview (never added to the session)."""
+    if text_format not in TEXT_FORMATS:
+        raise tk.Invalid(_("Choose a text format."), field="text_format")
+    return Question(qtype=qtype, name=(name or formats.default_name(text))[:255], text=text, text_format=text_format,
+                    general_feedback=general_feedback or "", data=data,
+                    default_mark=0.0 if qtype == "description" else default_mark)
+
+
+def save_question(question: Question | None, draft: Question, category: Category, account=None,
+                  now: datetime | None = None) -> tuple[Question, int]:
+    """Store a question written in the browser: a new one, or a new version of ``question`` (its attempts
+    are re-graded). Returns ``(question, attempts re-graded)``; an unchanged question stays as it is."""
+    require_category(category, account)
+    if question is not None:
+        require_category(question.category, account)
+    now = now or tk.utcnow()
+    parsed = formats.ParsedQuestion(draft.qtype, draft.name, draft.text, draft.text_format, draft.general_feedback,
+                                    draft.data, category_parts(category),
+                                    tuple(question.tag_names) if question else (), question.idnumber if question else "")
+    if question is not None and question.fingerprint == parsed.fingerprint() and question.category_id == category.id:
+        return question, 0
+    if question is None:
+        question = Question(created_at=now, version=0, source="", source_key="")
+        question.tags = []
+        db.session.add(question)
+    _apply(question, parsed, category)
+    question.default_mark = draft.default_mark
+    question.version += 1
+    question.updated_at = now
+    record_version(question, account)
+    tk.audit("question.saved", "question", question.id, version=question.version)
+    return question, regrade_question(question, now) if question.version > 1 else 0

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, not_, or_, select
 
 from portal import toolkit as tk
 from portal_quizzes import formats, grading, services
-from portal_quizzes.forms import EssayGradeForm, ImportForm, QuestionGiftForm, QuizForm
+from portal_quizzes.forms import CategoryForm, EssayGradeForm, ImportForm, QuestionForm, QuestionGiftForm, QuizForm
 from portal_quizzes.models import Attempt, Category, DailyResult, Question, Quiz, QuizSlot, Response
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates", static_folder="static",
@@ -31,6 +31,18 @@ QTYPE_LABELS = {
 
 
 tk.template_labels(bp, "quizzes", qtype=QTYPE_LABELS)
+
+
+@bp.app_template_filter("question_text")
+def question_text_filter(text: str | None, fmt: str) -> str:
+    """``{{ text|question_text(fmt) }}``: question text and feedback rendered in their format, sanitized."""
+    return services.render_question_text(text, fmt)
+
+
+@bp.app_template_filter("answer_text")
+def answer_text_filter(text: str | None, fmt: str) -> str:
+    """``{{ text|answer_text(fmt) }}``: an answer shown inline, without the tags of an HTML format."""
+    return services.answer_text(text, fmt)
 
 
 def _member():
@@ -224,9 +236,10 @@ def review(attempt_id: int):
     for entry, question in services.attempt_questions(attempt):
         response = responses.get(question.id)
         value = response.value if response else None
-        rows.append({"question": question, "mark": entry["mark"], "response": response,
-                     "html": services.render_text(question.text, question.text_format),
-                     "shown": _shown_answer(question, value),
+        seen = services.seen_version(entry, question, response)  # what the member answered, even after a correction
+        rows.append({"question": question, "mark": entry["mark"], "response": response, "seen": seen,
+                     "html": services.render_question_text(seen.text, seen.text_format),
+                     "shown": _shown_answer(seen, value),
                      "right": grading.right_answer_text(question.qtype, question.data),
                      "feedback": grading.feedback_for(question.qtype, question.data, value)})
     return render_template("quizzes/review.html", attempt=attempt, quiz=attempt.quiz, rows=rows, show=show,
@@ -234,7 +247,7 @@ def review(attempt_id: int):
                            passed=services.has_passed(attempt.quiz, attempt.member))
 
 
-def _shown_answer(question: Question, value) -> str:
+def _shown_answer(question, value) -> str:
     """The member's answer in words."""
     if value in (None, "", [], {}):
         return ""
@@ -417,26 +430,196 @@ def quiz_questions(quiz_id: int):
     return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
 
 
+def _require_bank() -> list[Category]:
+    """The categories the viewer keeps (403 for anyone who keeps none: members never see the bank)."""
+    if not services.can_keep_bank():
+        abort(403)
+    return services.kept_categories()
+
+
+def _kept_bank_query(kept: list[Category], category: Category | None, tag: str | None = None,
+                     text: str | None = None):
+    """The bank query limited to the viewer's categories (organizers: the whole bank)."""
+    if category is not None:
+        services.require_category(category)
+    query = services.bank_query(category, tag, text)
+    if not tk.can("quizzes.manage"):
+        query = query.where(Question.category_id.in_([c.id for c in kept] or [0]))
+    return query
+
+
 @bp.get("/manage/bank")
 @login_required
 def bank():
-    """The question bank by category and tag."""
-    _require_manage()
+    """The question bank by category and tag (a secretary sees their units' categories)."""
+    kept = _require_bank()
+    return bank_page(kept, _category_form(kept))
+
+
+def bank_page(kept: list[Category], category_form: CategoryForm, status: int = 200):
+    """The bank page (filtered by the query string), with the new-category form as given."""
     category = db.session.get(Category, request.args.get("category", type=int) or 0)
     tag = (request.args.get("tag") or "").strip() or None
     text = (request.args.get("q") or "").strip() or None
-    page = tk.paginate(services.bank_query(category, tag, text))
-    return render_template("quizzes/bank.html", page=page, categories=services.all_categories(), category=category,
-                           tag=tag or "", q=text or "")
+    try:
+        page = tk.paginate(_kept_bank_query(kept, category, tag, text))
+    except tk.ServiceError as error:
+        abort(error.status)
+    return render_template("quizzes/bank.html", page=page, categories=kept, category=category,
+                           tag=tag or "", q=text or "", category_form=category_form,
+                           qtypes=services.FORM_TYPES, can_manage=tk.can("quizzes.manage")), status
+
+
+def _category_form(kept: list[Category]) -> CategoryForm:
+    form = CategoryForm()
+    form.parent_id.choices = [(0, _l("None (top level)"))] + [(c.id, c.path) for c in kept]
+    central = [(0, _l("The central bank"))] if tk.can("quizzes.manage") else []
+    form.unit_id.choices = central + tk.unit_choices("quizzes.bank")
+    return form
+
+
+@bp.post("/manage/bank/categories")
+@login_required
+def new_category():
+    """A category kept by a unit the viewer holds ``quizzes.bank`` on (or the central bank for organizers)."""
+    kept = _require_bank()
+    form = _category_form(kept)
+    unit = db.session.get(tk.OrgUnit, request.form.get("unit_id", type=int) or 0)
+    if unit is not None:
+        tk.require("quizzes.bank", unit)  # 404 outside the viewer's subtree, before any form message
+    if not form.validate_on_submit():
+        flash(_("Give the category a name."), "error")
+        return bank_page(kept, form, 422)
+    parent = db.session.get(Category, form.parent_id.data) if form.parent_id.data else None
+    return tk.form_post(lambda: services.create_category(form.name.data, unit, parent), success=_("Saved."),
+                        redirect_to=lambda category: url_for("quizzes.bank", category=category.id),
+                        on_error=lambda error: bank_page(kept, form, error.status))
+
+
+def _question_form_page(question: Question | None, kept: list[Category]):
+    """Write (``question`` None) or edit a question: Preview renders it as members will see it; Save stores it."""
+    form = QuestionForm(obj=question)
+    form.category_id.choices = [(c.id, c.path) for c in kept]
+    qtype = question.qtype if question is not None else request.values.get("type", "single")
+    if qtype not in services.FORM_TYPES:
+        abort(404)
+    if request.method == "GET":
+        form.category_id.data = question.category_id if question else request.args.get("category", type=int)
+        return _render_question_form(form, question, qtype, _data_rows(question.data if question else {}), None, 200)
+    target = db.session.get(Category, request.form.get("category_id", type=int) or 0)
+    if target is not None:
+        try:
+            services.require_category(target)  # another unit's category: 404, whatever else the form says
+        except tk.ServiceError as error:
+            abort(error.status)
+    raw = request.form.to_dict(flat=False)
+    try:
+        data = services.question_data(qtype, raw)
+        if not form.validate_on_submit():
+            raise tk.Invalid(_("Correct the marked fields."))
+        draft = services.draft_question(qtype, form.name.data, form.text.data, form.text_format.data,
+                                        form.general_feedback.data, data, float(1 if form.default_mark.data is None else form.default_mark.data))
+    except tk.Invalid as error:
+        db.session.rollback()
+        for name, message in error.field_errors.items():
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+        return _render_question_form(form, question, qtype, _raw_data(raw), None, 422, error=error.message)
+    if request.form.get("action") == "preview":
+        return _render_question_form(form, question, qtype, _data_rows(data), draft, 200)
+    category = db.session.get(Category, form.category_id.data)
+    return tk.form_post(lambda: services.save_question(question, draft, category, current_user)[0],
+                        success=_("Saved."),
+                        redirect_to=lambda saved: url_for("quizzes.question", question_id=saved.id),
+                        on_error=lambda error: _render_question_form(form, question, qtype, _data_rows(data), None,
+                                                                     error.status, error=error.message))
+
+
+def _raw_data(raw: dict[str, list[str]]) -> dict:
+    """The rows as typed, to show the form again after a refusal."""
+    def rows(*names):
+        length = max((len(raw.get(n, [])) for n in names), default=0)
+        return [{n.split("_", 1)[1]: (raw.get(n, [""] * length) + [""] * length)[i] for n in names}
+                for i in range(length)]
+
+    first = {name: (raw.get(name) or [""])[0] for name in ("correct", "feedback_right", "feedback_wrong")}
+    return {"choices": rows("choice_id", "choice_text", "choice_fraction", "choice_feedback"),
+            "answers": rows("answer_id", "answer_text", "answer_fraction", "answer_feedback"),
+            "numbers": rows("number_value", "number_tolerance", "number_fraction", "number_feedback"),
+            "pairs": rows("pair_id", "pair_left", "pair_right"), **first,
+            "case_sensitive": bool(raw.get("case_sensitive"))}
+
+
+def _percent_text(fraction: float) -> str:
+    return f"{fraction * 100:g}"
+
+
+def _data_rows(data: dict) -> dict:
+    """A question's ``data`` as the form's rows (weights in percent; a range as value ± tolerance)."""
+    numbers = []
+    for answer in data.get("answers", []):
+        if "min" in answer:
+            value, tolerance = (answer["min"] + answer["max"]) / 2, (answer["max"] - answer["min"]) / 2
+        elif "value" in answer:
+            value, tolerance = answer["value"], answer["tolerance"]
+        else:
+            continue
+        numbers.append({"value": f"{value:g}", "tolerance": f"{tolerance:g}",
+                        "fraction": _percent_text(answer["fraction"]), "feedback": answer.get("feedback", "")})
+    texts = [a for a in data.get("answers", []) if "text" in a]
+    return {"choices": [{**c, "fraction": _percent_text(c["fraction"])} for c in data.get("choices", [])],
+            "answers": [{**a, "fraction": _percent_text(a["fraction"])} for a in texts],
+            "numbers": numbers, "pairs": data.get("pairs", []),
+            "correct": "true" if data.get("correct", True) else "false",
+            "feedback_right": data.get("feedback_right", ""), "feedback_wrong": data.get("feedback_wrong", ""),
+            "case_sensitive": data.get("case_sensitive", False)}
+
+
+def _render_question_form(form: QuestionForm, question: Question | None, qtype: str, rows: dict,
+                          draft: Question | None, status: int, error: str | None = None):
+    preview = None
+    if draft is not None:
+        preview = {"public": services.public_question(draft), "question": draft,
+                   "right": grading.right_answer_text(draft.qtype, draft.data)}
+    return render_template("quizzes/question_form.html", form=form, question=question, qtype=qtype, rows=rows,
+                           preview=preview, error=error), status
+
+
+@bp.route("/manage/bank/new", methods=["GET", "POST"])
+@login_required
+def new_question():
+    """Write a new question of a type (``?type=single`` …) in a category the viewer keeps."""
+    kept = _require_bank()
+    if not kept and request.method == "GET":
+        flash(_("Make a category first."), "warning")
+        return redirect(url_for("quizzes.bank"))
+    return _question_form_page(None, kept)
+
+
+@bp.route("/manage/bank/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id: int):
+    """Edit a question in its form; saving makes a new version (attempts keep the one they used)."""
+    kept = _require_bank()
+    question = db.session.get(Question, question_id) or abort(404)
+    try:
+        services.require_category(question.category)
+    except tk.ServiceError as error:
+        abort(error.status)
+    return _question_form_page(question, kept)
 
 
 @bp.get("/manage/bank/export.gift")
 @login_required
 def export_bank():
-    """The bank (or one category) as a GIFT file."""
-    _require_manage()
+    """The bank (or one category) as a GIFT file (a secretary: their units' categories)."""
+    kept = _require_bank()
     category = db.session.get(Category, request.args.get("category", type=int) or 0)
-    questions = db.session.scalars(services.bank_query(category)).all()
+    try:
+        query = _kept_bank_query(kept, category)
+    except tk.ServiceError as error:
+        abort(error.status)
+    questions = db.session.scalars(query).all()
     tk.audit("quizzes.exported", "question_bank", category.id if category else None, count=len(questions))
     db.session.commit()
     return FlaskResponse(services.export_questions(questions), mimetype="text/plain; charset=utf-8",
@@ -447,16 +630,23 @@ def export_bank():
 @login_required
 def question(question_id: int):
     """Preview a question and correct it in GIFT (re-grading the attempts that used it)."""
-    _require_manage()
+    _require_bank()
     question = db.session.get(Question, question_id) or abort(404)
+    try:
+        services.require_category(question.category)
+    except tk.ServiceError as error:
+        abort(error.status)
     form = QuestionGiftForm()
     problems, status = [], 200
     if form.validate_on_submit():
         try:
-            count = services.update_question_from_gift(question, form.gift.data)
+            count = services.update_question_from_gift(question, form.gift.data, account=current_user)
         except formats.FormatError as error:
             db.session.rollback()
             problems, status = [str(p) for p in error.problems], 422
+        except tk.ServiceError as error:  # moved into a category the viewer does not keep
+            db.session.rollback()
+            abort(error.status)
         else:
             tk.audit("question.corrected", "question", question.id, regraded=count)
             db.session.commit()
@@ -467,7 +657,7 @@ def question(question_id: int):
     if request.method == "GET":
         form.gift.data = services.export_questions([question]).strip()
     return render_template("quizzes/question.html", question=question, form=form, problems=problems,
-                           public=services.public_question(question),
+                           public=services.public_question(question), versions=services.question_versions(question),
                            right=grading.right_answer_text(question.qtype, question.data)), status
 
 
@@ -584,7 +774,7 @@ def grade_response(response_id: int):
     def page(status: int):
         return render_template("quizzes/grade.html", form=form, response=response, attempt=attempt,
                                question=question, mark=mark,
-                               qhtml=services.render_text(question.text, question.text_format)), status
+                               qhtml=services.render_question_text(question.text, question.text_format)), status
 
     if form.validate_on_submit():
         if float(form.mark.data) > mark:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from portal.org.models import Member, OrgUnit
     from portal.plugins.types import (ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission,
                                       SearchDocument, SettingSpec, Widget)
+    from portal.plugins.types import PersonalSection
 
 #: Hooks that only declare things (blueprints, permissions, settings …). They are
 #: called at start-up, while a session commits, or once per request and cached;
@@ -216,14 +217,25 @@ def portal_demo_data(context: DemoContext) -> None:
 
 
 @hookspec
-def portal_personal_data(member: Member) -> dict[str, list[dict[str, Any]]]:
-    """Everything this plugin holds about ``member`` (the personal-data export).
+def portal_personal_data(member: Member) -> list[PersonalSection] | dict[str, list[dict[str, Any]]]:
+    """Everything this plugin holds about ``member`` (the "My data" page and its JSON export).
 
-    Called on enabled plugins when a member's data is exported, in a SAVEPOINT
-    per plugin. Read only.
+    Called on enabled plugins when a member opens "My data" or downloads it, in
+    a SAVEPOINT per plugin. Read only.
+
+    Return :class:`~portal.plugins.types.PersonalSection` objects: a stable
+    ``key`` (the core prefixes it with the plugin's name), a translatable
+    ``title``, typed ``columns`` ``(key, label, kind[, choices])`` and rows of
+    raw values (datetimes as stored, codes for choices, option texts rather
+    than option ids). The page shows labels, local dates and choice labels; the
+    export keeps the keys, the codes and ISO 8601 times and describes them in
+    its ``schema`` (docs/architecture.md, "Personal data").
+
+    The old shape ``{section title: list of dicts}`` still works: it is shown
+    with headers made from the keys and types guessed from the values.
 
     :param member: The :class:`~portal.org.models.Member`.
-    :returns: ``{section title: list of dicts}``.
+    :returns: A list of sections (or the old dict).
     """
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from portal.org.models import SECRETARY_ROLES
 
@@ -134,3 +134,50 @@ class DemoContext:
     members: list[Any]
     now: datetime
     rng: Any
+
+
+#: The kinds of value a :class:`PersonalColumn` holds (how the page shows it and the export's ``schema`` names it).
+PERSONAL_KINDS = ("text", "date", "datetime", "number", "bool", "choice", "url", "lines")
+
+
+@dataclass(frozen=True)
+class PersonalColumn:
+    """One field of a :class:`PersonalSection`: a stable machine ``key``, a translatable ``label`` and a ``kind``.
+
+    ``kind`` is one of :data:`PERSONAL_KINDS`. ``choice`` values are codes shown
+    through ``choices`` (``{code: label}``); ``lines`` values are a dict or a
+    list of texts, shown one per line, a dict's keys through ``choices`` when
+    given (``{key: label}``). ``date``/``datetime`` values are dates and naive
+    UTC datetimes as stored; ``url`` values are links. ``on_page=False`` keeps
+    a technical field (an internal reference a reader cannot use) to the export.
+    """
+
+    key: str
+    label: Any
+    kind: str = "text"
+    choices: Mapping[Any, Any] | None = None
+    on_page: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in PERSONAL_KINDS:
+            raise ValueError(f"unknown personal data kind {self.kind!r} for {self.key!r}")
+
+
+@dataclass(frozen=True)
+class PersonalSection:
+    """One section of a member's personal data (``portal_personal_data``).
+
+    ``key`` is stable and machine-readable (the core prefixes it with the
+    plugin's name in the export); ``columns`` are :class:`PersonalColumn` or
+    tuples ``(key, label[, kind[, choices]])``; ``rows`` are dicts keyed by the
+    column keys, holding raw values (datetimes as stored, codes for choices).
+    """
+
+    key: str
+    title: Any
+    columns: tuple[PersonalColumn, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        columns = tuple(c if isinstance(c, PersonalColumn) else PersonalColumn(*c) for c in self.columns)
+        object.__setattr__(self, "columns", columns)

@@ -11,14 +11,27 @@ Design (see docs/architecture.md, "Search"):
   jieba's own reports *character offsets* as token positions, which makes
   phrase queries impossible; ours numbers words (a word's sub-words share its
   position), so ``"流动党员"`` and ``"work injury"`` work as quoted phrases.
-  Unquoted words are ANDed (``党费 缴纳`` needs both). A few domain words
-  (the branch vocabulary of docs/domain.md) are added to jieba's dictionary so they are cut consistently.
+  A few domain words (the branch vocabulary of docs/domain.md) are added to
+  jieba's dictionary so they are cut consistently.
+* **Questions**: members type questions (``怎么交党费``). The query is cut by
+  jieba, question words and particles (``QUESTION_WORDS``) are dropped, each
+  remaining word may also match its synonyms (``synonyms.toml``; a long word
+  the index lacks: its dictionary sub-words), and documents are ranked by how many of the words they
+  match (``OrGroup``, BM25F, titles count double) instead of needing all.
+  When nothing matches, :func:`suggest` offers a spelling correction from the
+  index's own words ("Did you mean …").
 * **jieba** is initialised once per process (lazily, under a lock), with its
   9 MB cache in the instance folder and its logger silenced.
 * **Visibility**: every document has a ``scope`` (``public``, ``members``,
   ``unit:<id>``); results are filtered inside whoosh by what the viewer may see
   (unit scopes through the unit's materialized path, so a role over a
   committee sees everything below it with one prefix query).
+* **Enabled plugins only**: every document stores its owning ``plugin``
+  (from the hook that returned it on reindex, from its URL's blueprint on
+  queued updates); documents of disabled plugins are masked at query time, so
+  disabling a plugin needs no reindex. Indexes built before the field existed
+  get it added in place and fall back to the key prefix (``courses:…`` is
+  the ``courses`` plugin's) until the next ``portal search reindex``.
 * **Updates never run in a request's hot path**: plugins queue changes in the
   ``search_queue`` table inside their own transaction; after the commit a
   per-process background thread drains the queue into the index (cron can run
@@ -37,7 +50,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flask import current_app, has_app_context
 from markupsafe import Markup, escape
@@ -178,7 +191,7 @@ def schema():
     text = analyzer()
     return Schema(
         key=ID(stored=True, unique=True), type=ID(stored=True), scope=ID(stored=True),
-        unit_path=ID(stored=True), locale=ID(stored=True), url=STORED,
+        unit_path=ID(stored=True), locale=ID(stored=True), url=STORED, plugin=ID(stored=True),
         title=TEXT(analyzer=text, stored=True, field_boost=2.0, phrase=True),
         body=TEXT(analyzer=text, stored=True, phrase=True),
         tags=TEXT(analyzer=text, stored=True, phrase=True),
@@ -207,7 +220,7 @@ def open_index(directory: str | None = None, *, create: bool = True):
             return ix
         Path(directory).mkdir(parents=True, exist_ok=True)
         if windex.exists_in(directory, INDEX_NAME):
-            ix = windex.open_dir(directory, indexname=INDEX_NAME)
+            ix = _with_plugin_field(windex.open_dir(directory, indexname=INDEX_NAME), directory)
         elif create:
             ix = windex.create_in(directory, schema(), indexname=INDEX_NAME)
         else:
@@ -216,7 +229,42 @@ def open_index(directory: str | None = None, *, create: bool = True):
         return ix
 
 
-def _doc_fields(doc: SearchDocument, unit_paths: dict[int, str]) -> dict[str, str]:
+def _with_plugin_field(ix, directory: str):
+    """``ix`` with the ``plugin`` field, added in place to an index built before it existed (no reindex needed)."""
+    from whoosh import index as windex
+    from whoosh.fields import ID
+
+    if "plugin" in ix.schema:
+        return ix
+    writer = ix.writer(timeout=LOCK_TIMEOUT)
+    writer.add_field("plugin", ID(stored=True))
+    writer.commit()
+    return windex.open_dir(directory, indexname=INDEX_NAME)
+
+
+def _key_prefix(plugin: str) -> str:
+    """The key prefix of ``plugin``'s documents by convention (the ``courses`` plugin's keys start ``courses:``)."""
+    return f"{plugin}:"
+
+
+def document_plugin(doc: SearchDocument) -> str:
+    """The plugin owning ``doc``: the blueprint serving its URL, else the plugin named by its key prefix."""
+    from urllib.parse import urlsplit
+
+    from portal.plugins.manager import CORE_PLUGIN, get_manager
+
+    manager = get_manager()
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(urlsplit(doc.url).path, method="GET")
+    except Exception:  # not one of our URLs (or not a GET route): fall back to the key
+        endpoint = ""
+    owner = manager.blueprint_owner.get(endpoint.split(".")[0]) if "." in endpoint else None
+    if owner:
+        return owner
+    return next((name for name in manager.plugins if doc.key.startswith(_key_prefix(name))), CORE_PLUGIN)
+
+
+def _doc_fields(doc: SearchDocument, unit_paths: dict[int, str], plugin: str) -> dict[str, str]:
     unit_path = ""
     if doc.scope.startswith("unit:"):
         try:
@@ -224,7 +272,7 @@ def _doc_fields(doc: SearchDocument, unit_paths: dict[int, str]) -> dict[str, st
         except ValueError:
             unit_path = ""
     return {"key": doc.key, "type": doc.type, "scope": doc.scope, "unit_path": unit_path,
-            "locale": doc.locale or "", "url": doc.url, "title": doc.title or "",
+            "locale": doc.locale or "", "url": doc.url, "plugin": plugin, "title": doc.title or "",
             "body": (doc.body or "")[:MAX_BODY_CHARS], "tags": doc.tags or ""}
 
 
@@ -264,14 +312,14 @@ def reindex() -> int:
     try:
         with write_intent():
             last_queued = db.session.scalar(select(func.max(SearchQueueEntry.id))) or 0
-            docs = [_coerce(doc) for _name, result in call_each("portal_search_documents") for doc in result]
-        unit_paths = _unit_paths(docs)
+            owned = [(name, _coerce(doc)) for name, result in call_each("portal_search_documents") for doc in result]
+        unit_paths = _unit_paths(doc for _name, doc in owned)
         seen = set()
-        for doc in docs:
+        for name, doc in owned:
             if doc.key in seen:
                 continue
             seen.add(doc.key)
-            writer.add_document(**_doc_fields(doc, unit_paths))
+            writer.add_document(**_doc_fields(doc, unit_paths, name))
         writer.commit(mergetype=writing.CLEAR)
     except BaseException:
         writer.cancel()
@@ -389,7 +437,7 @@ def drain(limit: int = 2000) -> int:
         unit_paths = _unit_paths(docs.values())
         for key, (action, _document) in latest.items():
             if action == "upsert":
-                writer.update_document(**_doc_fields(docs[key], unit_paths))
+                writer.update_document(**_doc_fields(docs[key], unit_paths, document_plugin(docs[key])))
             else:
                 writer.delete_by_term("key", key)
         writer.commit()
@@ -456,6 +504,23 @@ def _scope_filter(account):
     return Q.Or(allowed)
 
 
+def _disabled_plugins_mask():
+    """A whoosh query matching the documents of disabled plugins (None: all enabled).
+
+    By the stored ``plugin`` field, and by the key prefix for documents indexed
+    before that field existed (until the next reindex).
+    """
+    from whoosh import query as Q
+
+    from portal.plugins.manager import get_manager
+
+    manager = get_manager()
+    disabled = sorted(name for name in manager.plugins if not manager.is_enabled(name))
+    if not disabled:
+        return None
+    return Q.Or([q for name in disabled for q in (Q.Term("plugin", name), Q.Prefix("key", _key_prefix(name)))])
+
+
 def _query_terms(parsed) -> set[str]:
     """The analyzed words of a query (Chinese words, English stems)."""
     return {text.decode() if isinstance(text, bytes) else str(text)
@@ -509,15 +574,92 @@ def snippet(text: str, terms: set[str]) -> Markup:
     return Markup("".join(out).replace("\n", " "))
 
 
+#: Question words, particles and pronouns members type around what they look for (dropped from queries).
+QUESTION_WORDS = frozenset("""
+怎么 怎样 怎么样 怎么办 咋 咋办 如何 什么 啥 哪些 哪里 哪儿 哪个 为什么 为啥 多少 几 吗 呢 吧 啊 呀 嘛 哦 的 地 得 了 过
+是 我 我们 我的 你 你们 他 她 要 想 想要 可以 能 能不能 可不可以 会 应该 该 需要 请问 请 一下 还 就 都 也 有 没 在 去 到 给 和 与
+how what where when why who which whom whose do does did doing i me my mine we our you your can could should would
+shall will must may need want please is are am was were be been there it its a an the to of for in on at with about
+if or and not
+""".split())
+_PHRASE = re.compile(r'"([^"]*)"?')
+_WORD = re.compile(r"^\w+$", re.UNICODE)
+
+
+@functools.lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """``{word: its synonyms}`` from ``synonyms.toml`` (groups of interchangeable words)."""
+    import tomllib
+
+    with (Path(__file__).parent / "synonyms.toml").open("rb") as fh:
+        groups = tomllib.load(fh)["groups"]
+    table: dict[str, tuple[str, ...]] = {}
+    for group in groups:
+        for word in group:
+            table[word] = tuple(dict.fromkeys(table.get(word, ()) + tuple(w for w in group if w != word)))
+    return table
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query that carry meaning: jieba's cut without question words, particles and punctuation."""
+    import jieba
+
+    init_jieba()
+    words = (word.strip().lower() for word in jieba.cut(text, HMM=True))
+    return [word for word in words if _WORD.match(word) and word not in QUESTION_WORDS]
+
+
+def _alternatives(word: str, indexed: Callable[[str], bool]) -> list[str]:
+    """``word`` and its synonyms, any of which may match; a long word the index lacks is replaced by its
+    dictionary sub-words (jieba's search mode: 组织关系转接 → 组织关系, 转接) and their synonyms."""
+    import jieba
+
+    found = [word]
+    if _HAN.match(word) and len(word) > 2 and not indexed(word):
+        found = [w for w in jieba.cut_for_search(word) if len(w) > 1 and w not in QUESTION_WORDS] or found
+    for alt in list(found):
+        found += synonyms().get(alt, ())
+    return list(dict.fromkeys(found))
+
+
+def _query_string(text: str, indexed: Callable[[str], bool]) -> str:
+    """The whoosh query string for what a member typed: phrases kept, each word an OR of its alternatives."""
+    parts, rest = [], []
+    last = 0
+    for match in _PHRASE.finditer(text):
+        rest.append(text[last:match.start()])
+        if _WORDLIKE.search(match.group(1)):  # a phrase is kept whole: its words' positions must match the text
+            parts.append(f'"{match.group(1).strip()}"')
+        last = match.end()
+    rest.append(text[last:])
+    for word in query_words(" ".join(rest)):
+        alts = [f'"{alt}"' if " " in alt else alt for alt in _alternatives(word, indexed)]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    return " ".join(parts)
+
+
 def parse_query(text: str):
-    """A whoosh query over title, body and tags: words ANDed, ``"quoted phrases"`` as phrases."""
+    """A whoosh query over title, body and tags for a member's words or question.
+
+    Question words are dropped and each word also matches its synonyms (or,
+    when the index lacks it, its dictionary sub-words); documents matching more words rank higher (``OrGroup`` with a
+    bonus for coverage; on the member questions of tests/test_search_questions.py
+    it finds 39 of 39 lessons in the top 3, requiring all words 17). ``"quoted
+    phrases"`` stay phrases.
+    """
     from whoosh import qparser
+    from whoosh import query as Q
 
     ix = open_index()
-    parser = qparser.MultifieldParser(["title", "body", "tags"], schema=ix.schema, group=qparser.AndGroup)
+    with ix.reader() as reader:
+        query_string = _query_string(text[:MAX_QUERY_LENGTH], lambda word: any(
+            reader.doc_frequency(field, word) for field in ("title", "body", "tags")))
+    if not query_string:
+        return Q.NullQuery
+    parser = qparser.MultifieldParser(["title", "body", "tags"], schema=ix.schema, group=qparser.OrGroup.factory(0.9))
     parser.remove_plugin_class(qparser.WildcardPlugin)
     parser.remove_plugin_class(qparser.FieldsPlugin)
-    return parser.parse(text[:MAX_QUERY_LENGTH])
+    return parser.parse(query_string)
 
 
 def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None = None,
@@ -550,7 +692,7 @@ def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None 
     results: list[SearchResult] = []
     terms = _query_terms(parsed)
     with ix.searcher() as searcher:
-        hits = searcher.search(parsed, filter=filter_q, limit=limit * 3)
+        hits = searcher.search(parsed, filter=filter_q, mask=_disabled_plugins_mask(), limit=limit * 3)
         groups: dict[str, list] = {}
         for hit in hits:  # best first; one result per URL, in the viewer's language when it matched too
             groups.setdefault(hit["url"], []).append(hit)
@@ -559,3 +701,46 @@ def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None 
             results.append(SearchResult(key=hit["key"], type=hit["type"], title=hit["title"], url=url,
                                         snippet=snippet(hit["body"], terms), locale=hit.get("locale", ""), score=group[0].score))
     return results
+
+
+def _in_index(searcher, word: str) -> bool:
+    """True when every analyzed term of ``word`` occurs in a title, body or tags."""
+    terms = [t.text for t in analyzer()(word, mode="query")]
+    return bool(terms) and all(any(searcher.doc_frequency(field, term) for field in ("title", "body", "tags"))
+                               for term in terms)
+
+
+def suggest(query: str, account) -> str | None:
+    """A corrected query for "Did you mean …" when ``query`` finds nothing, or None.
+
+    Each word the index lacks is replaced by the closest word of the index
+    (whoosh's spelling corrector over the bodies' words, one edit for short
+    words, two for longer ones); the suggestion is only offered when it finds
+    something ``account`` may see. Synonyms need no suggestion: they are
+    searched already.
+    """
+    words = query_words((query or "")[:MAX_QUERY_LENGTH].replace('"', " "))
+    if not words or search(query, account, limit=1):
+        return None
+    with open_index().searcher() as searcher:
+        corrector = searcher.corrector("body")
+        out = []
+        for word in words:
+            found = [] if _in_index(searcher, word) else corrector.suggest(
+                word, limit=1, maxdist=1 if len(word) <= 4 else 2)
+            out.append(found[0] if found else word)
+        if out == words:
+            return None
+        hits = search(" ".join(out), account, limit=1)
+        if not hits:
+            return None
+        shown = searcher.document(key=hits[0].key) or {}
+        text = f"{shown.get('title', '')} {shown.get('body', '')}"
+    return " ".join(_surface(corrected, text) if corrected != word else word for word, corrected in zip(words, out, strict=True))
+
+
+def _surface(term: str, text: str) -> str:
+    """The word of ``text`` an English stem comes from (``injuri`` → ``injury``), so suggestions read as words."""
+    if _HAN.search(term):
+        return term
+    return next((m.group().lower() for m in _LATIN_WORD.finditer(text) if _stem(m.group().lower()) == term), term)

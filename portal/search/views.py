@@ -15,7 +15,8 @@ API_PATHS = {
         "security": [{"bearer": []}, {}],
         "parameters": [
             {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
-             "description": "Words (ANDed); \"quoted phrase\" for an exact phrase"},
+             "description": "Words or a question (question words are dropped; documents matching more words rank "
+                            "first); \"quoted phrase\" for an exact phrase"},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}},
         ],
         "responses": {"200": {"description": "Results, best first", "content": {"application/json": {"schema": {

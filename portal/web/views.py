@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.i18n import normalize_locale
 from portal.org.models import OrgUnit
 from portal.org.permissions import manageable_units, require
-from portal.org.personal import personal_data
+from portal.org.personal import PAGE_ROWS, export_document, page_sections
 from portal.web.widgets import render_widgets
 from portal.web.ui import safe_next_url
 
@@ -65,19 +65,15 @@ def set_locale():
 def me():
     """Everything the portal holds about the current member, by section."""
     member = current_user.member
-    sections = personal_data(member) if member else {}
-    return render_template("web/me.html", member=member, sections=sections)
+    sections = page_sections(member) if member else []
+    return render_template("web/me.html", member=member, sections=sections, page_rows=PAGE_ROWS)
 
 
 @bp.get("/me/export.json")
 @login_required
 def me_export():
-    """Download the same data as JSON (the member's personal data export)."""
-    member = current_user.member
-    data = {"account": {"username": current_user.username, "display_name": current_user.display_name,
-                        "phone": current_user.phone, "locale": current_user.locale},
-            "sections": personal_data(member) if member else {}}
-    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    """Download the same data as JSON: machine keys, codes, ISO times and a ``schema`` (docs/architecture.md)."""
+    body = json.dumps(export_document(current_user.member, current_user), ensure_ascii=False, indent=2, default=str)
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": "attachment; filename=my-data.json"})
 
@@ -85,11 +81,13 @@ def me_export():
 @bp.get("/search")
 def search():
     """Full-text search over what the viewer may see."""
-    from portal.search.service import search as run_search
+    from portal.search.service import search as run_search, suggest
 
     query = (request.args.get("q") or "").strip()
-    results = run_search(query, current_user if current_user.is_authenticated else None) if query else []
-    return render_template("web/search.html", query=query, results=results)
+    viewer = current_user if current_user.is_authenticated else None
+    results = run_search(query, viewer) if query else []
+    suggestion = suggest(query, viewer) if query and not results else None
+    return render_template("web/search.html", query=query, results=results, suggestion=suggestion)
 
 
 def render_error(exc: HTTPException):

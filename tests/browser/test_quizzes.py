@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from portal import toolkit as tk
+from portal_quizzes import formats, services
 from portal_quizzes.models import Attempt, Response
 from tests.browser.conftest import browser_login
 from tests.test_quizzes_helpers import make_quiz
@@ -60,3 +61,25 @@ def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tm
     assert attempt.state == "finished" and attempt.score == 5.0
     assert len(db.session.scalars(select(Response)).all()) == 5
     assert db.session.scalar(select(tk.Activity).where(tk.Activity.verb == "quiz.passed")) is not None
+
+
+def test_daily_quiz_reads_right_on_a_phone(page, live_server, db, org, tmp_path):
+    """Issue 13: HTML question text is rendered (no literal <p>), choices are stacked and readable at 360 px."""
+    gift = ("::capital::[html]<p>The capital of <b>China</b> is</p> {=Beijing ~Shanghai ~Shenzhen}\n\n"
+            "::dues::[html]<p>Dues are paid <em>every month</em></p> {T}\n")
+    services.import_parsed(formats.parse_gift(gift, "daily.gift", ("每日答题",)))
+    db.session.commit()
+    browser_login(page, live_server, "member2")
+    page.goto(f"{live_server}/quizzes/daily")
+    page.wait_for_selector("text=Submit my answers")
+    main = page.inner_text("main")
+    assert "<p>" not in main and "</p>" not in main and "<b>" not in main
+    assert page.locator("main b:has-text('China')").count() == 1  # rendered, not escaped
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    boxes = [page.locator("label.choice:has-text('%s')" % city).bounding_box()
+             for city in ("Beijing", "Shanghai", "Shenzhen")]
+    assert boxes[0]["y"] + boxes[0]["height"] <= boxes[1]["y"] and boxes[1]["y"] < boxes[2]["y"]  # stacked
+    assert all(box["height"] >= 40 for box in boxes)  # a finger-sized target
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('label.choice .choice-text')).fontSize)")
+    assert size >= 16
+    page.screenshot(path=str(tmp_path / "daily-quiz.png"), full_page=True)
