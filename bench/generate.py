@@ -274,7 +274,7 @@ def make_app(instance: Path, url: str | None):
     instance.mkdir(parents=True, exist_ok=True)
     url = url or f"sqlite:///{instance / 'portal.sqlite3'}"
     (instance / "config.toml").write_text(
-        f'DATABASE_URL = "{url}"\nSECRET_KEY = "bench-secret-not-for-production"\n', encoding="utf-8")
+        f'DATABASE_URL = "{url}"\nSECRET_KEY = "bench-secret-not-for-production-use-at-all"\n', encoding="utf-8")
     os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
     from portal import create_app
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, request, session
+from flask_login import current_user
 
 from portal import config as portal_config
-from portal.database import install_sqlite_behaviour
+from portal.database import BoundedIntConverter, install_sqlite_behaviour
 from portal.extensions import csrf, db, login_manager
 
 
@@ -18,8 +19,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config.py < ``PORTAL_*`` environment < ``config``).
     """
     app = Flask("portal", instance_path=portal_config.instance_path_from_env(), instance_relative_config=True)
+    # Before any blueprint adds a rule: ids past the database's integer range answer 404, not 500.
+    app.url_map.converters["int"] = BoundedIntConverter
     portal_config.load_config(app, config)
     portal_config.check_secret_key(app)
+    _trust_proxies(app)
     _ensure_instance_folder(app)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # chatty while subsetting PDF fonts
@@ -47,6 +51,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_core_blueprints(app)
     manager.register_blueprints()
     _register_request_hooks(app, manager)
+    from portal.idempotency import init_idempotency
+
+    init_idempotency(app)
 
     from portal.notify.services import install_delivery_hooks
     from portal.web.templating import init_templating
@@ -58,6 +65,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_api_errors(app)
     init_service_errors(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Read the client's address (and scheme) from ``X-Forwarded-*`` set by ``PROXY_HOPS`` trusted proxies.
+
+    0 (the default) trusts no header: anyone could write one, and login throttling keys on the client.
+    """
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def _ensure_instance_folder(app: Flask) -> None:
@@ -96,10 +115,14 @@ def _register_core_blueprints(app: Flask) -> None:
 
 
 def _forgery_proof(req) -> bool:
-    """Bearer-token calls and JSON API calls cannot be forged by another site's form."""
+    """Bearer-token calls and JSON API calls cannot be forged by another site's form.
+
+    Nor can an API call without a logged-in session: it acts for nobody, and must
+    answer 401 (not a CSRF 400) whatever its body.
+    """
     if req.headers.get("Authorization", "").startswith("Bearer "):
         return True
-    return req.path.startswith("/api/") and req.is_json
+    return req.path.startswith("/api/") and (req.is_json or not current_user.is_authenticated)
 
 
 def _register_request_hooks(app: Flask, manager) -> None:
@@ -122,6 +145,12 @@ def _register_request_hooks(app: Flask, manager) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Anything shown to a logged-in person is theirs: no shared or browser cache keeps it (back button on a
+        # shared phone, a caching proxy). A view that sets its own public caching keeps it.
+        # Read from the session and headers, not the account object: after a commit it would reload (one more query).
+        signed_in = bool(session.get("_user_id")) or "Authorization" in request.headers
+        if not response.cache_control.public and not (request.endpoint or "").endswith("static") and signed_in:
+            response.headers["Cache-Control"] = "private, no-store"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'self'")

@@ -321,6 +321,58 @@ def search_drain():
     click.echo(f"Applied {total} queued change(s).")
 
 
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def backup_command(file):
+    """Write a consistent backup of the whole instance (database, uploads, config) to a .tar FILE.
+
+    Safe while the portal serves requests. The file holds personal data and the
+    secret key: it is written readable by its owner only.
+    """
+    from portal.backup import BackupError, create_backup
+
+    try:
+        manifest = create_backup(file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    tables = manifest["database"]["tables"]
+    uploads = sum(1 for name in manifest["files"] if name.startswith("uploads/"))
+    click.echo(f"Wrote {file}: {len(tables)} table(s), {sum(t['rows'] for t in tables.values())} row(s), "
+               f"{uploads} upload(s).")
+    if manifest["config"]["secret_key_included"]:
+        click.echo("It contains the instance's SECRET_KEY (config/config.toml): store it like the server itself.")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the data of a database or upload folder that is not empty")
+def restore_command(file, force):
+    """Restore a backup FILE into this instance's empty database, then migrate and rebuild search.
+
+    An instance without config.toml gets the backup's (with its secret key) before it starts.
+    """
+    from flask import Flask
+    from portal.backup import BackupError, install_config, restore_backup
+    from portal.extensions import db
+
+    instance = Path(Flask("portal", instance_path=portal_config.instance_path_from_env()).instance_path)
+    try:
+        if installed := install_config(file, instance):
+            click.echo(f"Installed the backup's configuration as {installed}")
+        app = _app_for_setup()
+        with app.app_context():
+            where = db.engine.url.render_as_string(hide_password=True)
+            click.echo(f"Restoring into {where} and {app.config['UPLOAD_DIR']}")
+            result = restore_backup(file, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {result.rows} row(s) in {result.tables} table(s) and {result.uploads} upload(s); "
+               f"indexed {result.indexed} document(s).")
+    if result.config_written:
+        click.echo(f"The backup's configuration is in {result.config_written}.")
+
+
 def _default_catalog():
     """Messages of commands in the portal's default language (there is no request to choose one)."""
     from flask_babel import force_locale

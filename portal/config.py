@@ -32,13 +32,19 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_IP_MAX_FAILURES": 30,
     "PASSWORD_MIN_LENGTH": 8,
     "API_TOKEN_DAYS": 30,
+    "API_MAX_TOKENS": 10,  # live tokens per account; one more revokes the oldest
+    # How many reverse proxies in front of the portal append to X-Forwarded-For (werkzeug's ProxyFix).
+    # 0 trusts no header: the client is the TCP peer. Behind one nginx/Caddy: 1. Never more than there are.
+    "PROXY_HOPS": 0,
+    # Requests per client (or account) and window, counted in the database (portal/ratelimit.py).
+    "RATE_LIMIT_TOKEN": "10/minute",
+    "RATE_LIMIT_SEARCH": "60/minute",
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 20000,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS (see README)
-    "REMEMBER_COOKIE_HTTPONLY": True,
-    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # REMEMBER_COOKIE_SECURE / _HTTPONLY / _SAMESITE follow the SESSION_COOKIE_* values unless set.
     "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "SEARCH_INDEX_DIR": None,  # None: <instance>/search-index
@@ -97,18 +103,36 @@ def _derive(app: Flask) -> None:
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
     app.config["UPLOAD_DIR"] = app.config.get("UPLOAD_DIR") or str(instance / "uploads")
     app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or 4 * app.config["UPLOAD_MAX_BYTES"]
+    # The remember-me cookie logs in as well as the session cookie: it must never travel over plain HTTP
+    # when the session cookie may not.
+    for flag in ("SECURE", "HTTPONLY", "SAMESITE"):
+        app.config.setdefault(f"REMEMBER_COOKIE_{flag}", app.config[f"SESSION_COOKIE_{flag}"])
+    if app.config["SESSION_COOKIE_SECURE"]:
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
 
 
+#: Bytes of key material a secret key needs outside debug/testing (``portal init`` writes 64 hex characters).
+MIN_SECRET_BYTES = 32
+
+_HOW_TO_SET = ("Set PORTAL_SECRET_KEY in the environment "
+               "(for example: export PORTAL_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')) "
+               "or SECRET_KEY in the instance folder's config.toml (`portal init` writes one), "
+               "or run with --debug for local development.")
+
+
 def check_secret_key(app: Flask) -> None:
-    """Refuse to run outside debug/testing with the placeholder or an empty secret key."""
+    """Refuse to run outside debug/testing with the placeholder, an empty or a short secret key.
+
+    The key signs session and remember-me cookies: a short one can be guessed offline from one cookie.
+    """
     if app.debug or app.testing:
         return
     key = app.config.get("SECRET_KEY")
     if not key or key == INSECURE_SECRET:
-        raise RuntimeError(
-            "Refusing to start: no secret key is set. Set PORTAL_SECRET_KEY in the environment "
-            "(for example: export PORTAL_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')) "
-            "or SECRET_KEY in the instance folder's config.toml, or run with --debug for local development."
-        )
+        raise RuntimeError(f"Refusing to start: no secret key is set. {_HOW_TO_SET}")
+    size = len(key.encode("utf-8") if isinstance(key, str) else key)
+    if size < MIN_SECRET_BYTES:
+        raise RuntimeError(f"Refusing to start: the secret key has {size} bytes, it needs at least "
+                           f"{MIN_SECRET_BYTES}. {_HOW_TO_SET}")

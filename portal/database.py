@@ -17,9 +17,13 @@ from typing import Iterator
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, SessionTransaction
+from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db
 
+#: The largest id every supported database stores (PostgreSQL ``integer``); larger ids exist nowhere.
+MAX_ID = 2**31 - 1
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False)
 
@@ -38,6 +42,72 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that matches only values a database integer column can hold.
+
+    A larger number cannot be an id, and handing it to the database fails
+    (SQLite: overflow past 2**63, PostgreSQL: past 2**31), so the URL does not
+    match and the answer is 404. The bound lives in the regex, not only in
+    ``max``: werkzeug answers 405 when a value fails conversion on a path that
+    another method's rule shares.
+    """
+
+    def __init__(self, map, *args, max: int = MAX_ID, **kwargs) -> None:  # noqa: A002 - werkzeug's names
+        super().__init__(map, *args, max=max, **kwargs)
+        self.regex = ("-?" if self.signed else "") + _digits_at_most(max)
+
+
+def _digits_at_most(bound: int) -> str:
+    """A regex for the decimal numbers from 0 to ``bound`` (leading zeros only below its length)."""
+    digits = str(bound)
+    options = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - i - 1
+            options.append(digits[:i] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
+
+
+def in_write_intent() -> bool:
+    """Whether transactions begun now are writers (inside :func:`write_intent`)."""
+    return _write_intent.get()
+
+
+def has_written(session: Session) -> bool:
+    """Whether ``session``'s current transaction has already written (flushed) something.
+
+    On SQLite such a transaction holds the write lock, so writing more cannot
+    fail with "database is locked"; a reader that starts writing can.
+    """
+    return bool(session.info.get(_WROTE))
+
+
+def is_reading_request() -> bool:
+    """A GET-like request whose transaction has only read so far.
+
+    Turning such a reader into a writer fails on SQLite when another request
+    wrote since it began; small writes it must make (an audit entry of a view,
+    a rate-limit count) go to a short transaction of their own instead. A
+    request that wrote already holds the write lock and writes in its own
+    transaction.
+    """
+    return (has_request_context() and request.method not in WRITE_METHODS and not in_write_intent()
+            and not has_written(db.session()))
+
+
+_WROTE = "portal_wrote"
+
+
+def _mark_written(session: Session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+def _forget_written(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
 def utcnow() -> datetime:
     """The current time as a naive UTC datetime (how every timestamp is stored)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -52,10 +122,13 @@ def lock(row) -> None:
 
 
 def install_sqlite_behaviour() -> None:
-    """Register the SQLite connection hooks once per process."""
+    """Register the SQLite connection hooks and the written-transaction tracking once per process."""
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
+    if not event.contains(Session, "after_flush", _mark_written):
+        event.listen(Session, "after_flush", _mark_written)
+        event.listen(Session, "after_transaction_end", _forget_written)
 
 
 def _on_connect(dbapi_connection, connection_record) -> None:

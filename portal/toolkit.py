@@ -11,6 +11,7 @@ from portal.i18n import gettext, lazy_gettext, lazy_pgettext, ngettext, npgettex
 
 # Database, transactions and the activity stream
 from portal.database import lock, utcnow, write_intent
+from portal.database import MAX_ID  # ids past it exist nowhere: a 404, never a database error
 from portal.extensions import db
 from portal.activity.models import Activity
 from portal.activity.services import record_activity
@@ -77,6 +78,7 @@ __all__ = [
     "gettext", "lazy_gettext", "lazy_pgettext", "ngettext", "npgettext", "pgettext",
     # database and activity stream
     "db", "lock", "utcnow", "write_intent", "Activity", "record_activity", "audit", "notify",
+    "MAX_ID",
     # people, tree, permissions
     "Account", "Member", "OrgUnit", "STAGES", "SECRETARY_ROLES", "UNIT_OFFICER_ROLES", "in_subtree",
     "can", "can_see_member", "granting_units", "is_admin", "manageable_units", "member_scope", "require",

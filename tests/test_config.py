@@ -34,16 +34,16 @@ def test_debug_mode_may_use_the_development_key(tmp_path, monkeypatch):
 
 def test_sources_in_order_defaults_file_environment(tmp_path, monkeypatch):
     app = _app(tmp_path, monkeypatch,
-               env={"PORTAL_SECRET_KEY": "from-env", "PORTAL_PER_PAGE": "7", "PORTAL_DEFAULT_LOCALE": "en"},
+               env={"PORTAL_SECRET_KEY": "from-env-" + "e" * 32, "PORTAL_PER_PAGE": "7", "PORTAL_DEFAULT_LOCALE": "en"},
                files={"config.toml": 'SECRET_KEY = "from-file"\nPER_PAGE = 50\nSITE_NAME = "青山县流动党员之家"\n'})
-    assert app.config["SECRET_KEY"] == "from-env"  # environment beats the instance file
+    assert app.config["SECRET_KEY"] == "from-env-" + "e" * 32  # environment beats the instance file
     assert app.config["PER_PAGE"] == 7 and isinstance(app.config["PER_PAGE"], int)
     assert app.config["SITE_NAME"] == "青山县流动党员之家"  # from the file
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'portal.sqlite3'}"
 
 
 def test_database_url_from_environment(tmp_path, monkeypatch):
-    app = _app(tmp_path, monkeypatch, env={"PORTAL_SECRET_KEY": "k",
+    app = _app(tmp_path, monkeypatch, env={"PORTAL_SECRET_KEY": "k" * 32,
                                             "PORTAL_DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/x"})
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True

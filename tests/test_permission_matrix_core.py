@@ -37,6 +37,7 @@ def expectations(s: SimpleNamespace) -> dict:
         # auth, inbox
         "auth.login": expect(302, anonymous=200),
         "auth.change_password": logged_in(),
+        "auth.account": logged_in(),
         "inbox.index": logged_in(),
         # admin, audit
         "admin.index": admin_only(),

@@ -13,6 +13,8 @@ from pathlib import Path
 
 
 from portal import toolkit as tk
+from portal.accounts.models import LoginFailure
+from portal.accounts.services import issue_token, live_tokens
 from portal.notify.services import notify
 from portal.settings import get_setting, setting_specs
 from tests.helpers.factories import Factory
@@ -70,6 +72,21 @@ def _candidate(org) -> dict:
 def _fresh_secretary(org) -> dict:
     assignment = Factory(tk.db).grant(Factory(tk.db).account(f"helper{next(_serial)}"), "secretary", org.home)
     return {"unit_id": org.home.id, "assignment_id": assignment.id}
+
+
+def _token_of_member1(org) -> dict:
+    issue_token(org.member1.account)
+    tk.db.session.flush()
+    return {"token_id": max(token.id for token in live_tokens(org.member1.account))}
+
+
+def _locked_member(org) -> dict:
+    """A fresh member of the home branch, locked for one client (unlocking deletes the failures)."""
+    member = Factory(tk.db).member(org.home, f"locked{next(_serial)}")
+    tk.db.session.add_all([LoginFailure(ip="192.0.2.9", username=member.account.username, account_id=member.account_id)
+                           for _ in range(5)])
+    tk.db.session.flush()
+    return {"account_id": member.account_id}
 
 
 def _message_for_member1(org) -> dict:
@@ -139,6 +156,10 @@ CASES = [
     PostCase("inbox.read_all", expect(302), _message_for_everyone),
     PostCase("auth.change_password", expect(422, anonymous=302),
              data={"current": "wrong", "new": "Another-pass-9753", "repeat": "Another-pass-9753"}),
+    PostCase("auth.revoke_token", only("member1"), _token_of_member1),
+    PostCase("auth.unlock", only(*HOME_EDITORS), _locked_member),
+    PostCase("api.change_password", expect(422, anonymous=401), data={"current": "wrong", "new": "Another-pass-9753"},
+             json=True),
     PostCase("web.set_locale", expect(302), data={"locale": "en"}, public=True, changes=False),
     PostCase("auth.logout", expect(302), public=True, changes=False),  # last: it ends every client's session
 ]

@@ -51,7 +51,9 @@ def create_request():
     data = tk.api_json()
     member = account.member
     if data.get("member_id") is not None:
-        target = db.session.get(tk.Member, data["member_id"]) if isinstance(data["member_id"], int) else None
+        member_id = data["member_id"]
+        valid = isinstance(member_id, int) and not isinstance(member_id, bool) and 0 < member_id <= tk.MAX_ID
+        target = db.session.get(tk.Member, member_id) if valid else None
         if target is None or not tk.can_see_member(target, "care.file_for", account):
             return _not_found()
         member = target
@@ -151,7 +153,9 @@ API_PATHS = {
                  "requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_BODY}}},
                  "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {
                      "type": "object", "properties": {"id": {"type": "integer"}}}}}},
-                     "401": _error_ref(), "403": _error_ref(), "422": _error_ref()}},
+                     "401": _error_ref(), "403": _error_ref(),
+                     "404": _error_ref(),  # member_id names no member in the caller's scope
+                     "422": _error_ref()}},
         "get": {"summary": "Care requests: one's own and handled ones, or those routed to one's units", "tags": ["care"],
                 "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"},
                                 "description": "open, all, or a status: " + ", ".join(vocabulary.STATUSES)}],

@@ -14,9 +14,10 @@ db = tk.db
 
 
 def _int(value, field: str) -> int:
+    """An id from the JSON body; past ``tk.MAX_ID`` it names nothing (0: ``db.session.get`` finds None)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
         raise tk.BadRequest(_("Please correct the marked fields."), {field: _("Send a number.")})
-    return int(value)
+    return int(value) if int(value) <= tk.MAX_ID else 0
 
 
 @bp.post("/outflows")
@@ -89,7 +90,7 @@ def stats():
     raw = request.args.get("unit", "")
     if not raw.isdigit():
         return tk.api_error(400, "bad_request", _("Send ?unit=<id>."), {"unit": _("Send a number.")})
-    unit = db.session.get(tk.OrgUnit, int(raw))
+    unit = db.session.get(tk.OrgUnit, int(raw)) if int(raw) <= tk.MAX_ID else None
     if unit is None:
         abort(404)
     tk.require("mobility.stats", unit)

@@ -6,6 +6,7 @@ from datetime import datetime
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
 
@@ -39,6 +40,25 @@ def pending_checkin(member) -> CheckIn | None:
                              .order_by(CheckIn.id.desc()).limit(1))
 
 
+def _add_pending(checkin: CheckIn) -> CheckIn | None:
+    """Insert ``checkin`` in a SAVEPOINT; ``None`` when a concurrent request made the member's pending one there first.
+
+    ``uq_mobility_checkin_pending_host`` decides, not a read before the insert.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(checkin)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    return checkin
+
+
+def _pending_at(member_id: int, host_unit_id: int) -> CheckIn | None:
+    return db.session.scalar(select(CheckIn).where(CheckIn.member_id == member_id, CheckIn.status == "pending",
+                                                   CheckIn.host_unit_id == host_unit_id))
+
+
 def _valid_host(unit) -> None:
     if unit is None or unit.is_closed or unit.kind not in ("branch", "group"):
         raise tk.Invalid(_("Choose an open branch to check in at."), {"host_unit_id": _("Choose a branch.")})
@@ -61,10 +81,11 @@ def request_checkin(member, host_unit, *, by_account=None, now: datetime | None 
             return waiting
         waiting.status = "ended"
         waiting.ended_at = now
-    checkin = CheckIn(member_id=member.id, outflow_id=outflow.id, host_unit_id=host_unit.id, status="pending",
-                      source="member", requested_at=now, requested_by_account_id=getattr(by_account, "id", None))
-    db.session.add(checkin)
-    db.session.flush()
+    checkin = _add_pending(CheckIn(member_id=member.id, outflow_id=outflow.id, host_unit_id=host_unit.id,
+                                   status="pending", source="member", requested_at=now,
+                                   requested_by_account_id=getattr(by_account, "id", None)))
+    if checkin is None:
+        return _pending_at(member.id, host_unit.id)
     tk.notify(tk.responsible_accounts(host_unit, "mobility.host")[1], _l("%(name)s asks to check in at %(unit)s", name=member.name,
                                                 unit=host_unit.name),
               url=tk.path_for("mobility.unit", unit_id=host_unit.id, tab="incoming"), kind="mobility.checkin")
@@ -167,16 +188,15 @@ def register_arrival(host_unit, home_unit, name: str, phone: str, note: str | No
         raise tk.Invalid(message, {"phone": message})
     if member.host_unit_id == host_unit.id:
         raise tk.Conflict(_("This member is already checked in here."))
-    existing = db.session.scalar(select(CheckIn).where(CheckIn.member_id == member.id, CheckIn.status == "pending",
-                                                        CheckIn.host_unit_id == host_unit.id))
+    existing = _pending_at(member.id, host_unit.id)
     if existing is not None:
         return existing
-    checkin = CheckIn(member_id=member.id, outflow_id=getattr(active_outflow(member), "id", None),
-                      host_unit_id=host_unit.id, status="pending", source="host", identity_status="pending",
-                      note=clean_text(note, 2000) or None, requested_at=now,
-                      requested_by_account_id=getattr(by_account, "id", None))
-    db.session.add(checkin)
-    db.session.flush()
+    checkin = _add_pending(CheckIn(member_id=member.id, outflow_id=getattr(active_outflow(member), "id", None),
+                                   host_unit_id=host_unit.id, status="pending", source="host", identity_status="pending",
+                                   note=clean_text(note, 2000) or None, requested_at=now,
+                                   requested_by_account_id=getattr(by_account, "id", None)))
+    if checkin is None:
+        return _pending_at(member.id, host_unit.id)
     tk.notify(tk.responsible_accounts(member.home_unit, "mobility.manage")[1],
               _l("%(unit)s reports that %(name)s arrived without a certificate: please confirm the identity",
                 unit=host_unit.name, name=member.name),

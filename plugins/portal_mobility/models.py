@@ -17,6 +17,8 @@ db = tk.db
 
 OPEN_OUTFLOW = ("pending", "changes_requested", "approved")
 OPEN_OUTFLOW_SQL = "status IN ('pending', 'changes_requested', 'approved')"
+ACTIVE_CERTIFICATE_SQL = "status = 'active'"
+PENDING_CHECKIN_SQL = "status = 'pending'"
 CHANNELS = ("call", "message", "visit", "video", "letter")
 REVIEW_OUTCOMES = ("renewed", "follow_up", "closed")
 REVIEW_CHECKLIST = ("kept_contact", "branch_life", "dues_paid", "reports_sent", "details_current")
@@ -83,6 +85,9 @@ class Certificate(db.Model):
     """The mobile member activity certificate (流动党员活动证) issued on approval."""
 
     __tablename__ = "mobility_certificate"
+    # one active certificate per registration, even under concurrent approvals (issue 14)
+    __table_args__ = (Index("uq_mobility_certificate_active_outflow", "outflow_id", unique=True,
+                            postgresql_where=text(ACTIVE_CERTIFICATE_SQL), sqlite_where=text(ACTIVE_CERTIFICATE_SQL)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -114,7 +119,10 @@ class CheckIn(db.Model):
     """
 
     __tablename__ = "mobility_checkin"
-    __table_args__ = (Index("ix_mobility_checkin_host_status", "host_unit_id", "status"),)
+    __table_args__ = (Index("ix_mobility_checkin_host_status", "host_unit_id", "status"),
+                      # one waiting check-in per member and host branch, even when requests race (issue 14)
+                      Index("uq_mobility_checkin_pending_host", "member_id", "host_unit_id", unique=True,
+                            postgresql_where=text(PENDING_CHECKIN_SQL), sqlite_where=text(PENDING_CHECKIN_SQL)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)

@@ -52,9 +52,10 @@ def leaderboard():
     raw = request.args.get("unit")
     if raw:
         try:
-            unit = tk.db.session.get(tk.OrgUnit, int(raw))
+            unit_id = int(raw)
         except ValueError:
             return tk.api_error(400, "bad_request", _("unit must be a unit id."))
+        unit = tk.db.session.get(tk.OrgUnit, unit_id) if 0 < unit_id <= tk.MAX_ID else None
     else:
         units = boards.board_units_for(member, account)
         unit = member.home_unit if member is not None else (units[0] if units else None)

@@ -238,5 +238,5 @@ OPENAPI_PATHS = {
                  "responses": {"200": {"description": "Score", **_json({"type": "object", "properties": {
                      "score": {"type": "number"}, "max_score": {"type": "number"},
                      "results": {"type": "array", "items": {"type": "object"}}}})},
-                     "400": _ERR, "401": _ERR, "409": _ERR}}},
+                     "400": _ERR, "401": _ERR, "404": _ERR, "409": _ERR}}},
 }

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import toolkit as tk
 
 db = tk.db
+
+#: The attempts a member is still taking: at most one per member and quiz (a partial unique index).
+OPEN_ATTEMPT_SQL = "state = 'in_progress'"
 
 
 class Category(db.Model):
@@ -154,7 +157,10 @@ class Attempt(db.Model):
 
     __tablename__ = "quizzes_attempt"
     __table_args__ = (UniqueConstraint("quiz_id", "member_id", "number", name="uq_quizzes_attempt_number"),
-                      Index("ix_quizzes_attempt_member", "member_id", "quiz_id"))
+                      Index("ix_quizzes_attempt_member", "member_id", "quiz_id"),
+                      # one open attempt per member and quiz, even when starts race (issue 14)
+                      Index("uq_quizzes_attempt_open", "quiz_id", "member_id", unique=True,
+                            postgresql_where=text(OPEN_ATTEMPT_SQL), sqlite_where=text(OPEN_ATTEMPT_SQL)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes_quiz.id", ondelete="CASCADE"))

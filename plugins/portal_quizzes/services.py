@@ -470,8 +470,9 @@ def _option_ids(question: Question) -> list[str]:
 def start_attempt(quiz: Quiz, member, now: datetime) -> tuple[Attempt, bool]:
     """Resume the open attempt or start a new one; returns ``(attempt, created)``.
 
-    Two concurrent starts meet on the unique (quiz, member, number): the loser
-    returns the winner's attempt.
+    Concurrent starts meet on the database: one open attempt per member and
+    quiz (``uq_quizzes_attempt_open``) and unique attempt numbers; the losers
+    return the winner's attempt.
     """
     if not is_assigned(quiz, member):
         raise tk.NotFound(_("This quiz is not for you."))
@@ -499,8 +500,8 @@ def start_attempt(quiz: Quiz, member, now: datetime) -> tuple[Attempt, bool]:
             db.session.add(attempt)
             db.session.flush()
     except IntegrityError:
-        existing = db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.member_id == member.id,
-                                                           Attempt.number == done + 1))
+        existing = open_attempt(quiz, member) or db.session.scalar(select(Attempt).where(
+            Attempt.quiz_id == quiz.id, Attempt.member_id == member.id, Attempt.number == done + 1))
         if existing is None:
             raise
         return existing, False

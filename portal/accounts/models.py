@@ -37,9 +37,13 @@ class Account(UserMixin, db.Model):
     def is_active(self) -> bool:  # flask-login
         return self.is_active_account
 
+    #: The server-side :class:`LoginSession` of this request (set by ``services.log_in`` and the user loader).
+    session_key: str = ""
+
     def get_id(self) -> str:
-        # The session version is part of the id so a password change logs out other sessions.
-        return f"{self.id}:{self.session_version}"
+        # The session version ends every session at once (deactivation); the session key names this
+        # one login, so logging out can end it server-side. No key: an id no loader accepts.
+        return f"{self.id}:{self.session_version}:{self.session_key}"
 
     def __repr__(self) -> str:
         return f"<Account {self.username}>"
@@ -56,17 +60,32 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+    #: What the owner called it (e.g. the phone's name), shown on the account page.
+    label: Mapped[str] = mapped_column(String(64), default="")
 
     account = relationship("Account")
 
 
 class LoginFailure(db.Model):
-    """A failed login, kept briefly to slow down guessing from one address."""
+    """A failed login, kept a day to slow down guessing from one client and to lock an account for that client."""
 
     __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_ip_at", "ip", "at"),)
+    __table_args__ = (Index("ix_login_failure_ip_at", "ip", "at"),
+                      Index("ix_login_failure_account_ip_at", "account_id", "ip", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ip: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(64))
+    #: The account the login named, when it names one.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginSession(db.Model):
+    """One browser login; the signed cookie names it, and it is only valid while this row exists."""
+
+    __tablename__ = "login_session"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

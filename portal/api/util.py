@@ -1,17 +1,21 @@
 """Helpers every API view uses: JSON errors, login, body parsing, OpenAPI paths."""
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import BadRequest
+from portal.errors import BadRequest, Invalid
+from portal.ratelimit import RateLimited
 
 API_PREFIX = "/api/"
+#: a path parameter, Flask's ``<int:id>`` or OpenAPI's ``{id}``
+_PARAMETER = re.compile(r"<[^>]+>|\{[^}]+\}")
 
 
 def api_error(status: int, code: str, message: str, fields: dict | None = None, **details: Any):
@@ -44,7 +48,26 @@ def api_json() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest(_("The request body must be a JSON object."))
+    unknown = sorted(set(data) - known) if (known := _documented_fields()) is not None else []
+    if unknown:
+        raise Invalid(_("Unknown fields: %(names)s.", names=", ".join(unknown)),
+                      {name: _("This field is not part of the API.") for name in unknown}, code="unknown_fields")
     return data
+
+
+def _documented_fields() -> set[str] | None:
+    """The fields the OpenAPI document names for this route's JSON body (None: not a closed object)."""
+    from portal.api.views import api_paths, request_schema
+
+    if request.url_rule is None:
+        return None
+    route = _PARAMETER.sub("{}", request.url_rule.rule)
+    for path, operations in api_paths().items():
+        operation = operations.get(request.method.lower())
+        if operation is not None and _PARAMETER.sub("{}", path) == route:
+            schema = request_schema(operation) or {}
+            return set(schema.get("properties", {})) if schema.get("additionalProperties") is False else None
+    return None
 
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -63,10 +86,18 @@ def init_api_errors(app: Flask) -> None:
         if request.path.startswith(API_PREFIX):
             code = _STATUS_CODES.get(exc.code or 500, "error")
             message = exc.description if code == "bad_request" and "CSRF" in str(exc.description) else _error_message(exc.code)
-            return api_error(exc.code or 500, code, message)
-        from portal.web.views import render_error
+            if isinstance(exc, RateLimited):
+                message = exc.description  # says how long to wait
+            response = make_response(api_error(exc.code or 500, code, message))
+        else:
+            from portal.web.views import render_error
 
-        return render_error(exc)
+            response = make_response(render_error(exc))
+        # Retry-After (429), Allow (405)...: the error's own headers survive the rendering.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
 
 def _error_message(status: int | None) -> str:

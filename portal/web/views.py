@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from portal import ratelimit
 from portal.extensions import db
 from portal.i18n import normalize_locale
 from portal.org.models import OrgUnit
@@ -15,7 +17,9 @@ from portal.org.permissions import manageable_units, require
 from portal.org.personal import PAGE_ROWS, export_document, page_sections
 from portal.web.widgets import render_widgets
 from portal.web.ui import safe_next_url
+from portal.web.formatting import html_lang
 
+log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
 
 
@@ -85,13 +89,18 @@ def search():
 
     query = (request.args.get("q") or "").strip()
     viewer = current_user if current_user.is_authenticated else None
+    if query:  # the page is limited like the API: per account, else per client address
+        ratelimit.limit("search", f"account:{viewer.id}" if viewer else f"ip:{request.remote_addr}",
+                        current_app.config["RATE_LIMIT_SEARCH"])
     results = run_search(query, viewer) if query else []
     suggestion = suggest(query, viewer) if query and not results else None
     return render_template("web/search.html", query=query, results=results, suggestion=suggestion)
 
 
 def render_error(exc: HTTPException):
-    """An HTML error page in the user's language."""
+    """An HTML error page in the user's language (5xx: :func:`render_server_error`)."""
+    if (exc.code or 500) >= 500:
+        return render_server_error(exc.code or 500)
     messages = {
         400: _("The request was not understood. Please go back and try again."),
         403: _("You are not allowed to see this page."),
@@ -105,3 +114,21 @@ def render_error(exc: HTTPException):
     else:
         message = messages.get(exc.code, _("Something went wrong."))
     return render_template("web/error.html", code=exc.code, message=message), exc.code
+
+
+def render_server_error(code: int) -> tuple[str, int]:
+    """The 5xx page, which must not fail in turn: it never touches the database.
+
+    The session is rolled back (it may hold a failed transaction); the page is
+    rendered without context processors, navigation, settings or the account,
+    and the language falls back to English when choosing it needs the database.
+    """
+    try:
+        db.session.rollback()
+    except Exception:  # a broken connection: the page does not need it
+        log.exception("could not roll back after a server error")
+    try:
+        texts = {"message": _("Something went wrong."), "back": _("Back to the start"), "lang": html_lang()}
+    except Exception:  # choosing the language read the account from the database
+        texts = {"message": "Something went wrong.", "back": "Back to the start", "lang": "en"}
+    return current_app.jinja_env.get_template("web/error_plain.html").render(code=code, **texts), code

@@ -6,18 +6,21 @@ from sqlalchemy import select
 from portal_care.models import CareRequest
 from tests.browser.conftest import browser_login
 
+READY = "html[data-autosave=ready]"
 DESCRIPTION = "包工头拖欠三月份工资 6800 元，电话不接。"
 
 
 def test_half_written_request_survives_reload_and_is_sent(page, live_server, db, org, tmp_path):
     browser_login(page, live_server, "member1")
     page.goto(f"{live_server}/care/new")
+    page.wait_for_selector(READY, state="attached")  # the draft script listens before we type
     page.select_option("select[name=category]", "wages")
     page.fill("input[name=title]", "三月份工资被拖欠")
     page.fill("textarea[name=description]", DESCRIPTION)
     page.select_option("select[name=where]", "host")
     page.check("input[name=consent_host]")
     page.reload()
+    page.wait_for_selector(READY, state="attached")
     # restored from this browser's localStorage by the vendored script
     assert page.input_value("input[name=title]") == "三月份工资被拖欠"
     assert page.input_value("textarea[name=description]") == DESCRIPTION
@@ -37,3 +40,23 @@ def test_half_written_request_survives_reload_and_is_sent(page, live_server, db,
     # the stored copy is gone once sent: a new form starts empty
     page.goto(f"{live_server}/care/new")
     assert page.input_value("input[name=title]") == ""
+
+
+def test_text_typed_before_the_draft_script_loaded_is_kept(page, live_server, db, org):
+    """Issue 14: typing before care-draft.js arrives is stored too, and an older stored draft does not overwrite it."""
+    browser_login(page, live_server, "member1")
+    page.goto(f"{live_server}/care/new")
+    page.wait_for_selector(READY, state="attached")
+    page.fill("input[name=title]", "旧的草稿")
+    held = []  # the script's request, kept waiting until the person has typed
+    page.route("**/care-draft.js*", lambda route: held.append(route))
+    page.goto(f"{live_server}/care/new", wait_until="commit")
+    page.fill("input[name=title]", "新写的标题")
+    assert held and page.locator(READY).count() == 0
+    held[0].continue_()
+    page.unroute("**/care-draft.js*")  # later loads fetch it at once
+    page.wait_for_selector(READY, state="attached")
+    assert page.input_value("input[name=title]") == "新写的标题"  # the stored older copy did not win
+    page.reload()
+    page.wait_for_selector(READY, state="attached")
+    assert page.input_value("input[name=title]") == "新写的标题"

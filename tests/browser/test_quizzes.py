@@ -3,9 +3,11 @@ from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal_quizzes import formats, services
-from portal_quizzes.models import Attempt, Response
+from portal_quizzes.models import Attempt, Question, Response
 from tests.browser.conftest import browser_login
-from tests.test_quizzes_helpers import make_quiz
+from tests.test_quizzes_helpers import choice_id, make_quiz
+
+READY = "html[data-autosave=ready]"
 
 
 def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tmp_path):
@@ -14,6 +16,7 @@ def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tm
     page.goto(f"{live_server}/quizzes/{quiz.id}")
     page.click("text=Start the quiz")
     page.wait_for_selector("text=Question 1 of 5")
+    page.wait_for_selector(READY, state="attached")  # the autosave script listens before we answer
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling on a phone
 
     # question 1 (single choice): a tap saves at once through the API, without pressing anything
@@ -21,6 +24,7 @@ def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tm
     page.wait_for_selector(".save-status:has-text('Saved')")
     page.click("button:has-text('Save and next')")
     page.wait_for_selector("text=Question 2 of 5")
+    page.wait_for_selector(READY, state="attached")
     page.check("label:has-text('True') input")
     page.wait_for_selector(".save-status:has-text('Saved')")
 
@@ -40,6 +44,8 @@ def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tm
 
     # typed answers are saved while typing, full-width digits and spaces are fine
     page.click("button:has-text('Save and next')")
+    page.wait_for_selector("input[inputmode=decimal]")
+    page.wait_for_selector(READY, state="attached")
     page.fill("input[inputmode=decimal]", "１５")
     page.wait_for_selector(".save-status:has-text('Saved')")
     page.click("button:has-text('Save and next')")
@@ -61,6 +67,31 @@ def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tm
     assert attempt.state == "finished" and attempt.score == 5.0
     assert len(db.session.scalars(select(Response)).all()) == 5
     assert db.session.scalar(select(tk.Activity).where(tk.Activity.verb == "quiz.passed")) is not None
+
+
+def test_answer_given_before_the_script_loaded_is_saved(page, live_server, db, org):
+    """Issue 14: on a loaded phone the person answers before quizzes.js arrives; the script saves it on load."""
+    quiz = make_quiz(db, pass_percent=80)
+    browser_login(page, live_server, "member1")
+    page.goto(f"{live_server}/quizzes/{quiz.id}")
+    page.click("text=Start the quiz")
+    page.wait_for_selector(READY, state="attached")
+    attempt_url = page.url
+
+    held = []  # the script's request, kept waiting until the answer is given
+    page.route("**/quizzes.js*", lambda route: held.append(route))
+    page.goto(attempt_url, wait_until="commit")
+    page.check("label:has-text('Beijing') input")
+    assert held and page.locator(READY).count() == 0  # answered while the script was still on its way
+    held[0].continue_()
+    page.unroute("**/quizzes.js*")  # later loads fetch it at once
+    page.wait_for_selector(READY, state="attached")
+    page.wait_for_selector(".save-status:has-text('Saved')")
+
+    db.session.commit()  # a fresh snapshot: the live server wrote in its own transaction
+    response = db.session.scalar(select(Response))
+    assert response is not None
+    assert response.value == choice_id(db.session.get(Question, response.question_id), "Beijing")
 
 
 def test_daily_quiz_reads_right_on_a_phone(page, live_server, db, org, tmp_path):

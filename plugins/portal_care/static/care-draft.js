@@ -24,6 +24,17 @@
     try { localStorage.setItem(key, JSON.stringify({ saved: Date.now(), data: data })); } catch (e) { /* full or blocked */ }
   }
 
+  // What the server rendered (defaultValue / defaultChecked / defaultSelected): a field that differs
+  // was typed into before this script arrived (slow phone), and those keystrokes fired no event we heard.
+  function touched(el) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+    if (el.tagName === "SELECT") {
+      var found = Array.prototype.findIndex.call(el.options, function (opt) { return opt.defaultSelected; });
+      return el.selectedIndex !== Math.max(found, 0);
+    }
+    return el.value !== el.defaultValue;
+  }
+
   function restore() {
     var raw;
     try { raw = localStorage.getItem(key); } catch (e) { return; }
@@ -33,7 +44,7 @@
     if (!stored || !stored.data) { return; }
     var restored = false;
     fields().forEach(function (el) {
-      if (!(el.name in stored.data)) { return; }
+      if (!(el.name in stored.data) || touched(el)) { return; }  // fresh input wins over the stored copy
       var value = stored.data[el.name];
       if (el.type === "checkbox") {
         if (el.checked !== !!value) { el.checked = !!value; restored = true; }
@@ -49,10 +60,14 @@
   }
 
   // Errors rendered by the server show what was posted: those values win over the stored copy.
+  var early = fields().some(touched);
   if (!form.querySelector(".has-error")) { restore(); }
+  if (early) { save(); }
   form.addEventListener("input", save);
   form.addEventListener("change", save);
   form.addEventListener("submit", function () {
     try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
   });
+  // Tests (and anything else) wait for this instead of guessing how long loading takes.
+  document.documentElement.dataset.autosave = "ready";
 }());

@@ -44,6 +44,22 @@
       .catch(function () { pending = null; status.textContent = words.failed; });
   }
 
+  // Server-rendered state: defaultChecked / defaultSelected / defaultValue. On a slow phone a
+  // person may answer before this script arrives; those answers fired no event we heard.
+  function renderedIndex(select) {  // with no option marked selected the browser shows the first
+    var found = Array.prototype.findIndex.call(select.options, function (opt) { return opt.defaultSelected; });
+    return Math.max(found, 0);
+  }
+
+  function changedBeforeLoad() {
+    return Array.prototype.some.call(form.elements, function (el) {
+      if (el.type === "radio" || el.type === "checkbox") { return el.checked !== el.defaultChecked; }
+      if (el.tagName === "SELECT") { return el.selectedIndex !== renderedIndex(el); }
+      if (el.tagName === "TEXTAREA" || el.type === "text" || !el.type) { return el.value !== el.defaultValue; }
+      return false;
+    });
+  }
+
   form.addEventListener("change", function () { clearTimeout(timer); save(); });
   form.addEventListener("input", function (event) {
     if (event.target.tagName === "TEXTAREA" || event.target.type === "text" || !event.target.type || event.target.inputMode === "decimal") {
@@ -51,6 +67,10 @@
       timer = setTimeout(save, 600);
     }
   });
+
+  if (changedBeforeLoad()) { save(); }
+  // Tests (and anything else) wait for this instead of guessing how long loading takes.
+  document.documentElement.dataset.autosave = "ready";
 
   var clock = document.querySelector(".timer[data-remaining]");
   if (clock) {
