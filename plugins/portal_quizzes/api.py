@@ -47,6 +47,7 @@ def attempt_json(attempt: Attempt, now) -> dict:
         body.update(score=attempt.score, max_score=attempt.max_score, percent=attempt.percent,
                     correct=attempt.correct, passed=services.has_passed(attempt.quiz, attempt.member))
         if services.can_review(attempt, now):
+            services.preload_seen_versions(attempt, responses)
             body["review"] = [_review_item(question, services.seen_version(entry, question, responses.get(question.id)),
                                            responses.get(question.id), attempt.quiz)
                               for entry, question in services.attempt_questions(attempt)]

@@ -287,6 +287,13 @@ def question_versions(question: Question) -> list[QuestionVersion]:
                                    .order_by(QuestionVersion.version.desc())))
 
 
+def preload_seen_versions(attempt: Attempt, responses: dict[int, Response]) -> None:
+    """Load every version an attempt's review shows in one query, so :func:`seen_version` finds them in the session."""
+    ids = {r.version_id for r in responses.values() if r.version_id} | {e["v"] for e in attempt.layout if e.get("v")}
+    if ids:
+        db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(ids))).all()
+
+
 def seen_version(entry: dict, question: Question, response: Response | None = None) -> Question | QuestionVersion:
     """What the member saw of an attempt's question: the version they answered (else the one the attempt drew),
     else, for attempts older than versions, the question itself."""

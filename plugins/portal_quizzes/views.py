@@ -231,6 +231,7 @@ def review(attempt_id: int):
     if attempt.state == "in_progress":
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     responses = services.responses_by_question(attempt)
+    services.preload_seen_versions(attempt, responses)
     show = services.can_review(attempt, now)
     rows = []
     for entry, question in services.attempt_questions(attempt):

@@ -150,6 +150,14 @@ def is_locked(account: Account) -> bool:
     return any(locked_until(account, ip, now) for ip in clients)
 
 
+def locked_among(accounts: list[Account]) -> set[int]:
+    """The ids of ``accounts`` locked for some client: one query finds who has failures at all."""
+    ids = [account.id for account in accounts]
+    failing = set(db.session.scalars(select(LoginFailure.account_id).where(LoginFailure.account_id.in_(ids or [0]))
+                                     .distinct()))
+    return {account.id for account in accounts if account.id in failing and is_locked(account)}
+
+
 def unlock(account: Account) -> None:
     """Forget ``account``'s failed logins from every client, which lifts every lock (audited). Caller commits."""
     from portal.audit.services import audit

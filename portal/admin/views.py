@@ -159,7 +159,9 @@ def accounts():
     if term:
         like = f"%{term}%"
         query = query.where(or_(Account.username.ilike(like), Account.display_name.ilike(like), Account.phone.ilike(like)))
-    return render_template("admin/accounts.html", page=paginate(query), q=term, form=AccountForm())
+    page = paginate(query)
+    return render_template("admin/accounts.html", page=page, q=term, form=AccountForm(),
+                           locked_ids=account_services.locked_among(list(page.items)))
 
 
 @bp.post("/accounts")
