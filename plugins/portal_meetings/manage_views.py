@@ -1,0 +1,2 @@
+from flask import Blueprint
+bp = Blueprint("meetings_manage", __name__)

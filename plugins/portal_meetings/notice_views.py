@@ -1,0 +1,2 @@
+from flask import Blueprint
+bp = Blueprint("meetings_notices", __name__)
