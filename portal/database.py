@@ -117,8 +117,10 @@ def lock(row) -> None:
     """Re-read ``row`` with a row lock (``SELECT … FOR UPDATE`` on PostgreSQL) so concurrent decisions on it queue.
 
     SQLite writers queue anyway (``BEGIN IMMEDIATE``, see :func:`write_intent`).
+    Only the row's own table is locked (``FOR UPDATE OF``): PostgreSQL refuses to lock the
+    nullable side of the outer joins that eager-loaded relationships add.
     """
-    db.session.refresh(row, with_for_update=True)
+    db.session.refresh(row, with_for_update={"of": type(row)})
 
 
 def install_sqlite_behaviour() -> None:

@@ -33,13 +33,15 @@ PASSWORD = "pass-1234"
 
 #: (id, account, url template, pinned count (may only go down), over budget because … or None)
 PAGES = [
+    # issue 15: + the meetings widget's upcoming meetings, − mobility's outflow and certificate now read in one query
     ("dashboard", "member1", "/dashboard", 15, None),
     ("inbox", "member1", "/inbox/", 5, None),
     # +1 each (issue 12): how many of the listed people are members (full, probationary), the rest shown apart
     ("unit_members_branch", "home-secretary", "/units/{home}", 8, None),
     ("unit_members_root", "organizer", "/units/{root}", 7, None),
     # +1 (issue 13): the courses widget counts the reported comments waiting for the moderators
-    ("unit_dashboard", "home-secretary", "/units/{home}/dashboard", 13, None),
+    # +1 (issue 15): the meetings widget counts the meetings held this quarter, per kind, in one grouped query
+    ("unit_dashboard", "home-secretary", "/units/{home}/dashboard", 14, None),
     ("search", "member1", "/search?q=%E5%85%9A%E5%91%98", 4, None),  # + the rate-limit counter (issue 14)
     ("courses_catalogue", "member1", "/courses", 11, None),
     ("course_page", "member1", "/courses/{course}", 11, None),
@@ -149,3 +151,98 @@ def test_counter_sees_lazy_loads_and_ignores_transaction_control(app, demo):
             _db.session.execute(select(Member.id).limit(1)).all()
         assert again.count == 1
         _db.session.remove()
+
+
+# -- meetings and notices (issue 15) ---------------------------------------------------------------------
+# The demo's home branch gets 40 more members: a held meeting of 49 with most of them scanned in, the
+# called meeting's list and a notice to all of them — a page loading one row per person shows here.
+
+#: (id, account, url template, pinned count (may only go down), over budget because … or None)
+MEETING_PAGES = [
+    ("meetings_mine", "member1", "/meetings/", 7, None),
+    ("meeting_show", "member1", "/meetings/{meeting}", 5, None),
+    ("meeting_show_called", "member1", "/meetings/{called}", 5, None),
+    ("notices_mine", "member1", "/notices/", 5, None),
+    ("notice_show", "member1", "/notices/{notice}", 6, None),
+    ("meetings_manage", "home-secretary", "/meetings/manage/?unit={home}", 8, None),
+    ("meetings_manage_meeting", "home-secretary", "/meetings/manage/{meeting}", 6, None),
+    ("meetings_register", "home-secretary", "/meetings/manage/{meeting}/register", 5, None),
+    ("meetings_compliance", "home-secretary", "/meetings/manage/compliance?unit={home}", 7, None),
+    ("meetings_compliance_root", "organizer", "/meetings/manage/compliance?unit={root}", 6, None),
+    ("notices_sent", "home-secretary", "/notices/sent", 6, None),
+    ("notice_receipts", "home-secretary", "/notices/{notice}/receipts", 7, None),
+]
+
+
+@pytest.fixture(scope="module")
+def meetings_demo(app, demo):
+    """Ids of a held meeting of 49 (most present), the called meeting (its list refreshed) and a notice to 49."""
+    manager = app.extensions["portal_plugins"]
+    if "meetings" not in manager.plugins or manager.plugins["meetings"].module is None:
+        pytest.skip("meetings plugin not installed")
+    from datetime import date, timedelta
+
+    from portal import toolkit as tk
+    from portal_meetings import attendance, meetings, notices
+    from portal_meetings.models import Meeting
+
+    with app.app_context():
+        home = _db.session.get(tk.OrgUnit, demo.home)
+        secretary = _db.session.scalar(select(tk.Account).where(tk.Account.username == "home-secretary"))
+        _db.session.add_all([tk.Member(name=f"党员{i:02d}", gender="male", birth_date=date(1980, 1, 1 + i % 28),
+                                       stage="full" if i % 5 else "probationary", home_unit_id=home.id)
+                             for i in range(40)])
+        _db.session.flush()
+        day = tk.local_today() - timedelta(days=2)
+        meeting = meetings.create_meeting(home, {
+            "kind": "theme_day", "topic": "四十人主题党日", "starts_at": f"{day}T09:00", "ends_at": f"{day}T11:00",
+            "mode": "hybrid", "place": "村委会"}, by=secretary, call=False)
+        meetings.mark_held(meeting, by=secretary)
+        assert len(meeting.attendees) >= 45
+        for index, row in enumerate(sorted(meeting.attendees, key=lambda r: r.member_id)):
+            at = meeting.starts_at + timedelta(minutes=index % 20)
+            if index % 10 == 9:
+                attendance.mark(meeting, row.member, "absent", by=secretary, now=meeting.ends_at)
+            elif index % 10 == 8:
+                attendance.check_in(meeting, row.member, None, now=at)
+            else:
+                attendance.check_in(meeting, row.member, attendance.current_code(meeting, at), now=at)
+        called = _db.session.scalar(select(Meeting).where(Meeting.unit_id == home.id, Meeting.status == "notified"))
+        meetings.refresh_expected(called)
+        notice = notices.send_notice(home, {"audience": "unit", "title": "四十人的通知", "body": "请签收。",
+                                            "requires_ack": True, "deadline": str(tk.local_today() + timedelta(days=3))},
+                                     by=secretary)
+        _db.session.commit()
+        ids = SimpleNamespace(**vars(demo), meeting=meeting.id, called=called.id, notice=notice.id)
+        _db.session.remove()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def meeting_clients(app, meetings_demo):
+    """One logged-in test client per account of the meeting pages."""
+    made = {}
+    for username in {page[1] for page in MEETING_PAGES}:
+        client = app.test_client()
+        response = client.post("/login", data={"login": username, "password": PASSWORD})
+        assert response.status_code == 302, f"{username} could not log in"
+        made[username] = client
+    return made
+
+
+@pytest.mark.parametrize("name,username,template,pinned,_over", MEETING_PAGES, ids=[p[0] for p in MEETING_PAGES])
+def test_meetings_page_is_pinned(app, meetings_demo, meeting_clients, name, username, template, pinned, _over):
+    response, queries = measure(app, meeting_clients[username], template.format(**vars(meetings_demo)))
+    assert response.status_code == 200, f"{name}: {response.status_code}"
+    assert len(queries) <= pinned, (
+        f"{name} now sends {len(queries)} statements (pinned {pinned}): an N+1 or a new query.\n"
+        + queries.report())
+
+
+@pytest.mark.parametrize("name,username,template,pinned,over", [
+    pytest.param(*page, marks=pytest.mark.xfail(reason=f"over budget: {page[4]}", strict=False)) if page[4]
+    else page for page in MEETING_PAGES], ids=[p[0] for p in MEETING_PAGES])
+def test_meetings_page_within_budget(app, meetings_demo, meeting_clients, name, username, template, pinned, over):
+    response, queries = measure(app, meeting_clients[username], template.format(**vars(meetings_demo)))
+    assert response.status_code == 200
+    assert len(queries) <= BUDGET, f"{name} sends {len(queries)} statements (budget {BUDGET}).\n" + queries.report()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import toolkit as tk
@@ -69,6 +69,8 @@ class Meeting(db.Model):
     cancelled_at: Mapped[datetime | None]
     #: When the members were last told it starts soon (so the daily scan tells them once).
     reminded_at: Mapped[datetime | None]
+    #: Members the secretary took off the list whom the rules would expect: a refreshed list leaves them off.
+    excluded_member_ids: Mapped[list] = mapped_column(JSON, default=list)
 
     unit = relationship("OrgUnit", lazy="joined")
     attendees = relationship("Attendee", back_populates="meeting", cascade="all, delete-orphan", lazy="selectin")

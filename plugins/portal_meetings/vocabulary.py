@@ -45,3 +45,10 @@ AUDIENCE_LABELS = {"unit": _l("The unit's members"), "subtree": _l("The unit and
                    "away": _l("Only members away"), "list": _l("Chosen members")}
 NOTICE_KIND_LABELS = {"general": _l("General"), "meeting": _l("Meeting"), "dues": _l("Dues"),
                       "election": _l("Election"), "study": _l("Study"), "urgent": _l("Urgent")}
+
+#: Every label dict, handed once to the templates of each blueprint that shows meetings (``meetings_labels``).
+TEMPLATE_LABELS = {
+    "kind": KIND_LABELS, "mode": MODE_LABELS, "status": STATUS_LABELS, "role": ROLE_LABELS,
+    "attendance": ATTENDANCE_LABELS, "leave": LEAVE_LABELS, "method": METHOD_LABELS, "frequency": FREQUENCY_LABELS,
+    "audience": AUDIENCE_LABELS, "notice_kind": NOTICE_KIND_LABELS,
+}

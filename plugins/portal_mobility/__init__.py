@@ -100,18 +100,17 @@ def portal_dashboard_widgets(account):
     member = account.member
     if member is None:
         return []
-    from .certificates import active_certificate
     from .checkins import pending_checkin
     from .moves import confirmation_due
-    from .outflows import open_outflow
+    from .outflows import open_outflow_and_certificate
 
     now = tk.utcnow()
-    outflow = open_outflow(member)
+    outflow, certificate = open_outflow_and_certificate(member)
     # Only what the widget shows for this member's situation is loaded.
     approved = outflow is not None and outflow.status == "approved"
     context = {
         "member": member, "outflow": outflow,
-        "certificate": active_certificate(member) if outflow is not None else None,
+        "certificate": certificate,
         "checkin": pending_checkin(member) if approved and member.host_unit_id is None else None,
         "confirm_due": approved and confirmation_due(member, now, outflow=outflow),
         "today": tk.local_date(now),

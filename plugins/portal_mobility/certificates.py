@@ -7,13 +7,16 @@ from datetime import date, datetime, timedelta
 from flask import url_for
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from portal import toolkit as tk
 
 from .common import PLUGIN, clean_text, day_of, setting
 from .labels import REVIEW_OUTCOME_LABELS
-from .models import REVIEW_CHECKLIST, REVIEW_FACT_VERBS, REVIEW_OUTCOMES, Certificate, Outflow, Review
+from .models import (
+    MEETING_VERBS, REVIEW_CHECKLIST, REVIEW_FACT_ALIASES, REVIEW_FACT_VERBS, REVIEW_OUTCOMES, Certificate, CheckIn,
+    Outflow, Review,
+)
 from .photos import photo_path
 
 db = tk.db
@@ -147,14 +150,58 @@ def review_facts(certificate: Certificate, now: datetime) -> dict:
 
     The year is the last 365 days, or since the issue when the certificate is younger. Verbs no
     installed plugin records yet (dues, reports, meetings) count 0: the secretary checks those by hand.
+    A meeting attended online counts as a meeting attended (:data:`REVIEW_FACT_ALIASES`).
     """
     since = max(certificate.issued_at, now - timedelta(days=365))
-    rows = dict(db.session.execute(
+    rows = db.session.execute(
         select(tk.Activity.verb, func.count(tk.Activity.id))
-        .where(tk.Activity.actor_id == certificate.member_id, tk.Activity.verb.in_(REVIEW_FACT_VERBS),
+        .where(tk.Activity.actor_id == certificate.member_id,
+               tk.Activity.verb.in_(REVIEW_FACT_VERBS + tuple(REVIEW_FACT_ALIASES)),
                tk.Activity.created_at >= since, tk.Activity.created_at <= now)
-        .group_by(tk.Activity.verb)).all())
-    return {"since": day_of(since).isoformat(), "counts": {verb: int(rows.get(verb, 0)) for verb in REVIEW_FACT_VERBS}}
+        .group_by(tk.Activity.verb)).all()
+    counts = dict.fromkeys(REVIEW_FACT_VERBS, 0)
+    for verb, count in rows:
+        counts[REVIEW_FACT_ALIASES.get(verb, verb)] += int(count)
+    return {"since": day_of(since).isoformat(), "counts": counts}
+
+
+def host_unit_ids(certificate: Certificate) -> set[int]:
+    """The host branches of the certificate's registration: its confirmed check-ins, and the member's
+    current host while the certificate is active (a host recorded without a check-in)."""
+    ids = set(db.session.scalars(select(CheckIn.host_unit_id).where(
+        CheckIn.outflow_id == certificate.outflow_id, CheckIn.confirmed_at.is_not(None))))
+    if certificate.status == "active" and certificate.member.host_unit_id:
+        ids.add(certificate.member.host_unit_id)
+    return ids
+
+
+def meetings_at_host(certificate: Certificate) -> list[dict]:
+    """The meetings the holder attended at a host branch (or a unit below it) while the certificate was valid.
+
+    Read from the activity stream, where a meetings plugin records ``meeting.attended`` /
+    ``meeting.attended_online`` with the meeting's unit in ``extras["unit_id"]``. Newest first, each
+    ``{"at": naive UTC, "unit": OrgUnit, "online": bool}``. A few queries however many there are.
+    """
+    hosts = db.session.scalars(select(tk.OrgUnit).where(tk.OrgUnit.id.in_(host_unit_ids(certificate)))).all()
+    if not hosts:
+        return []
+    units = {unit.id: unit for unit in db.session.scalars(select(tk.OrgUnit).where(
+        or_(*[tk.in_subtree(tk.OrgUnit.path, host.path) for host in hosts])))}
+    until = tk.local_day_bounds(certificate.valid_until)[1]
+    if certificate.closed_at is not None:
+        until = min(until, certificate.closed_at)
+    activities = db.session.scalars(select(tk.Activity).where(
+        tk.Activity.actor_id == certificate.member_id, tk.Activity.verb.in_(MEETING_VERBS),
+        tk.Activity.created_at >= certificate.issued_at, tk.Activity.created_at < until)
+        .order_by(tk.Activity.created_at.desc(), tk.Activity.id.desc()))
+    return [{"at": activity.created_at, "unit": units[unit_id], "online": activity.verb == "meeting.attended_online"}
+            for activity in activities if (unit_id := _unit_of(activity)) in units]
+
+
+def _unit_of(activity) -> int | None:
+    """The unit an activity names in its extras (another plugin wrote them: tolerate a string or nothing)."""
+    value = (activity.extras or {}).get("unit_id")
+    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
 
 
 def renewable_from(certificate: Certificate) -> date:

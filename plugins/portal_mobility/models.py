@@ -24,6 +24,10 @@ REVIEW_OUTCOMES = ("renewed", "follow_up", "closed")
 REVIEW_CHECKLIST = ("kept_contact", "branch_life", "dues_paid", "reports_sent", "details_current")
 #: Verbs the annual review counts from the activity stream (dues, reports and meetings come from later plugins).
 REVIEW_FACT_VERBS = ("report.submitted", "dues.paid", "meeting.attended", "contact.logged")
+#: Attending a meeting, at the meeting or online; a meetings plugin records the meeting's unit in ``extras["unit_id"]``.
+MEETING_VERBS = ("meeting.attended", "meeting.attended_online")
+#: Verbs the annual review counts as another fact: attending online is attending.
+REVIEW_FACT_ALIASES = {"meeting.attended_online": "meeting.attended"}
 
 
 class Outflow(db.Model):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -21,6 +21,16 @@ def open_outflow(member) -> Outflow | None:
     """The member's outflow that is waiting, sent back or approved (at most one)."""
     return db.session.scalar(select(Outflow).where(Outflow.member_id == member.id, Outflow.status.in_(OPEN_OUTFLOW))
                              .order_by(Outflow.id.desc()).limit(1))
+
+
+def open_outflow_and_certificate(member) -> tuple[Outflow | None, Certificate | None]:
+    """The member's open outflow and active certificate in one query (the dashboard shows both)."""
+    row = db.session.execute(
+        select(Outflow, Certificate)
+        .outerjoin(Certificate, and_(Certificate.member_id == Outflow.member_id, Certificate.status == "active"))
+        .where(Outflow.member_id == member.id, Outflow.status.in_(OPEN_OUTFLOW))
+        .order_by(Outflow.id.desc(), Certificate.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def active_outflow(member) -> Outflow | None:

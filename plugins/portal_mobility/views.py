@@ -253,6 +253,7 @@ def certificate(certificate_id: int):
     return render_template("mobility/certificate.html", certificate=certificate, qr=Markup(tk.qr_svg(url)),
                            verify_url=url, reviews=certificates.reviews_of(certificate),
                            history=certificates.certificate_history(certificate.member),
+                           host_meetings=certificates.meetings_at_host(certificate),
                            may_manage=_may_manage(certificate.member), today=tk.local_today())
 
 

@@ -49,6 +49,7 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     dict(code="quiz_passed", verb="quiz.passed", points=2, once_per_object=True, min_score=60),
     dict(code="course_completed", verb="course.completed", points=5, once_per_object=True),
     dict(code="meeting_attended", verb="meeting.attended", points=3, once_per_object=True),
+    dict(code="meeting_attended_online", verb="meeting.attended_online", points=3, once_per_object=True),
     dict(code="care_resolved", verb="care.resolved", points=3, once_per_object=True),
     dict(code="report_submitted", verb="report.submitted", points=2, once_per_object=True),
     dict(code="dues_on_time", verb="dues.paid_on_time", points=1, once_per_object=True),

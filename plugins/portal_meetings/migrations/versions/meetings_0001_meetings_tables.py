@@ -2,7 +2,7 @@
 
 Revision ID: meetings_0001
 Revises: 
-Create Date: 2026-11-30 02:53:20.059840
+Create Date: 2026-11-30 03:11:01.924552
 """
 from alembic import op
 import sqlalchemy as sa
@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('archived_at', sa.DateTime(), nullable=True),
     sa.Column('cancelled_at', sa.DateTime(), nullable=True),
     sa.Column('reminded_at', sa.DateTime(), nullable=True),
+    sa.Column('excluded_member_ids', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_account_id'], ['account.id'], name=op.f('fk_meetings_meeting_created_by_account_id_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_meetings_meeting_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meetings_meeting'))
