@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("dues_manage", __name__)
