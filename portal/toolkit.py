@@ -23,6 +23,7 @@ from portal.accounts.models import Account
 from portal.org.models import SECRETARY_ROLES, STAGES, UNIT_OFFICER_ROLES, Member, OrgUnit, in_subtree
 from portal.org.permissions import (
     can, can_see_member, granting_units, is_admin, manageable_units, member_scope, require, require_acting_on,
+    unit_from_arg,
     require_member, unit_scope,
 )
 from portal.org.services import member_accounts_for_unit, subtree_ids, unit_choices
@@ -44,7 +45,7 @@ from portal.settings import get_setting, set_setting
 
 # Refusals, forms, time
 from portal.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
-from portal.web.forms import form_post
+from portal.web.forms import csrf_exempt, form_post
 from portal.timeutil import isoformat, local_date, local_day_bounds, local_now, local_today, local_zone, to_local
 
 # Pages: rendering, lists, exports, charts, uploads, documents
@@ -66,7 +67,7 @@ from portal.certificates import Box as DocumentBox, Rendered as RenderedDocument
 from portal.certificates import wrap_text, write_lines
 
 # The JSON API
-from portal.api.util import api_error, api_json, api_login_required, current_account
+from portal.api.util import api_error, api_id, api_json, api_login_required, current_account
 
 # Search
 from portal.search.service import (
@@ -82,6 +83,7 @@ __all__ = [
     # people, tree, permissions
     "Account", "Member", "OrgUnit", "STAGES", "SECRETARY_ROLES", "UNIT_OFFICER_ROLES", "in_subtree",
     "can", "can_see_member", "granting_units", "is_admin", "manageable_units", "member_scope", "require",
+    "unit_from_arg",
     "require_acting_on", "require_member", "unit_scope",
     "member_accounts_for_unit", "subtree_ids", "unit_choices",
     "responsible_accounts", "deliver_alerts",
@@ -95,6 +97,7 @@ __all__ = [
     "PERSONAL_KINDS", "PersonalColumn", "PersonalSection",
     # refusals, forms, time
     "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
+    "csrf_exempt",
     "isoformat", "local_date", "local_day_bounds", "local_now", "local_today", "local_zone", "to_local",
     # pages
     "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",
@@ -106,7 +109,7 @@ __all__ = [
     "verification_page",
     "DocumentBox", "RenderedDocument", "mask_name", "render_document", "wrap_text", "write_lines",
     # API
-    "api_error", "api_json", "api_login_required", "current_account",
+    "api_error", "api_id", "api_json", "api_login_required", "current_account",
     # search
     "search", "search_drain", "search_update", "search_remove",
 ]

@@ -195,3 +195,17 @@ def test_roles_are_defined_once():
     assert tk.SECRETARY_ROLES == ("secretary", "organizer", "admin")
     assert tk.Permission("x.y", "label").roles == tk.SECRETARY_ROLES
     assert set(tk.UNIT_OFFICER_ROLES) < set(tk.SECRETARY_ROLES) and "admin" not in tk.UNIT_OFFICER_ROLES
+
+
+@pytest.mark.parametrize("value", [True, 0, -3, "7", 1.5, None])
+def test_api_id_refuses_what_is_not_a_positive_integer(app, value):
+    with app.test_request_context(), pytest.raises(tk.Invalid) as refused:
+        tk.api_id(value, "member_id")
+    assert "member_id" in refused.value.field_errors
+
+
+def test_api_id_past_the_largest_id_names_nothing(app):
+    with app.test_request_context():
+        assert tk.api_id(42, "member_id") == 42
+        with pytest.raises(tk.NotFound):
+            tk.api_id(tk.MAX_ID + 1, "member_id")

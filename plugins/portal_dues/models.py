@@ -171,3 +171,15 @@ class Disclosure(db.Model):
     use_note: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None]
     published_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+
+
+class RebaseReminder(db.Model):  # needed by arrears (DB): the January re-basing reminder, told once per unit and year
+    """Marker: in January, the unit's secretaries were told which dues profiles were not re-based for ``year``."""
+
+    __tablename__ = "dues_rebase_reminder"
+    __table_args__ = (UniqueConstraint("unit_id", "year", name="uq_dues_rebase_reminder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)

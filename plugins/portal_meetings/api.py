@@ -63,14 +63,6 @@ def _member_of(account) -> tk.Member:
     return account.member
 
 
-def _id(value, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise tk.Invalid(_("Please correct the marked fields."), {field: _("Enter a number.")})
-    if value > tk.MAX_ID:
-        raise tk.NotFound(_("Not found."))
-    return value
-
-
 def _unit_arg() -> tk.OrgUnit | None:
     raw = request.args.get("unit")
     if raw in (None, ""):
@@ -99,7 +91,7 @@ def create():
     """Create (and call, unless ``draft``) a meeting of a unit the caller manages → 201."""
     account = tk.current_account()
     data = tk.api_json()
-    unit = db.session.get(tk.OrgUnit, _id(data.get("unit_id"), "unit_id"))
+    unit = db.session.get(tk.OrgUnit, tk.api_id(data.get("unit_id"), "unit_id"))
     if unit is None:
         raise tk.NotFound(_("Not found."))
     draft = data.get("draft")
@@ -208,7 +200,7 @@ def leave(meeting_id: int):
 
 
 def _listed_member(meeting: Meeting, member_id) -> tk.Member:
-    member = db.session.get(tk.Member, _id(member_id, "member_id"))
+    member = db.session.get(tk.Member, tk.api_id(member_id, "member_id"))
     if member is None:
         raise tk.NotFound(_("Not found."))
     return member

@@ -34,21 +34,6 @@ ADDABLE_ROLES = ("attending", "activist")
 # -- helpers -----------------------------------------------------------------
 
 
-def _unit_from(value: str | None) -> tk.OrgUnit:
-    """The unit named by ``value`` (an id) that the account manages, or the first one it manages (404 outside)."""
-    tk.require(PERMISSION)
-    if value:
-        unit = db.session.get(tk.OrgUnit, int(value)) if value.isdigit() and int(value) <= tk.MAX_ID else None
-        if unit is None:
-            abort(404)
-        tk.require(PERMISSION, unit)
-        return unit
-    units = tk.manageable_units(PERMISSION)
-    if not units:
-        abort(403)
-    return units[0]
-
-
 def _managed_meeting(meeting_id: int) -> Meeting:
     """The meeting, if the account manages its unit (404 otherwise, like a unit outside one's scope)."""
     meeting = db.session.get(Meeting, meeting_id) if meeting_id <= tk.MAX_ID else None
@@ -99,7 +84,7 @@ def _now() -> datetime:
 @login_required
 def index():
     """The units the account manages, the chosen unit's meetings (newest first), filtered by period."""
-    unit = _unit_from(request.args.get("unit"))
+    unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     period, period_error = _period_or_none(request.args.get("period"))
     since, until = period.bounds() if period else (None, None)
     page = tk.paginate(meetings.meetings_of_unit(unit, since=since, until=until))  # newest first
@@ -374,14 +359,14 @@ def qr(meeting_id: int):
 
 def _unit_and_period():
     """The unit and period of the compliance pages: ``?unit=&period=`` (default: this quarter)."""
-    unit = _unit_from(request.args.get("unit"))
+    unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     period, error = _period_or_none(request.args.get("period"))
     return unit, period or compliance.current_period("quarter", tk.local_today()), error
 
 
 def _download_args():
     """The unit and period of a download; a period that cannot be read is refused (``tk.Invalid``)."""
-    unit = _unit_from(request.args.get("unit"))
+    unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     text = request.args.get("period") or compliance.current_period("quarter", tk.local_today()).key
     return unit, compliance.parse_period(text.strip())
 

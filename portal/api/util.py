@@ -43,6 +43,18 @@ def api_login_required(view: Callable) -> Callable:
     return wrapper
 
 
+def api_id(value: Any, field: str) -> int:
+    """An id sent in a JSON body: a positive integer (422 on the field otherwise); past ``MAX_ID`` it names nothing (404)."""
+    from portal.database import MAX_ID
+    from portal.errors import NotFound
+
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise Invalid(_("Please correct the marked fields."), {field: _("Enter a number.")})
+    if value > MAX_ID:
+        raise NotFound(_("Not found."))
+    return value
+
+
 def api_json() -> dict[str, Any]:
     """The request body as a JSON object, or raise :class:`portal.errors.BadRequest` (400)."""
     data = request.get_json(silent=True)

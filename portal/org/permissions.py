@@ -179,3 +179,22 @@ def manageable_units(permission: str, account=None) -> list[OrgUnit]:
         if not any(top.contains(unit) for top in tops):
             tops.append(unit)
     return tops
+
+
+def unit_from_arg(value: str | None, permission: str) -> OrgUnit:
+    """The unit a page's ``?unit=`` names, which the account must hold ``permission`` on (404 outside scope),
+    or without one the first unit the account holds it on (403 when there is none)."""
+    from portal.database import MAX_ID
+    from portal.extensions import db
+
+    require(permission)
+    if value:
+        unit = db.session.get(OrgUnit, int(value)) if value.isdigit() and int(value) <= MAX_ID else None
+        if unit is None:
+            abort(404)
+        require(permission, unit)
+        return unit
+    units = manageable_units(permission)
+    if not units:
+        abort(403)
+    return units[0]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
@@ -53,7 +54,8 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, datetime):
         # Stored as naive UTC; people read local time (spreadsheets hold no time zone).
         return to_local(value).replace(tzinfo=None)
-    if value is None or isinstance(value, (int, float, str)) or hasattr(value, "isoformat"):
+    # Decimal money stays a number a spreadsheet can sum (openpyxl writes its digits as they are).
+    if value is None or isinstance(value, (int, float, Decimal, str)) or hasattr(value, "isoformat"):
         # Text that looks like a formula must stay text (spreadsheet injection).
         if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
             return "'" + value

@@ -12,9 +12,16 @@ from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 
 from portal.errors import ServiceError, back_url, error_page, is_refusal
-from portal.extensions import db
+from portal.extensions import csrf, db
 
 T = TypeVar("T")
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def csrf_exempt(view: V) -> V:
+    """Leave ``view`` out of the CSRF check: only for a server-to-server callback (a payment provider's
+    notification) that acts for no session and proves itself, e.g. by a signature the view checks."""
+    return csrf.exempt(view)
 
 
 def form_post(action: Callable[[], T], *, success: Any | Callable[[T], Any] | None,

@@ -2,7 +2,7 @@
 
 Revision ID: dues_0001
 Revises: 
-Create Date: 2026-11-30 03:30:38.485972
+Create Date: 2026-11-30 03:47:35.023942
 """
 from alembic import op
 import sqlalchemy as sa
@@ -28,6 +28,15 @@ def upgrade():
     sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_dues_disclosure_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dues_disclosure')),
     sa.UniqueConstraint('unit_id', 'year', name='uq_dues_disclosure')
+    )
+    op.create_table('dues_rebase_reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_dues_rebase_reminder_unit_id_org_unit'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dues_rebase_reminder')),
+    sa.UniqueConstraint('unit_id', 'year', name='uq_dues_rebase_reminder')
     )
     op.create_table('dues_remittance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -170,5 +179,6 @@ def downgrade():
     op.drop_table('dues_payment')
     op.drop_table('dues_arrears_notice')
     op.drop_table('dues_remittance')
+    op.drop_table('dues_rebase_reminder')
     op.drop_table('dues_disclosure')
     # ### end Alembic commands ###
