@@ -45,6 +45,12 @@ def portal_activity_verbs():
     ]
 
 
+@tk.hookimpl(optionalhook=True)
+def portal_standing_verbs():
+    """Fulfilling a micro-wish is work for others that the branch counts as assigned work (6-month rule)."""
+    return {"work": ["wish.fulfilled"]}
+
+
 @tk.hookimpl
 def portal_settings():
     from portal_care.sla import SLA_DEFAULTS

@@ -55,6 +55,12 @@ def portal_activity_verbs():
     return [tk.ActivityVerb("dues.paid", _l("Paid a month's dues"), "dues")]
 
 
+@tk.hookimpl(optionalhook=True)
+def portal_standing_verbs():
+    """Dues for the 6-month rule: a month's dues paid (a back payment counts when it is made)."""
+    return {"dues": ["dues.paid"]}
+
+
 @tk.hookimpl
 def portal_settings():
     from portal_dues.vocabulary import ROUNDING_LABELS

@@ -53,6 +53,12 @@ def portal_activity_verbs():
     ]
 
 
+@tk.hookimpl(optionalhook=True)
+def portal_standing_verbs():
+    """Branch life for the 6-month rule: a meeting attended anywhere, online counts."""
+    return {"branch_life": ["meeting.attended", "meeting.attended_online"]}
+
+
 @tk.hookimpl
 def portal_settings():
     from portal_meetings.vocabulary import DEFAULT_FREQUENCIES, FREQUENCY_LABELS, KIND_LABELS

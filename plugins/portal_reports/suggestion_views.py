@@ -1,0 +1,4 @@
+from flask import Blueprint
+
+bp = Blueprint("reports_suggestions", __name__)
+API_PATHS: dict = {}
