@@ -19,8 +19,9 @@ import hashlib
 import secrets
 import time
 from datetime import datetime
+from typing import Callable, TypeVar
 
-from flask import Flask, Response, abort, flash, g, redirect, request
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -36,6 +37,8 @@ FIELD = "submission_token"
 HEADER = "Idempotency-Key"
 WAIT_SECONDS = 15.0  # how long a duplicate waits for the first request's response
 POLL_SECONDS = 0.05
+_UNRECORDED = "_portal_unrecorded_post"
+V = TypeVar("V", bound=Callable)
 
 
 class SubmissionToken(db.Model):
@@ -65,6 +68,22 @@ class IdempotencyKey(db.Model):
     status: Mapped[int | None]
     content_type: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[str | None] = mapped_column(Text)
+
+
+def unrecorded_post(view: V) -> V:
+    """Leave ``view`` out of the one-time token and ``Idempotency-Key`` records.
+
+    Both rows keep the account with where the request went (and, for the API, its whole answer): for a route
+    whose sender must stay unknown (an anonymous suggestion) they would name the sender. Such a route gives
+    up the protection against double submissions.
+    """
+    setattr(view, _UNRECORDED, True)
+    return view
+
+
+def _is_unrecorded() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _UNRECORDED, False))
 
 
 def submission_field() -> Markup:
@@ -195,7 +214,7 @@ def init_idempotency(app: Flask) -> None:
 
     @app.before_request
     def _check_repeat():
-        if request.method != "POST":
+        if request.method != "POST" or _is_unrecorded():
             return None
         return _api_before() if request.path.startswith(API_PREFIX) else _web_before()
 

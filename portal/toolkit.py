@@ -12,6 +12,7 @@ from portal.i18n import gettext, lazy_gettext, lazy_pgettext, ngettext, npgettex
 # Database, transactions and the activity stream
 from portal.database import lock, utcnow, write_intent
 from portal.database import MAX_ID  # ids past it exist nowhere: a 404, never a database error
+from portal.database import is_reading_request  # a GET's own small writes go to a short transaction
 from portal.extensions import db
 from portal.activity.models import Activity
 from portal.activity.services import record_activity
@@ -27,6 +28,7 @@ from portal.org.permissions import (
     require_member, unit_scope,
 )
 from portal.org.services import member_accounts_for_unit, subtree_ids, unit_choices
+from portal.org.services import MemberContacts, member_contacts, written_notice_alerts
 from portal.org.services import responsible_accounts
 from portal.alerts import deliver as deliver_alerts
 from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS, LabelFunction, label
@@ -46,6 +48,7 @@ from portal.settings import get_setting, set_setting
 # Refusals, forms, time
 from portal.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from portal.web.forms import csrf_exempt, form_post
+from portal.idempotency import unrecorded_post  # an anonymous route: no row may name its sender
 from portal.timeutil import isoformat, local_date, local_day_bounds, local_now, local_today, local_zone, to_local
 
 # Pages: rendering, lists, exports, charts, uploads, documents
@@ -80,13 +83,14 @@ __all__ = [
     # database and activity stream
     "db", "lock", "utcnow", "write_intent", "Activity", "record_activity", "audit", "notify",
     "MAX_ID",
+    "is_reading_request",
     # people, tree, permissions
     "Account", "Member", "OrgUnit", "STAGES", "SECRETARY_ROLES", "UNIT_OFFICER_ROLES", "in_subtree",
     "can", "can_see_member", "granting_units", "is_admin", "manageable_units", "member_scope", "require",
     "unit_from_arg",
     "require_acting_on", "require_member", "unit_scope",
     "member_accounts_for_unit", "subtree_ids", "unit_choices",
-    "responsible_accounts", "deliver_alerts",
+    "responsible_accounts", "deliver_alerts", "MemberContacts", "member_contacts", "written_notice_alerts",
     "EDUCATION_LABELS", "GENDER_LABELS", "STAGE_LABELS", "LabelFunction", "label",
     "MEMBER_STAGES", "is_member_stage", "member_stage_filter",
     "clean_place", "place_from_text", "place_name", "place_parts", "place_search", "province_code", "PlaceField",
@@ -98,6 +102,7 @@ __all__ = [
     # refusals, forms, time
     "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
     "csrf_exempt",
+    "unrecorded_post",
     "isoformat", "local_date", "local_day_bounds", "local_now", "local_today", "local_zone", "to_local",
     # pages
     "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",

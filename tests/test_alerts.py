@@ -10,6 +10,7 @@ from portal import toolkit as tk
 from portal.cli import cli
 from portal.notify.models import Notification
 from portal.org.models import RoleAssignment
+from portal.plugins.manager import get_manager
 from portal_mobility import moves, outflows
 from portal_mobility.models import Certificate, LostContactCase
 
@@ -122,7 +123,22 @@ def test_scan_at_previews_and_writes_nothing(app, db, org, factory):
     _lost(factory, silent, 2, now - timedelta(days=10), "silent")
     # only the lost-contact alerts are counted here: the meetings plugin's period-end reminders would fire near a month's end
     tk.set_setting("meetings", "compliance_reminder_days", 0)
+    tk.set_setting("reports", "reminder_days", 0)  # nor the reports' reminders before a period ends
     db.session.commit()
+    # … nor the 6-month rule's steps (these members have done nothing for months: standing would speak too)
+    manager = get_manager()
+    manager.set_enabled("standing", False)
+    db.session.commit()
+    manager.forget_states()
+    try:
+        _preview_then_scan(app, db, org, now)
+    finally:
+        manager.set_enabled("standing", True)
+        db.session.commit()
+        manager.forget_states()
+
+
+def _preview_then_scan(app, db, org, now):
     before = _all_notes()
     # a day before anyone is lost for 90 days nothing would be raised …
     early = app.test_cli_runner().invoke(cli, ["alerts", "scan", "--at", "2020-01-01"])

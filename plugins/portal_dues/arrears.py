@@ -24,7 +24,6 @@ from decimal import Decimal
 
 from portal.toolkit import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, select
-from sqlalchemy.orm import aliased
 
 from portal import toolkit as tk
 from portal_dues import money
@@ -210,29 +209,6 @@ def scan(now: datetime) -> list[tk.Alert]:
     return _countdown(now) + _rebase_reminders(now)
 
 
-@dataclass(frozen=True)
-class _Who:
-    name: str
-    home_unit_id: int
-    host_unit_id: int | None
-    account_id: int | None
-    contact_account_id: int | None
-
-
-def _who(ids: list[int]) -> dict[int, _Who]:
-    """Name, branches and accounts (the member's and their contact person's) of the members ``ids``."""
-    contact = aliased(tk.Member)
-    found = {}
-    for start in range(0, len(ids), CHUNK):
-        rows = db.session.execute(
-            select(tk.Member.id, tk.Member.name, tk.Member.home_unit_id, tk.Member.host_unit_id, tk.Member.account_id,
-                   contact.account_id)
-            .outerjoin(contact, contact.id == tk.Member.contact_member_id)
-            .where(tk.Member.id.in_(ids[start:start + CHUNK])))
-        found.update((row[0], _Who(*row[1:])) for row in rows)
-    return found
-
-
 def _countdown(now: datetime) -> list[tk.Alert]:
     runs = _runs(_counted_members(), now)
     limits = thresholds()
@@ -252,14 +228,14 @@ def _countdown(now: datetime) -> list[tk.Alert]:
             to_tell[member_id] = max(steps)
     if markers:  # one statement for every marker (a whole county on the first scan)
         db.session.execute(insert(ArrearsNotice), markers)
-    who = _who(sorted(to_tell))
+    who = tk.member_contacts(sorted(to_tell))
     alerts = []
     for member_id, step in to_tell.items():
         alerts += _step_alerts(member_id, who[member_id], step, *runs[member_id])
     return alerts
 
 
-def _step_alerts(member_id: int, who: _Who, step: int, months: int, since: date) -> list[tk.Alert]:
+def _step_alerts(member_id: int, who: tk.MemberContacts, step: int, months: int, since: date) -> list[tk.Alert]:
     """Who hears of ``step``: 1 the member; 3 the home branch; 5 the member, the home and host branches and the
     contact person; 6 the home branch."""
     values = {"name": who.name, "months": months, "since": money.month_key(since)}
@@ -281,19 +257,14 @@ def _step_alerts(member_id: int, who: _Who, step: int, months: int, since: date)
     return _notice_alerts(member_id, who, kind, values, mine, book)
 
 
-def _notice_alerts(member_id: int, who: _Who, kind: str, values: dict, mine: str, book: str) -> list[tk.Alert]:
+def _notice_alerts(member_id: int, who: tk.MemberContacts, kind: str, values: dict, mine: str, book: str) -> list[tk.Alert]:
     """The written notice (step 5): to the member, the home branch, the host branch and the contact person."""
     to_member = _l("Written notice: your dues have not been paid since %(since)s (months unpaid: %(months)s). "
                    "Please pay them and talk to your branch.", **values)
     to_branch = _l("Written notice to %(name)s: dues unpaid since %(since)s (months unpaid: %(months)s).", **values)
-    alerts = [tk.Alert(kind, who.home_unit_id, member_id, to_branch, book, permission="dues.manage")]
-    if who.account_id:
-        alerts.append(tk.Alert(kind, who.home_unit_id, member_id, to_member, mine, (who.account_id,)))
-    if who.host_unit_id and who.host_unit_id != who.home_unit_id:
-        alerts.append(tk.Alert(kind, who.host_unit_id, member_id, to_branch, permission="dues.collect_hosted"))
-    if who.contact_account_id and who.contact_account_id != who.account_id:
-        alerts.append(tk.Alert(kind, who.home_unit_id, member_id, to_branch, "", (who.contact_account_id,)))
-    return alerts
+    return tk.written_notice_alerts(kind, member_id, who, to_member=to_member, to_branch=to_branch,
+                                    member_url=mine, branch_url=book, home_permission="dues.manage",
+                                    host_permission="dues.collect_hosted")
 
 
 def _rebase_reminders(now: datetime) -> list[tk.Alert]:

@@ -60,6 +60,8 @@ def portal_settings():
         tk.SettingSpec("reminder_months", _l("Remind the member after this many months without"), "int", 1, min=1, max=12),
         tk.SettingSpec("talk_months", _l("A talk is due after this many months without"), "int", 3, min=1, max=12),
         tk.SettingSpec("notice_months", _l("A written notice after this many months without"), "int", 5, min=1, max=12),
+        tk.SettingSpec("counting_from", _l("Count months from this day at the earliest (the day branches began using the portal)"),
+                       "str", "", help=_l("A date like 2026-01-01. Empty: from the day each member joined.")),
         tk.SettingSpec("case_months", _l("A case for the branch assembly after this many months without"), "int", 6,
                        min=1, max=24),
     ]
@@ -98,7 +100,7 @@ def portal_api_paths():
     return API_PATHS
 
 
-@tk.hookimpl
+@tk.hookimpl(trylast=True)  # after the meetings' and dues' demo: their activities are the history it reads
 def portal_demo_data(context):
     from portal_standing.demo import build
 

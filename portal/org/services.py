@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from portal.database import utcnow
 from portal.extensions import db
@@ -11,6 +13,7 @@ from portal.accounts.models import Account
 from portal.org.models import UNIT_KINDS, UNIT_OFFICER_ROLES, Member, OrgUnit, RoleAssignment, in_subtree
 from portal.org.permissions import permission_registry, unit_scope
 from portal.places import place_from_text
+from portal.plugins.types import Alert
 
 
 class TreeError(ValueError):
@@ -130,3 +133,47 @@ def member_accounts_for_unit(unit: OrgUnit, *, include_hosted: bool = False) -> 
     if include_hosted:
         condition = condition | Member.host_unit.has(in_subtree(OrgUnit.path, unit.path))
     return [aid for aid in db.session.scalars(select(Member.account_id).where(condition)) if aid]
+
+
+@dataclass(frozen=True)
+class MemberContacts:
+    """Who hears of a member's business: their name, branches, account and their contact person's account (1+1)."""
+
+    name: str
+    home_unit_id: int
+    host_unit_id: int | None
+    account_id: int | None
+    contact_account_id: int | None
+
+
+#: Members looked up per statement (kept under every database's limit on bound parameters).
+_CONTACTS_CHUNK = 500
+
+
+def member_contacts(ids: list[int]) -> dict[int, MemberContacts]:
+    """``{member id: MemberContacts}`` for the members ``ids``: one statement per 500 members."""
+    contact = aliased(Member)
+    found: dict[int, MemberContacts] = {}
+    for start in range(0, len(ids), _CONTACTS_CHUNK):
+        rows = db.session.execute(
+            select(Member.id, Member.name, Member.home_unit_id, Member.host_unit_id, Member.account_id,
+                   contact.account_id)
+            .outerjoin(contact, contact.id == Member.contact_member_id)
+            .where(Member.id.in_(ids[start:start + _CONTACTS_CHUNK])))
+        found.update((row[0], MemberContacts(*row[1:])) for row in rows)
+    return found
+
+
+def written_notice_alerts(kind: str, member_id: int, who: MemberContacts, *, to_member, to_branch,
+                          member_url: str, branch_url: str, home_permission: str,
+                          host_permission: str) -> list[Alert]:
+    """A written notice (BRANCH-LIFE (b), step 5) sent through everyone who should hear of it: the member, the home
+    branch (``home_permission``), the host branch (``host_permission``) and the contact person (1+1)."""
+    alerts = [Alert(kind, who.home_unit_id, member_id, to_branch, branch_url, permission=home_permission)]
+    if who.account_id:
+        alerts.append(Alert(kind, who.home_unit_id, member_id, to_member, member_url, (who.account_id,)))
+    if who.host_unit_id and who.host_unit_id != who.home_unit_id:
+        alerts.append(Alert(kind, who.host_unit_id, member_id, to_branch, permission=host_permission))
+    if who.contact_account_id and who.contact_account_id != who.account_id:
+        alerts.append(Alert(kind, who.home_unit_id, member_id, to_branch, "", (who.contact_account_id,)))
+    return alerts
