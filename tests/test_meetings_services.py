@@ -344,3 +344,12 @@ def test_visibility(db, org):
     assert not meetings.can_view(meeting, org.foreign_sec) and not meetings.can_view(meeting, None)
     draft = meetings.create_meeting(org.host, DATA, by=org.host_sec, now=NOW, call=False)
     assert not meetings.can_view(draft, org.member1.account) and meetings.can_view(draft, org.host_sec)
+
+
+def test_the_called_members_are_told_the_local_time_and_place(db, org):
+    meeting = meetings.create_meeting(org.home, DATA, by=org.home_sec, now=NOW)
+    db.session.commit()
+    note = db.session.scalar(select(Notification).where(Notification.account_id == org.member2.account_id))
+    local = tk.to_local(meeting.starts_at).strftime("%Y-%m-%d %H:%M")
+    assert local in note.display_body and (meeting.place or "") in note.display_body
+    assert meeting.starts_at.strftime("%H:%M") not in note.display_body  # not the stored UTC time

@@ -268,18 +268,13 @@ def _remind_members(now: datetime) -> list[tk.Alert]:
             alerts.append(tk.Alert(
                 "meetings.starts_soon", meeting.unit_id, None,
                 _l("%(kind)s “%(topic)s” starts at %(time)s: %(place)s", kind=KIND_LABELS[meeting.kind],
-                   topic=meeting.topic, time=_local_text(meeting.starts_at),
+                   topic=meeting.topic, time=meetings.local_text(meeting.starts_at),
                    place=meeting.place or MODE_LABELS[meeting.mode]),
                 url=meetings.meeting_url(meeting), account_ids=accounts))
     return alerts
 
 
 # -- the register and the minutes book -------------------------------------------------
-
-def _local_text(at: datetime) -> str:
-    """A stored time as the local ``YYYY-MM-DD HH:MM`` (for messages kept past the request)."""
-    return tk.to_local(at).strftime("%Y-%m-%d %H:%M")
-
 
 def _meetings_in(unit: tk.OrgUnit, period: Period, statuses: Iterable[str]) -> list[Meeting]:
     """The unit's own meetings starting in ``period`` (attendees with their members loaded: two queries)."""
@@ -354,7 +349,7 @@ def _minutes_page(pdf, meeting: Meeting) -> None:
     pdf.set_font_size(11)
     facts = [
         (_("Kind"), tk.label(KIND_LABELS, meeting.kind)),
-        (_("Time"), f"{_local_text(meeting.starts_at)} – {_local_text(meeting.ends_at)}"),
+        (_("Time"), f"{meetings.local_text(meeting.starts_at)} – {meetings.local_text(meeting.ends_at)}"),
         (_("Place"), meeting.place or ""), (_("Mode"), tk.label(MODE_LABELS, meeting.mode)),
         (_("Host"), meeting.host_name or ""), (_("Recorder"), meeting.recorder_name or ""),
         (_("Lecturer"), meeting.lecturer_name or ""),

@@ -197,7 +197,8 @@ def update_meeting(meeting: Meeting, data: dict, *, by, now: datetime | None = N
         refresh_expected(meeting)
     if moved and meeting.status == "notified":
         _tell_members(meeting, _l("Meeting moved: %(topic)s", topic=meeting.topic),
-                      _l("The time or place of the meeting has changed. Please check the details."))
+                      _l("The meeting is now at %(time)s, %(place)s. Please check the details.",
+                         **_when_where(meeting)))
     tk.audit("meetings.update", "meeting", meeting.id, unit_id=meeting.unit_id, moved=moved)
     return meeting
 
@@ -211,7 +212,8 @@ def call_meeting(meeting: Meeting, *, by, now: datetime | None = None) -> None:
     meeting.notified_at = now or tk.utcnow()
     refresh_expected(meeting)
     _tell_members(meeting, _l("Meeting called: %(topic)s", topic=meeting.topic),
-                  _l("You are expected at this meeting. If you cannot come, ask for leave before it starts."))
+                  _l("You are expected at %(time)s, %(place)s. If you cannot come, ask for leave before it starts.",
+                     **_when_where(meeting)))
     tk.audit("meetings.call", "meeting", meeting.id, unit_id=meeting.unit_id)
 
 
@@ -434,6 +436,16 @@ def attachment_response(attachment: Attachment):
     """Send an attachment's file — call only after checking who may see the meeting."""
     return tk.send_upload("meetings", attachment.stored_name, download_name=attachment.filename,
                           mimetype=attachment.content_type)
+
+
+def local_text(at: datetime) -> str:
+    """A stored time as the local ``YYYY-MM-DD HH:MM`` (for messages kept past the request)."""
+    return tk.to_local(at).strftime("%Y-%m-%d %H:%M")
+
+
+def _when_where(meeting: Meeting) -> dict[str, str]:
+    """The meeting's local time and place, for the messages members keep in their inbox."""
+    return {"time": local_text(meeting.starts_at), "place": meeting.place or meeting.online_url or ""}
 
 
 def _tell_members(meeting: Meeting, title, body) -> None:
