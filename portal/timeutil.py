@@ -70,3 +70,31 @@ def isoformat(at: datetime | date | None) -> str | None:
     if not isinstance(at, datetime):
         return at.isoformat()
     return to_local(at).isoformat()
+
+
+def _last_day_of_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (earlier when negative), clamped to a shorter month's end.
+
+    31 Jan + 1 → 28 (29) Feb; 29 Feb 2024 + 12 → 28 Feb 2025. The one way to compute "within N months" and
+    "after N months" time limits.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    first = date(index // 12, index % 12 + 1, 1)
+    return first.replace(day=min(day.day, _last_day_of_month(first).day))
+
+
+def whole_months(start: date, today: date) -> int:
+    """Whole calendar months from ``start`` to ``today`` (15 May → 14 June: 0; → 15 June: 1); 0 when later.
+
+    A month is complete on the same day number, or on the last day of a shorter month.
+    """
+    if start >= today:
+        return 0
+    months = (today.year - start.year) * 12 + today.month - start.month
+    if today.day < start.day and today != _last_day_of_month(today):
+        months -= 1
+    return max(months, 0)

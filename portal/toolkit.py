@@ -50,6 +50,7 @@ from portal.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Se
 from portal.web.forms import csrf_exempt, form_post
 from portal.idempotency import unrecorded_post  # an anonymous route: no row may name its sender
 from portal.timeutil import isoformat, local_date, local_day_bounds, local_now, local_today, local_zone, to_local
+from portal.timeutil import months_later, whole_months
 
 # Pages: rendering, lists, exports, charts, uploads, documents
 from portal.web.ui import current_member, login_required_member, path_for, render_markdown, sanitize_html
@@ -104,6 +105,7 @@ __all__ = [
     "csrf_exempt",
     "unrecorded_post",
     "isoformat", "local_date", "local_day_bounds", "local_now", "local_today", "local_zone", "to_local",
+    "months_later", "whole_months",
     # pages
     "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",
     "fmt_date", "fmt_datetime", "Page", "count", "count_query", "paginate", "xlsx_response",

@@ -37,8 +37,8 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
-def months_between(start: date, end: date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+#: Whole calendar months from one day to another (the toolkit's one rule).
+months_between = tk.whole_months
 
 
 def unit_province(unit) -> str | None:

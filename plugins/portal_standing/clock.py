@@ -88,16 +88,8 @@ def step_for(months: int, limits: dict[str, int] | None = None) -> str:
     return reached[-1] if reached else "none"
 
 
-def whole_months(start: date, today: date) -> int:
-    """Whole calendar months from ``start`` to ``today`` (15 May → 14 June: 0; → 15 June: 1); 0 when later."""
-    if start >= today:
-        return 0
-    months = (today.year - start.year) * 12 + today.month - start.month
-    # the month is complete on the same day number, or on the last day of a shorter month
-    last_of_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    if today.day < start.day and today != last_of_month:
-        months -= 1
-    return max(months, 0)
+#: Whole calendar months (the toolkit's one rule; kept under this name for the clock's readers).
+whole_months = tk.whole_months
 
 
 def leave_days(leaves: list[tuple[date, date | None]], start: date, today: date) -> int:

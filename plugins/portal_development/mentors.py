@@ -1,0 +1,6 @@
+"""STUB (owner B replaces): mentors."""
+from __future__ import annotations
+
+
+def mentor_accounts(member) -> list[int]:
+    return []
