@@ -30,6 +30,7 @@ from portal.org.permissions import (
 from portal.org.services import member_accounts_for_unit, subtree_ids, unit_choices
 from portal.org.services import MemberContacts, member_contacts, written_notice_alerts
 from portal.org.services import responsible_accounts
+from portal.org.validation import id_number_birth_date, normalize_id_number, normalize_phone
 from portal.alerts import deliver as deliver_alerts
 from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS, LabelFunction, label
 from portal.org.models import MEMBER_STAGES, is_member_stage, member_stage_filter
@@ -91,6 +92,7 @@ __all__ = [
     "unit_from_arg",
     "require_acting_on", "require_member", "unit_scope",
     "member_accounts_for_unit", "subtree_ids", "unit_choices",
+    "id_number_birth_date", "normalize_id_number", "normalize_phone",
     "responsible_accounts", "deliver_alerts", "MemberContacts", "member_contacts", "written_notice_alerts",
     "EDUCATION_LABELS", "GENDER_LABELS", "STAGE_LABELS", "LabelFunction", "label",
     "MEMBER_STAGES", "is_member_stage", "member_stage_filter",

@@ -149,6 +149,8 @@ class Vetting(db.Model):
     recorded_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=tk.utcnow)
 
+    case = relationship("DevCase")  # needed by B (vetting.waiting: each part with its case; no column)
+
 
 class PublicNotice(db.Model):
     """A public notice (公示) of a candidate in one place, at least N working days."""
