@@ -1,0 +1,6 @@
+"""STUB (owner E replaces)."""
+from __future__ import annotations
+
+
+def build(context) -> None:
+    return None
