@@ -73,6 +73,7 @@ from portal.certificates import wrap_text, write_lines
 
 # The JSON API
 from portal.api.util import api_error, api_id, api_json, api_login_required, current_account
+from portal.api.util import openapi_error_ref, openapi_json_body, openapi_responses
 
 # Search
 from portal.search.service import (
@@ -119,6 +120,7 @@ __all__ = [
     "DocumentBox", "RenderedDocument", "mask_name", "render_document", "wrap_text", "write_lines",
     # API
     "api_error", "api_id", "api_json", "api_login_required", "current_account",
+    "openapi_error_ref", "openapi_json_body", "openapi_responses",
     # search
     "search", "search_drain", "search_update", "search_remove",
 ]

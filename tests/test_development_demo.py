@@ -11,27 +11,14 @@ from portal import toolkit as tk
 from portal_development import board, mentors
 from portal_development.models import DevCase, Mentor, Objection, Plan, StepRecord, Vetting
 from portal_development.vocabulary import STEP_CODES
-from tests.conftest import _wipe
+from tests.helpers.demo import demo_built_twice
 
 
 @pytest.fixture(scope="module")
 def built(app):
     """The core demo (12 members) built twice; the number of cases after the first run."""
-    import portal.demo as core_demo
-
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        core_demo.build_demo(members=12, password="pass-1234")
-        first = (tk.db.session.scalar(select(func.count(DevCase.id))),
-                 tk.db.session.scalar(select(func.count(StepRecord.id))))
-        core_demo.build_demo(members=12, password="pass-1234")
-        tk.db.session.remove()
-        yield first
-    finally:
-        tk.db.session.remove()
-        ctx.pop()
-        _wipe(app)
+    yield from demo_built_twice(app, lambda: (tk.db.session.scalar(select(func.count(DevCase.id))),
+                                          tk.db.session.scalar(select(func.count(StepRecord.id)))))
 
 
 @pytest.fixture

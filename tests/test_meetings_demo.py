@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal import toolkit as tk
 from portal_meetings import demo
 from portal_meetings.models import Attendee, Meeting, Notice, NoticeReceipt
-from tests.conftest import _wipe
+from tests.helpers.demo import demo_built_twice
 
 #: 2026-11-20 12:00 local: the fourth quarter has October and most of November behind it.
 NOW = datetime(2026, 11, 20, 4, 0)
@@ -21,22 +21,7 @@ def built(app):
     """The core demo (12 members) at a fixed clock, built twice (once for the module, wiped afterwards).
 
     Returns the counts after the first run."""
-    import portal.demo as core_demo
-
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(core_demo, "utcnow", lambda: NOW)
-            core_demo.build_demo(members=12, password="pass-1234")
-            first = _counts(tk.db)
-            core_demo.build_demo(members=12, password="pass-1234")
-        tk.db.session.remove()
-        yield first
-    finally:
-        tk.db.session.remove()
-        ctx.pop()
-        _wipe(app)
+    yield from demo_built_twice(app, lambda: _counts(tk.db), NOW)
 
 
 @pytest.fixture

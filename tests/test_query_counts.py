@@ -35,11 +35,12 @@ PASSWORD = "pass-1234"
 PAGES = [
     # issue 15: + the meetings widget's upcoming meetings, − mobility's outflow and certificate now read in one query;
     # issue 16: + the dues panel (one UNION ALL statement); issue 17: + "My report" (this period's report, one
-    # statement); issue 18: + "People I mentor" (the open cases the member mentors, one statement). Ten plugins'
-    # panels, one statement or more each: the widget cache of issue 20 (composition cached per member, invalidated
-    # by the activity stream) brings it back under the budget.
-    ("dashboard", "member1", "/dashboard", 18,
-     "ten plugins' panels at one statement or more each; issue 20 caches the composed widget data per member"),
+    # statement); issue 18: + "People I mentor" (the open cases the member mentors, one statement); issue 19: +
+    # "My annual review" (the entry with its round; in mutual assessment the others and the caller's ratings: three).
+    # Eleven plugins' panels, one statement or more each: the widget cache of issue 20 (composition cached per
+    # member, invalidated by the activity stream) brings it back under the budget.
+    ("dashboard", "member1", "/dashboard", 21,
+     "eleven plugins' panels at one statement or more each; issue 20 caches the composed widget data per member"),
     ("inbox", "member1", "/inbox/", 5, None),
     # +1 each (issue 12): how many of the listed people are members (full, probationary), the rest shown apart
     ("unit_members_branch", "home-secretary", "/units/{home}", 8, None),
@@ -568,3 +569,92 @@ def test_development_board_shows_the_many_cases_it_is_pinned_with(app, developme
     page = development_clients["home-secretary"].get(
         "/development/board/?unit={home}".format(**vars(development_demo))).get_data(as_text=True)
     assert len(re.findall(r"申请人\d\d", page)) >= 25
+
+
+# -- the annual review (issue 19) ---------------------------------------------------------------------------
+# The demo's open round of the home branch with 30 more members (every third away in Shenzhen, so a host
+# opinion each), self-assessments and ratings: a page loading one row per entry, rating or opinion shows here.
+
+#: (id, account, url template, pinned count (may only go down), over budget because … or None)
+REVIEW_PAGES = [
+    ("review_round", "home-secretary", "/review/manage/rounds/{review_round}", 11, None),
+    # both show the year's evidence: eight plugins' ``portal_review_evidence`` hooks, 14 statements between them
+    ("review_entry", "home-secretary", "/review/manage/rounds/{review_round}/members/{review_member}", 28,
+     "the year's evidence from eight plugins (14 statements) on top of the entry, its plan, handling and tallies"),
+    ("review_mine", "member1", "/review/", 22, "the year's evidence from eight plugins (14 statements)"),
+]
+
+
+@pytest.fixture(scope="module")
+def review_demo(app, demo):
+    """30 more members in the demo's open round, most with a self-assessment, some rating the others."""
+    manager = app.extensions["portal_plugins"]
+    if "review" not in manager.plugins or manager.plugins["review"].module is None:
+        pytest.skip("review plugin not installed")
+    from datetime import date
+
+    from portal import toolkit as tk
+    from portal_review import ratings, rounds, selfassess
+
+    with app.app_context():
+        today = tk.local_today()
+        home = _db.session.get(tk.OrgUnit, demo.home)
+        host = _db.session.scalar(select(tk.OrgUnit).where(tk.OrgUnit.name == "青山县驻深圳流动党员党支部"))
+        people = [tk.Member(name=f"评议党员{i:02d}", gender="female", birth_date=date(1985, 1, 1 + i % 28),
+                            stage="full" if i % 6 else "probationary", home_unit_id=home.id, is_away=i % 3 == 0,
+                            host_unit_id=host.id if i % 3 == 0 else None) for i in range(30)]
+        _db.session.add_all(people)
+        _db.session.flush()
+        round_ = rounds.rounds_for(home, today.year)[0]
+        round_.status = "self"  # to write the new members' self-assessments, then back to rating
+        rounds.refresh_entries(round_)  # flushes
+        for entry in round_.entries:
+            if entry.self_submitted_at is None and entry.member_id % 4:
+                selfassess.submit(entry, "一年来认真学习，按时参加组织生活。")
+        round_.status = "mutual"
+        _db.session.flush()
+        for rater in people[:6]:
+            for ratee in people[6:]:
+                ratings.rate(round_, rater, ratee.id, "qualified", "积极", today=today)
+        _db.session.commit()
+        ids = SimpleNamespace(**vars(demo), review_round=round_.id, review_member=people[3].id)
+        _db.session.remove()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def review_clients(app, review_demo):
+    made = {}
+    for username in {page[1] for page in REVIEW_PAGES}:
+        client = app.test_client()
+        response = client.post("/login", data={"login": username, "password": PASSWORD})
+        assert response.status_code == 302, f"{username} could not log in"
+        made[username] = client
+    return made
+
+
+@pytest.mark.parametrize("name,username,template,pinned,_over", REVIEW_PAGES, ids=[p[0] for p in REVIEW_PAGES])
+def test_review_page_is_pinned(app, review_demo, review_clients, name, username, template, pinned, _over):
+    response, queries = measure(app, review_clients[username], template.format(**vars(review_demo)))
+    assert response.status_code == 200, f"{name}: {response.status_code}"
+    assert len(queries) <= pinned, (
+        f"{name} now sends {len(queries)} statements (pinned {pinned}): an N+1 or a new query.\n"
+        + queries.report())
+
+
+@pytest.mark.parametrize("name,username,template,pinned,over", [
+    pytest.param(*page, marks=pytest.mark.xfail(reason=f"over budget: {page[4]}", strict=False)) if page[4]
+    else page for page in REVIEW_PAGES], ids=[p[0] for p in REVIEW_PAGES])
+def test_review_page_within_budget(app, review_demo, review_clients, name, username, template, pinned, over):
+    response, queries = measure(app, review_clients[username], template.format(**vars(review_demo)))
+    assert response.status_code == 200
+    assert len(queries) <= BUDGET, f"{name} sends {len(queries)} statements (budget {BUDGET}).\n" + queries.report()
+
+
+def test_review_round_page_shows_the_many_entries_it_is_pinned_with(app, review_demo, review_clients):
+    """The round pin above measures a page listing all 30 added members."""
+    import re
+
+    page = review_clients["home-secretary"].get(
+        "/review/manage/rounds/{review_round}".format(**vars(review_demo))).get_data(as_text=True)
+    assert len(set(re.findall(r"评议党员\d\d", page))) == 30

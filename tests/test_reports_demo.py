@@ -11,7 +11,7 @@ from portal import toolkit as tk
 from portal.audit.models import AuditEntry
 from portal_reports import personal, schedule, suggestions
 from portal_reports.models import Report, ReportComment, Suggestion
-from tests.conftest import _wipe
+from tests.helpers.demo import demo_built_twice
 
 #: 2026-11-20 12:00 local: Q4 is the current quarter, Q3 the one reports are overdue for.
 NOW = datetime(2026, 11, 20, 4, 0)
@@ -20,22 +20,7 @@ NOW = datetime(2026, 11, 20, 4, 0)
 @pytest.fixture(scope="module")
 def built(app):
     """The core demo (12 members) at a fixed clock, built twice; returns the counts after the first run."""
-    import portal.demo as core_demo
-
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(core_demo, "utcnow", lambda: NOW)
-            core_demo.build_demo(members=12, password="pass-1234")
-            first = _counts()
-            core_demo.build_demo(members=12, password="pass-1234")
-        tk.db.session.remove()
-        yield first
-    finally:
-        tk.db.session.remove()
-        ctx.pop()
-        _wipe(app)
+    yield from demo_built_twice(app, _counts, NOW)
 
 
 @pytest.fixture

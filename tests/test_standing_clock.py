@@ -258,3 +258,15 @@ def test_counting_from_keeps_a_go_live_day_from_making_everyone_a_case(app, db, 
     db.session.commit()
     standing = clock.standing_of(org.member2, NOW)
     assert standing.step == "reminder" and max(standing.months_without.values()) == 1
+
+
+def test_standing_on_a_past_day_ignores_later_acts(app, db, org):
+    """The annual review asks for the standing at a year's end: dues paid after it do not count then."""
+    member = org.member2
+    _active(member, dues_until=date(2026, 5, 10))
+    _act(member, "dues.paid", date(2026, 11, 3))  # paid again after the day asked about
+    tk.db.session.commit()
+    day_end = _utc(2026, 8, 31, 23)
+    past = clock.standing_of(member, day_end, until=tk.local_day_bounds(date(2026, 8, 31))[1])
+    assert past.months_without["dues"] == 3 and past.step == "talk"
+    assert clock.standing_of(member, day_end).months_without["dues"] == 0  # pages count every act recorded

@@ -122,6 +122,13 @@ def portal_alerts_scan(now):
     return sla.scan(now)
 
 
+@tk.hookimpl(optionalhook=True)  # published by portal_review; absent when it is not installed
+def portal_review_evidence(member, since, until):
+    from portal_care.personal import review_evidence
+
+    return review_evidence(member, since, until)
+
+
 @tk.hookimpl
 def portal_personal_data(member):
     from portal_care import personal

@@ -134,10 +134,6 @@ def _text(value):
     return value if isinstance(value, str) else None
 
 
-def _error_ref():
-    return {"$ref": "#/components/responses/Error"}
-
-
 REQUEST_BODY = {"type": "object", "required": ["category", "title", "description", "where"], "properties": {
     "category": {"type": "string"}, "title": {"type": "string", "maxLength": vocabulary.TITLE_MAX},
     "description": {"type": "string", "maxLength": vocabulary.TEXT_MAX},
@@ -153,9 +149,9 @@ API_PATHS = {
                  "requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_BODY}}},
                  "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {
                      "type": "object", "properties": {"id": {"type": "integer"}}}}}},
-                     "401": _error_ref(), "403": _error_ref(),
-                     "404": _error_ref(),  # member_id names no member in the caller's scope
-                     "422": _error_ref()}},
+                     "401": tk.openapi_error_ref(), "403": tk.openapi_error_ref(),
+                     "404": tk.openapi_error_ref(),  # member_id names no member in the caller's scope
+                     "422": tk.openapi_error_ref()}},
         "get": {"summary": "Care requests: one's own and handled ones, or those routed to one's units", "tags": ["care"],
                 "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"},
                                 "description": "open, all, or a status: " + ", ".join(vocabulary.STATUSES)}],
@@ -164,12 +160,12 @@ API_PATHS = {
                         "type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
                                                          "status": {"type": "string"}, "category": {"type": "string"},
                                                          "due_at": {"type": "string", "nullable": True}}}}}}}}},
-                    "401": _error_ref(), "422": _error_ref()}},
+                    "401": tk.openapi_error_ref(), "422": tk.openapi_error_ref()}},
     },
     "/api/v1/care/requests/{id}": {"get": {
         "summary": "One care request (404 unless visible to the caller)", "tags": ["care"],
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "The request"}, "401": _error_ref(), "404": _error_ref()}}},
+        "responses": {"200": {"description": "The request"}, "401": tk.openapi_error_ref(), "404": tk.openapi_error_ref()}}},
     "/api/v1/care/requests/{id}/transitions": {"post": {
         "summary": "Move a request through the workflow", "tags": ["care"],
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
@@ -183,14 +179,14 @@ API_PATHS = {
                 "rating": {"type": "integer", "minimum": 1, "maximum": 5,
                            "description": "required when the member confirms (resolved → closed)"},
                 "rating_comment": {"type": "string"}}}}}},
-        "responses": {"200": {"description": "The request after the move"}, "401": _error_ref(),
-                      "403": _error_ref(), "404": _error_ref(), "409": _error_ref(), "422": _error_ref()}}},
+        "responses": {"200": {"description": "The request after the move"}, "401": tk.openapi_error_ref(),
+                      "403": tk.openapi_error_ref(), "404": tk.openapi_error_ref(), "409": tk.openapi_error_ref(), "422": tk.openapi_error_ref()}}},
     "/api/v1/care/requests/{id}/comments": {"post": {
         "summary": "Comment on a request (internal notes for secretaries and handlers)", "tags": ["care"],
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["body"], "properties": {"body": {"type": "string"},
                                                                    "internal": {"type": "boolean"}}}}}},
-        "responses": {"201": {"description": "Added"}, "401": _error_ref(), "403": _error_ref(),
-                      "404": _error_ref(), "422": _error_ref()}}},
+        "responses": {"201": {"description": "Added"}, "401": tk.openapi_error_ref(), "403": tk.openapi_error_ref(),
+                      "404": tk.openapi_error_ref(), "422": tk.openapi_error_ref()}}},
 }

@@ -1,9 +1,9 @@
 """What care holds about a member (personal data export) and its part of the member summary."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal.toolkit import gettext as _, lazy_gettext as _l
@@ -75,3 +75,24 @@ def member_summary(member, since: datetime, until: datetime) -> list[tuple[str, 
         tk.Activity.created_at >= since, tk.Activity.created_at < until))
     return [(_("Care requests filed"), filed), (_("Care requests resolved as handler"), helped),
             (_("Micro-wishes fulfilled"), wishes)]
+
+
+def review_evidence(member, since: date, until: date) -> dict:
+    """The annual review's care evidence for local days ``since..until``.
+
+    ``requests``: care requests the member filed; ``wishes_fulfilled``: micro-wishes they fulfilled for
+    others (their volunteering); ``resolved``: requests they resolved as the handler.
+    """
+    start, end = tk.local_day_bounds(since)[0], tk.local_day_bounds(until)[1]
+    filed = tk.count(select(CareRequest).where(
+        CareRequest.member_id == member.id, CareRequest.created_at >= start, CareRequest.created_at < end))
+    verbs = dict(tk.db.session.execute(
+        select(tk.Activity.verb, func.count(tk.Activity.id))
+        .where(tk.Activity.actor_id == member.id, tk.Activity.verb.in_(("care.resolved", "wish.fulfilled")),
+               tk.Activity.created_at >= start, tk.Activity.created_at < end)
+        .group_by(tk.Activity.verb)).all())
+    figures = {"requests": filed, "wishes_fulfilled": verbs.get("wish.fulfilled", 0),
+               "resolved": verbs.get("care.resolved", 0)}
+    return {"key": "care", "label": _l("Care"), "figures": figures,
+            "lines": [(_("Care requests filed"), filed), (_("Micro-wishes fulfilled"), figures["wishes_fulfilled"]),
+                      (_("Care requests resolved as handler"), figures["resolved"])]}

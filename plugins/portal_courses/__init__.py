@@ -131,6 +131,13 @@ def portal_alerts_scan(now):
     return services.overdue_alerts(now)
 
 
+@tk.hookimpl(optionalhook=True)  # published by portal_review; absent when it is not installed
+def portal_review_evidence(member, since, until):
+    from portal_courses.personal import review_evidence
+
+    return review_evidence(member, since, until)
+
+
 @tk.hookimpl
 def portal_personal_data(member):
     from portal_courses.personal import personal_data

@@ -1,7 +1,7 @@
 """What the online school holds about a member (personal data export) and its part of the member summary."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -58,3 +58,12 @@ def member_summary(member, since: datetime, until: datetime) -> list[tuple[str, 
     courses = tk.db.session.scalar(select(func.count(Enrollment.id)).where(
         Enrollment.member_id == member.id, Enrollment.completed_at >= since, Enrollment.completed_at < until)) or 0
     return [(_("Lessons completed"), lessons), (_("Courses completed"), courses)]
+
+
+def review_evidence(member, since: date, until: date) -> dict:
+    """The annual review's study evidence for local days ``since..until``: courses and lessons completed."""
+    start, end = tk.local_day_bounds(since)[0], tk.local_day_bounds(until)[1]
+    pairs = member_summary(member, start, end)
+    lessons, courses = pairs[0][1], pairs[1][1]
+    return {"key": "courses", "label": _l("Online school"), "figures": {"completed": courses, "lessons": lessons},
+            "lines": [(_("Courses completed"), courses), (_("Lessons completed"), lessons)]}

@@ -407,21 +407,9 @@ def board_counts():
 
 # --- the OpenAPI document --------------------------------------------------------------------------------
 
-def _error_ref():
-    return {"$ref": "#/components/responses/Error"}
-
-
-def _responses(*codes: str, ok: str = "200", description: str = "OK", schema: dict | None = None,
-               content: str = "application/json") -> dict:
-    body: dict = {"description": description}
-    if schema is not None:
-        body["content"] = {content: {"schema": schema}}
-    return {ok: body, **{code: _error_ref() for code in codes}}
-
-
 def _body(required: list[str], properties: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": required, "additionalProperties": False, "properties": properties}}}}
+    return tk.openapi_json_body({"type": "object", "required": required, "additionalProperties": False,
+                                 "properties": properties})
 
 
 _DATE = {"type": "string", "format": "date"}
@@ -479,7 +467,7 @@ _CASE_WRITE = ("401", "403", "404", "409", "422")
 def _post(summary: str, required: list[str], properties: dict, *, path_id: str | None = "case_id",
           ok: str = "200", schema: dict = _CASE) -> dict:
     operation = {"summary": summary, "tags": _TAGS, "requestBody": _body(required, properties),
-                 "responses": _responses(*_CASE_WRITE, ok=ok, description=summary, schema=schema)}
+                 "responses": tk.openapi_responses(*_CASE_WRITE, ok=ok, description=summary, schema=schema)}
     if path_id is not None:
         operation["parameters"] = _id(path_id)
     return {"post": operation}
@@ -506,18 +494,18 @@ API_PATHS = {
                  "requestBody": _body(["unit_id", "applied_on"], {
                      "unit_id": _INT, "member_id": _INT, "person": _PERSON_IN, "applied_on": _DATE,
                      "household_place": _TEXT, "workplace": _TEXT, "host_unit_id": _INT}),
-                 "responses": _responses(*_CASE_WRITE, ok="201", description="The case", schema=_CASE)},
+                 "responses": tk.openapi_responses(*_CASE_WRITE, ok="201", description="The case", schema=_CASE)},
         "get": {"summary": "Cases kept in or hosted in a unit's subtree", "tags": _TAGS,
                 "parameters": [*_UNIT, {"name": "closed", "in": "query", "schema": {"type": "integer",
                                                                                      "enum": [0, 1]}}],
-                "responses": _responses("401", "404", "422", description="cases", schema={
+                "responses": tk.openapi_responses("401", "404", "422", description="cases", schema={
                     "type": "object", "properties": {"cases": {"type": "array", "items": _SUMMARY}}})}},
     "/api/v1/development/cases/{case_id}": {"get": {
         "summary": "A case: stage, steps with dates, deadlines, mentors", "tags": _TAGS, "parameters": _id("case_id"),
-        "responses": _responses("401", "404", description="The case", schema=_CASE)}},
+        "responses": tk.openapi_responses("401", "404", description="The case", schema=_CASE)}},
     "/api/v1/development/cases/{case_id}/record.pdf": {"get": {
         "summary": "The per-person record (纪实表) as PDF", "tags": _TAGS, "parameters": _id("case_id"),
-        "responses": _responses("401", "403", "404", description="PDF", content="application/pdf",
+        "responses": tk.openapi_responses("401", "403", "404", description="PDF", content="application/pdf",
                                 schema={"type": "string", "format": "binary"})}},
     "/api/v1/development/cases/{case_id}/advance": _post(
         "Move the case to the next stage (records the step that does it)", ["to", "on"],
@@ -561,7 +549,7 @@ API_PATHS = {
     "/api/v1/development/board": {"get": {
         "summary": "A unit's pipeline: cases per stage, overdue deadlines, vetting waiting, probation endings",
         "tags": _TAGS, "parameters": _UNIT,
-        "responses": _responses("401", "404", "422", description="The board", schema={
+        "responses": tk.openapi_responses("401", "404", "422", description="The board", schema={
             "type": "object", "properties": {
                 "unit_id": _INT, "stages": {"type": "object", "properties": {s: _INT for s in STAGES}},
                 "overdue": {"type": "array", "items": _CASE_DEADLINE},

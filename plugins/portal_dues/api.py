@@ -160,21 +160,6 @@ def me():
         "arrears": {"months_unpaid": months_unpaid, "since": money.month_key(since) if since else None}})
 
 
-def _error_ref():
-    return {"$ref": "#/components/responses/Error"}
-
-
-def _json_body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _responses(*codes: str, ok: str = "200", description: str = "OK", schema: dict | None = None) -> dict:
-    body = {"description": description}
-    if schema is not None:
-        body["content"] = {"application/json": {"schema": schema}}
-    return {ok: body, **{code: _error_ref() for code in codes}}
-
-
 _MONEY = {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$", "description": "yuan, e.g. 40.00"}
 _MONTH = {"type": "string", "pattern": r"^\d{4}-\d{2}$", "description": "e.g. 2026-11"}
 _MEMBER_ID = [{"name": "member_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -198,20 +183,20 @@ API_PATHS = {
     "/api/v1/dues/profiles/{member_id}": {
         "put": {"summary": "Set a member's dues profile (category, base, deduction) from a month", "tags": ["dues"],
                 "parameters": _MEMBER_ID,
-                "requestBody": _json_body({"type": "object", "required": ["category"], "properties": {
+                "requestBody": tk.openapi_json_body({"type": "object", "required": ["category"], "properties": {
                     "category": {"type": "string", "enum": list(CATEGORIES)},
                     "monthly_base": {**_MONEY, "description": "after-tax monthly income or pension (rated categories)"},
                     "insurance_deduction": {**_MONEY, "description": "五险一金, deducted when the setting says so"},
                     "fixed_amount": {**_MONEY, "description": "farmers: between farmer_min and farmer_max"},
                     "valid_from": {**_MONTH, "description": "default: this month"}, "note": _TEXT}}),
-                "responses": _responses("403", "404", "422", description="The profile", schema=_PROFILE)},
+                "responses": tk.openapi_responses("403", "404", "422", description="The profile", schema=_PROFILE)},
         "get": {"summary": "A member's dues profile in force (the member themself or the home branch)",
                 "tags": ["dues"], "parameters": _MEMBER_ID,
-                "responses": _responses("401", "404", description="The profile", schema=_PROFILE)},
+                "responses": tk.openapi_responses("401", "404", description="The profile", schema=_PROFILE)},
     },
     "/api/v1/dues/payments": {"post": {
         "summary": "Record dues received for named months (home branch; host_branch: the host branch)",
-        "tags": ["dues"], "requestBody": _json_body({"type": "object", "required": ["member_id", "months", "amount",
+        "tags": ["dues"], "requestBody": tk.openapi_json_body({"type": "object", "required": ["member_id", "months", "amount",
                                                                                    "channel"], "properties": {
             "member_id": {"type": "integer"}, "months": {"type": "array", "items": _MONTH},
             "amount": {**_MONEY, "description": "at least the months' dues; the rest is a voluntary extra payment"},
@@ -219,36 +204,36 @@ API_PATHS = {
             "paid_on": {"type": "string", "format": "date"},
             "payer_name": {"type": "string", "maxLength": payments.NAME_MAX, "description": "required on_behalf"},
             "note": {"type": "string", "maxLength": payments.TEXT_MAX}}}),
-        "responses": _responses("403", "404", "409", "422", ok="201", description="Recorded", schema=_PAYMENT)}},
+        "responses": tk.openapi_responses("403", "404", "409", "422", ok="201", description="Recorded", schema=_PAYMENT)}},
     "/api/v1/dues/payments/{id}/confirm": {"post": {
         "summary": "Confirm a payment a member reported", "tags": ["dues"], "parameters": _ID,
-        "responses": _responses("403", "404", "409", description="Confirmed", schema=_PAYMENT)}},
+        "responses": tk.openapi_responses("403", "404", "409", description="Confirmed", schema=_PAYMENT)}},
     "/api/v1/dues/payments/{id}/reject": {"post": {
         "summary": "Reject a reported payment with a reason (its months are freed)", "tags": ["dues"],
-        "parameters": _ID, "requestBody": _json_body({"type": "object", "required": ["reason"], "properties": {
+        "parameters": _ID, "requestBody": tk.openapi_json_body({"type": "object", "required": ["reason"], "properties": {
             "reason": {"type": "string", "maxLength": payments.TEXT_MAX}}}),
-        "responses": _responses("403", "404", "409", "422", description="Rejected", schema=_PAYMENT)}},
+        "responses": tk.openapi_responses("403", "404", "409", "422", description="Rejected", schema=_PAYMENT)}},
     "/api/v1/dues/reductions": {"post": {
         "summary": "Ask for a dues reduction or exemption for months", "tags": ["dues"],
-        "requestBody": _json_body({"type": "object", "required": ["reason"], "properties": {
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["reason"], "properties": {
             "monthly_due": {**_MONEY, "description": "the amount asked for (0.00: exemption)"},
             "exempt": {"type": "boolean"}, "from_month": {**_MONTH, "description": "default: this month"},
             "to_month": _MONTH, "reason": _TEXT}}),
-        "responses": _responses("403", "409", "422", ok="201", description="Requested", schema=_REDUCTION)}},
+        "responses": tk.openapi_responses("403", "409", "422", ok="201", description="Requested", schema=_REDUCTION)}},
     "/api/v1/dues/reductions/{id}/decision": {"post": {
         "summary": "Decide a reduction: the branch first, then the upper committee", "tags": ["dues"],
-        "parameters": _ID, "requestBody": _json_body({"type": "object", "required": ["level", "approve"], "properties": {
+        "parameters": _ID, "requestBody": tk.openapi_json_body({"type": "object", "required": ["level", "approve"], "properties": {
             "level": {"type": "string", "enum": ["branch", "upper"]}, "approve": {"type": "boolean"}, "note": _TEXT}}),
-        "responses": _responses("403", "404", "409", "422", description="Decided", schema=_REDUCTION)}},
+        "responses": tk.openapi_responses("403", "404", "409", "422", description="Decided", schema=_REDUCTION)}},
     "/api/v1/dues/arrears": {"get": {
         "summary": "Members of a unit's subtree with consecutive unpaid months", "tags": ["dues"],
         "parameters": [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}}],
-        "responses": _responses("401", "404", "422", description="members: member_id, months_unpaid, since",
+        "responses": tk.openapi_responses("401", "404", "422", description="members: member_id, months_unpaid, since",
                                 schema={"type": "object", "properties": {"members": {"type": "array", "items": {
                                     "type": "object", "properties": {
                                         "member_id": {"type": "integer"}, "months_unpaid": {"type": "integer"},
                                         "since": {"type": "string"}}}}}})}},
     "/api/v1/dues/me": {"get": {
         "summary": "The caller's dues: profile, months paid and due, arrears", "tags": ["dues"],
-        "responses": _responses("401", "403", description="The statement")}},
+        "responses": tk.openapi_responses("401", "403", description="The statement")}},
 }

@@ -5,10 +5,10 @@ Money leaves as text with two decimals (``"40.00"``), never as a float; months a
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from portal import toolkit as tk
 from portal.toolkit import gettext as _, lazy_gettext as _l
@@ -124,3 +124,29 @@ def member_summary(member, since: datetime | None, until: datetime | None) -> li
     behind, _since = arrears.arrears_for(member)
     return [(_("Dues months paid"), paid), (_("Dues paid (yuan)"), money.money_text(total)),
             (_("Dues months in arrears now"), behind)]
+
+
+def review_evidence(member, since: date, until: date) -> dict:
+    """The annual review's dues evidence for local days ``since..until``: months paid, months owed.
+
+    ``paid_months``: months of the period covered by a confirmed payment. ``owed_months``: months of the
+    period that are over by ``until``, had dues to pay (the member's schedule) and no payment that was not
+    rejected (a payment waiting for confirmation is not owed, as in the arrears count). Two grouped queries
+    for the schedule, one for the months.
+    """
+    first, last = money.month_start(since), money.month_start(until)
+    paid_rows = tk.db.session.execute(
+        select(PaymentMonth.month, func.max(case((Payment.status == "confirmed", 1), else_=0)))
+        .join(Payment, Payment.id == PaymentMonth.payment_id)
+        .where(PaymentMonth.member_id == member.id, PaymentMonth.month >= first, PaymentMonth.month <= last,
+               Payment.status != "rejected").group_by(PaymentMonth.month)).all()
+    covered = {row[0] for row in paid_rows}
+    paid = sum(1 for row in paid_rows if row[1])
+    schedule = arrears.schedules(select(tk.Member.id).where(tk.Member.id == member.id)).get(member.id)
+    owed, month = 0, first
+    while schedule is not None and money.add_months(month, 1) <= until + timedelta(days=1):
+        if month not in covered and schedule.due(month):
+            owed += 1
+        month = money.add_months(month, 1)
+    return {"key": "dues", "label": _l("Dues"), "figures": {"paid_months": paid, "owed_months": owed},
+            "lines": [(_("Dues months paid"), paid), (_("Dues months owed"), owed)]}

@@ -250,18 +250,6 @@ def attendance_summary(meeting_id: int):
     return jsonify(attendance.summary(meeting, account=account))
 
 
-def _error_ref():
-    return {"$ref": "#/components/responses/Error"}
-
-
-def _json_body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _responses(*codes: str, ok: str = "200", description: str = "OK") -> dict:
-    return {ok: {"description": description}, **{code: _error_ref() for code in codes}}
-
-
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _TIME = {"type": "string", "description": "local time, e.g. 2026-12-01T19:30 (or with an offset)"}
 MEETING_BODY = {"type": "object", "required": ["unit_id", "kind", "topic", "starts_at", "ends_at"], "properties": {
@@ -286,51 +274,51 @@ _DATE = {"type": "string", "format": "date"}
 API_PATHS = {
     "/api/v1/meetings": {
         "post": {"summary": "Call (or draft) a meeting of a unit the caller manages", "tags": ["meetings"],
-                 "requestBody": _json_body(MEETING_BODY),
+                 "requestBody": tk.openapi_json_body(MEETING_BODY),
                  "responses": {"201": {"description": "Created", "content": {"application/json": {
-                     "schema": _MEETING}}}, "401": _error_ref(), "403": _error_ref(), "404": _error_ref(),
-                     "422": _error_ref()}},
+                     "schema": _MEETING}}}, "401": tk.openapi_error_ref(), "403": tk.openapi_error_ref(), "404": tk.openapi_error_ref(),
+                     "422": tk.openapi_error_ref()}},
         "get": {"summary": "Meetings of a unit, or the caller's own upcoming and past meetings", "tags": ["meetings"],
                 "parameters": [{"name": "unit", "in": "query", "schema": {"type": "integer"}},
                                {"name": "from", "in": "query", "schema": _DATE, "description": "local date"},
                                {"name": "to", "in": "query", "schema": _DATE, "description": "local date, inclusive"}],
-                "responses": _responses("401", "404", "422", description="Meetings")},
+                "responses": tk.openapi_responses("401", "404", "422", description="Meetings")},
     },
     "/api/v1/meetings/compliance": {"get": {
         "summary": "Required vs held meetings per kind of a unit in a period", "tags": ["meetings"],
         "parameters": [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}},
                        {"name": "period", "in": "query", "schema": {"type": "string"},
                         "description": "2026-11, 2026-Q4 or 2026 (default: this quarter)"}],
-        "responses": _responses("401", "404", "422", description="Per kind: kind, required, held")}},
+        "responses": tk.openapi_responses("401", "404", "422", description="Per kind: kind, required, held")}},
     "/api/v1/meetings/{id}": {"get": {
         "summary": "One meeting (managers also get the check-in code the QR carries now)", "tags": ["meetings"],
         "parameters": _ID, "responses": {"200": {"description": "The meeting", "content": {"application/json": {
-            "schema": _MEETING}}}, "401": _error_ref(), "404": _error_ref()}}},
+            "schema": _MEETING}}}, "401": tk.openapi_error_ref(), "404": tk.openapi_error_ref()}}},
     "/api/v1/meetings/{id}/checkin": {"post": {
         "summary": "Check in with the scanned code (online meetings: without a code)", "tags": ["meetings"],
-        "parameters": _ID, "requestBody": _json_body({"type": "object", "properties": {
+        "parameters": _ID, "requestBody": tk.openapi_json_body({"type": "object", "properties": {
             "code": {"type": "string", "description": "the value of the meeting's QR code"}}}),
         "responses": {"201": {"description": "Checked in"}, "200": {"description": "Already checked in"},
-                      **{code: _error_ref() for code in ("401", "403", "404", "409", "422")}}}},
+                      **{code: tk.openapi_error_ref() for code in ("401", "403", "404", "409", "422")}}}},
     "/api/v1/meetings/{id}/leave": {"post": {
         "summary": "Ask for leave before the meeting starts", "tags": ["meetings"], "parameters": _ID,
-        "requestBody": _json_body({"type": "object", "required": ["reason"], "properties": {
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["reason"], "properties": {
             "reason": {"type": "string", "maxLength": attendance.REASON_MAX}}}),
-        "responses": _responses("401", "403", "404", "409", "422", ok="201", description="Requested")}},
+        "responses": tk.openapi_responses("401", "403", "404", "409", "422", ok="201", description="Requested")}},
     "/api/v1/meetings/{id}/leave/{member_id}": {"post": {
         "summary": "Approve or refuse a member's leave request", "tags": ["meetings"],
         "parameters": _ID + [{"name": "member_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "requestBody": _json_body({"type": "object", "required": ["approve"], "properties": {
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["approve"], "properties": {
             "approve": {"type": "boolean"}}}),
-        "responses": _responses("401", "403", "404", "409", "422", description="Decided")}},
+        "responses": tk.openapi_responses("401", "403", "404", "409", "422", description="Decided")}},
     "/api/v1/meetings/{id}/register": {"post": {
         "summary": "Tick a member present, online, on leave or absent", "tags": ["meetings"], "parameters": _ID,
-        "requestBody": _json_body({"type": "object", "required": ["member_id", "status"], "properties": {
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["member_id", "status"], "properties": {
             "member_id": {"type": "integer"}, "status": {"type": "string", "enum": list(attendance.REGISTER_STATUSES)}}}),
-        "responses": _responses("401", "403", "404", "409", "422", description="Recorded")}},
+        "responses": tk.openapi_responses("401", "403", "404", "409", "422", description="Recorded")}},
     "/api/v1/meetings/{id}/attendance": {"get": {
         "summary": "Attendance counts and statuses (a home-branch secretary: their members only)",
         "tags": ["meetings"], "parameters": _ID,
         "responses": {"200": {"description": "Summary", "content": {"application/json": {"schema": _SUMMARY}}},
-                      "401": _error_ref(), "404": _error_ref()}}},
+                      "401": tk.openapi_error_ref(), "404": tk.openapi_error_ref()}}},
 }

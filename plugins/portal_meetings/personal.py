@@ -1,9 +1,9 @@
 """What meetings hold about a member (personal data export) and its part of the member summary."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from portal import toolkit as tk
 from portal.toolkit import gettext as _, lazy_gettext as _l
@@ -98,3 +98,26 @@ def member_summary(member, since: datetime | None, until: datetime | None) -> li
         NoticeReceipt.acknowledged_at, since, until))
     return [(_("Meetings attended"), counts.get("attended", 0)), (_("Meetings missed"), counts.get("missed", 0)),
             (_("Meetings on leave"), counts.get("leave", 0)), (_("Notices signed"), signed or 0)]
+
+
+def review_evidence(member, since: date, until: date) -> dict:
+    """The annual review's meetings evidence for local days ``since..until``: attended, missed, attended at the host.
+
+    One grouped query over the meetings that started in the period; "at the host" is a meeting attended
+    of another unit than the member's home branch (where a member away takes part in branch life).
+    """
+    start, end = tk.local_day_bounds(since)[0], tk.local_day_bounds(until)[1]
+    attended = Attendee.status.in_(("present", "online"))
+    outcome = case((attended, "attended"), (Attendee.status == "leave", "leave"),
+                   (Meeting.ends_at < tk.utcnow(), "missed"), else_="pending")
+    away = case((and_(attended, Meeting.unit_id != member.home_unit_id), 1), else_=0)
+    rows = tk.db.session.execute(
+        select(outcome, func.count(Attendee.id), func.sum(away)).join(Meeting, Meeting.id == Attendee.meeting_id)
+        .where(Attendee.member_id == member.id, Meeting.status.in_(COUNTED_STATUSES),
+               Meeting.starts_at >= start, Meeting.starts_at < end).group_by(outcome)).all()
+    counts = {row[0]: row[1] for row in rows}
+    figures = {"attended": counts.get("attended", 0), "missed": counts.get("missed", 0),
+               "attended_at_host": sum(row[2] or 0 for row in rows)}
+    return {"key": "meetings", "label": _l("Meetings"), "figures": figures,
+            "lines": [(_("Meetings attended"), figures["attended"]), (_("Meetings missed"), figures["missed"]),
+                      (_("Meetings attended at the host branch"), figures["attended_at_host"])]}

@@ -136,6 +136,13 @@ def portal_alerts_scan(now):
     return scan_lost_contact(now) + scan_prompts(now)
 
 
+@tk.hookimpl(optionalhook=True)  # published by portal_review; absent when it is not installed
+def portal_review_evidence(member, since, until):
+    from portal_mobility.personal import review_evidence
+
+    return review_evidence(member, since, until)
+
+
 @tk.hookimpl
 def portal_personal_data(member):
     from .personal import personal_data

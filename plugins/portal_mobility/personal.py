@@ -143,3 +143,17 @@ def _as_datetime(value, at):
     if isinstance(value, date):
         return datetime.combine(value, at)
     return tk.utcnow()
+
+
+def review_evidence(member, since: date, until: date) -> dict:
+    """The annual review's mobility evidence: away now and the host branch, check-ins at hosts in the period."""
+    start, end = tk.local_day_bounds(since)[0], tk.local_day_bounds(until)[1]
+    checkins = tk.count(select(CheckIn).where(
+        CheckIn.member_id == member.id, CheckIn.confirmed_at >= start, CheckIn.confirmed_at < end))
+    host = member.host_unit.name if member.is_away and member.host_unit is not None else None
+    figures = {"away": bool(member.is_away), "host_unit": host, "checkins": checkins}
+    lines = [(_("Away from the home branch"), _("Yes") if member.is_away else _("No"))]
+    if host:
+        lines.append((_("Host branch"), host))
+    lines.append((_("Check-ins at host branches"), checkins))
+    return {"key": "mobility", "label": _l("Mobility"), "figures": figures, "lines": lines}

@@ -100,6 +100,13 @@ def portal_member_summary(member, since, until):
     return member_summary(member, since, until)
 
 
+@tk.hookimpl(optionalhook=True)  # published by portal_review; absent when it is not installed
+def portal_review_evidence(member, since, until):
+    from portal_points.personal import review_evidence
+
+    return review_evidence(member, since, until)
+
+
 @tk.hookimpl
 def portal_personal_data(member):
     from portal_points.personal import personal_data

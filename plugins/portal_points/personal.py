@@ -38,3 +38,10 @@ def member_summary(member, since: date | datetime | None, until: date | datetime
     if badges:
         pairs.append((_("Badges"), ", ".join(badge_label(b) for b in badges)))
     return pairs
+
+
+def review_evidence(member, since: date, until: date) -> dict:
+    """The annual review's points evidence: the total earned in ``since..until`` (local days, inclusive)."""
+    total = participation([member], since, until)[0].total
+    return {"key": "points", "label": _l("Points"), "figures": total,
+            "lines": [(_("Points earned in the year"), total)]}

@@ -88,21 +88,6 @@ def post_comment(report_id: int):
                     "report_status": report.status}), 201
 
 
-def _error_ref() -> dict:
-    return {"$ref": "#/components/responses/Error"}
-
-
-def _responses(*codes: str, ok: str = "200", schema: dict | None = None) -> dict:
-    body: dict = {"description": "OK"}
-    if schema is not None:
-        body["content"] = {"application/json": {"schema": schema}}
-    return {ok: body, **{code: _error_ref() for code in codes}}
-
-
-def _json_body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
 _PERIOD = {"type": "string", "pattern": r"^\d{4}(-Q[1-4]|-H[12])?$", "description": "2026-Q4, 2026-H2 or 2026"}
 _ID = [{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _SUMMARY = {"type": "object", "properties": {
@@ -119,31 +104,31 @@ API_PATHS = {
     "/api/v1/reports": {
         "post": {"summary": "Submit one's personal report for a period (resubmit it after a return)",
                  "tags": ["reports"],
-                 "requestBody": _json_body({"type": "object", "required": ["period", "body"], "properties": {
+                 "requestBody": tk.openapi_json_body({"type": "object", "required": ["period", "body"], "properties": {
                      "period": {**_PERIOD, "description": "the current or the previous period of one's frequency"},
                      "body": {"type": "string", "maxLength": writing.BODY_MAX},
                      "share_with_host": {"type": "boolean", "description": "send a copy to the host branch"}}}),
-                 "responses": _responses("403", "409", "422", ok="201", schema={"type": "object", "properties": {
+                 "responses": tk.openapi_responses("403", "409", "422", ok="201", schema={"type": "object", "properties": {
                      "id": {"type": "integer"}, "status": {"type": "string"}, "period": {"type": "string"}}})},
         "get": {"summary": "A unit's reports for a period and the members still owing one (reports.read)",
                 "tags": ["reports"],
                 "parameters": [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}},
                                {"name": "period", "in": "query", "required": True, "schema": _PERIOD}],
-                "responses": _responses("404", "422", schema={"type": "object", "properties": {
+                "responses": tk.openapi_responses("404", "422", schema={"type": "object", "properties": {
                     "period": {"type": "string"}, "submitted": {"type": "array", "items": _SUMMARY},
                     "missing": {"type": "array", "items": {"type": "integer"}}}})},
     },
     "/api/v1/reports/{report_id}": {
         "get": {"summary": "One report with its comments (the author or a reader; every read by a reader is audited)",
-                "tags": ["reports"], "parameters": _ID, "responses": _responses("404", schema=_REPORT)},
+                "tags": ["reports"], "parameters": _ID, "responses": tk.openapi_responses("404", schema=_REPORT)},
     },
     "/api/v1/reports/{report_id}/comments": {
         "post": {"summary": "Comment on a report; return it to the member for more", "tags": ["reports"],
                  "parameters": _ID,
-                 "requestBody": _json_body({"type": "object", "required": ["body"], "properties": {
+                 "requestBody": tk.openapi_json_body({"type": "object", "required": ["body"], "properties": {
                      "body": {"type": "string", "maxLength": reading.COMMENT_MAX},
                      "return": {"type": "boolean", "default": False}}}),
-                 "responses": _responses("403", "404", "409", "422", ok="201", schema={"type": "object", "properties": {
+                 "responses": tk.openapi_responses("403", "404", "409", "422", ok="201", schema={"type": "object", "properties": {
                      "id": {"type": "integer"}, "report_id": {"type": "integer"}, "returned": {"type": "boolean"},
                      "report_status": {"type": "string"}}})},
     },

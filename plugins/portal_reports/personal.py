@@ -6,13 +6,14 @@ one's export (the reply token is the only way back to it, and only its hash is s
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal.toolkit import gettext as _, lazy_gettext as _l
 
+from . import schedule
 from .models import Report, ReportComment, Suggestion
 
 #: Shown for the codes the export keeps (the pages translate them the same way).
@@ -91,3 +92,27 @@ def member_summary(member, since: datetime | None, until: datetime | None) -> li
         suggestions = suggestions.where(Suggestion.submitted_on < tk.local_date(until))
     return [(_("Personal reports submitted"), tk.db.session.scalar(reports) or 0),
             (_("Suggestions sent (named)"), tk.db.session.scalar(suggestions) or 0)]
+
+
+def review_evidence(member, since: date, until: date) -> dict | None:
+    """The annual review's reports evidence for local days ``since..until``: reports submitted, reports missing.
+
+    The periods are those of the member's reporting frequency that start in the period; a period is
+    missing when it is over by ``until`` and no report past the draft exists for it. One query. None for a
+    member who writes no reports at their stage.
+    """
+    months = schedule.FREQUENCY_MONTHS.get(schedule.frequency_for(member) or "")
+    if months is None:
+        return None
+    periods, day = [], since
+    while day <= until:
+        period = schedule.period_of(day, months)
+        periods.append(period)
+        day = period.end
+    sent = set(tk.db.session.scalars(select(Report.period).where(
+        Report.member_id == member.id, Report.status != "draft", Report.submitted_at.is_not(None),
+        Report.period.in_([period.key for period in periods]))))
+    missing = sum(1 for period in periods if period.key not in sent and period.end <= until + timedelta(days=1))
+    return {"key": "reports", "label": _l("Personal reports"),
+            "figures": {"submitted": len(sent), "missing": missing},
+            "lines": [(_("Personal reports submitted"), len(sent)), (_("Personal reports missing"), missing)]}

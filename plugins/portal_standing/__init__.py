@@ -86,6 +86,13 @@ def portal_alerts_scan(now):
     return steps.scan(now)
 
 
+@tk.hookimpl(optionalhook=True)  # published by portal_review; absent when it is not installed
+def portal_review_evidence(member, since, until):
+    from portal_standing.personal import review_evidence
+
+    return review_evidence(member, since, until)
+
+
 @tk.hookimpl
 def portal_personal_data(member):
     from portal_standing import personal

@@ -145,21 +145,6 @@ def close(case_id: int):
     return _case_answer(case)
 
 
-def _error_ref():
-    return {"$ref": "#/components/responses/Error"}
-
-
-def _json_body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _responses(*codes: str, ok: str = "200", description: str = "OK", schema: dict | None = None) -> dict:
-    body = {"description": description}
-    if schema is not None:
-        body["content"] = {"application/json": {"schema": schema}}
-    return {ok: body, **{code: _error_ref() for code in codes}}
-
-
 _DATE = {"type": "string", "format": "date"}
 _TEXT = {"type": "string", "maxLength": records.TEXT_MAX}
 _UNIT = [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}}]
@@ -178,27 +163,27 @@ _CASE = {"type": "object", "properties": {
 
 
 def _record_path(summary: str, required: list[str], properties: dict) -> dict:
-    return {"post": {"summary": summary, "tags": ["standing"], "requestBody": _json_body({
+    return {"post": {"summary": summary, "tags": ["standing"], "requestBody": tk.openapi_json_body({
         "type": "object", "required": ["member_id", *required], "additionalProperties": False,
         "properties": {"member_id": {"type": "integer"}, **properties}}),
-        "responses": _responses("401", "403", "404", "422", ok="201", description="Recorded")}}
+        "responses": tk.openapi_responses("401", "403", "404", "422", ok="201", description="Recorded")}}
 
 
 def _case_path(summary: str, required: list[str], properties: dict) -> dict:
-    return {"post": {"summary": summary, "tags": ["standing"], "parameters": _ID, "requestBody": _json_body({
+    return {"post": {"summary": summary, "tags": ["standing"], "parameters": _ID, "requestBody": tk.openapi_json_body({
         "type": "object", "required": required, "additionalProperties": False, "properties": properties}),
-        "responses": _responses("401", "403", "404", "409", "422", description="The case", schema=_CASE)}}
+        "responses": tk.openapi_responses("401", "403", "404", "409", "422", description="The case", schema=_CASE)}}
 
 
 API_PATHS = {
     "/api/v1/standing": {"get": {
         "summary": "Members of a unit's subtree: months without branch life, dues, assigned work; the step",
         "tags": ["standing"], "parameters": _UNIT,
-        "responses": _responses("401", "404", "422", description="members", schema={
+        "responses": tk.openapi_responses("401", "404", "422", description="members", schema={
             "type": "object", "properties": {"members": {"type": "array", "items": _STANDING}}})}},
     "/api/v1/standing/me": {"get": {
         "summary": "The caller's standing and what would reset each dimension", "tags": ["standing"],
-        "responses": _responses("401", "403", description="My standing", schema={**_STANDING, "properties": {
+        "responses": tk.openapi_responses("401", "403", description="My standing", schema={**_STANDING, "properties": {
             **_STANDING["properties"], "applies": {"type": "boolean"}, "resets": {"type": "object"}}})}},
     "/api/v1/standing/leaves": _record_path("Record approved leave (its days do not count)", ["starts_on", "reason"],
                                             {"starts_on": _DATE, "ends_on": {**_DATE, "description": "none: open"},
@@ -210,7 +195,7 @@ API_PATHS = {
     "/api/v1/standing/cases": {"get": {
         "summary": "Cases of a unit's subtree for the branch assembly", "tags": ["standing"],
         "parameters": [*_UNIT, {"name": "closed", "in": "query", "schema": {"type": "integer", "enum": [0, 1]}}],
-        "responses": _responses("401", "404", "422", description="cases", schema={
+        "responses": tk.openapi_responses("401", "404", "422", description="cases", schema={
             "type": "object", "properties": {"cases": {"type": "array", "items": _CASE}}})}},
     "/api/v1/standing/cases/{case_id}/decision": _case_path(
         "Record the branch assembly's decision on a case", ["decision", "decided_on"],

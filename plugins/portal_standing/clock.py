@@ -120,15 +120,17 @@ def members_in(unit: tk.OrgUnit):
         tk.Member.home_unit_id.in_(select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path))))
 
 
-def _last_acts(members, declared: dict[str, set[str]]) -> dict[tuple[int, str], datetime]:
-    """``{(member id, dimension): last act}``: one grouped query, a CASE mapping each verb to its dimension."""
+def _last_acts(members, declared: dict[str, set[str]], until: datetime | None = None) -> dict[tuple[int, str], datetime]:
+    """``{(member id, dimension): last act}`` (before ``until`` when given, so a past day's standing ignores later
+    acts): one grouped query, a CASE mapping each verb to its dimension."""
     if not declared:
         return {}
     dimension = case(*[(tk.Activity.verb.in_(sorted(names)), dim) for dim, names in declared.items()]).label("dim")
     rows = db.session.execute(
         select(tk.Activity.actor_id, dimension, func.max(tk.Activity.created_at))
         .where(tk.Activity.actor_id.in_(members),
-               tk.Activity.verb.in_(sorted(set().union(*declared.values()))))
+               tk.Activity.verb.in_(sorted(set().union(*declared.values()))),
+               tk.Activity.created_at < (until or datetime.max))
         .group_by(tk.Activity.actor_id, dimension))
     return {(actor, dim): at for actor, dim, at in rows}
 
@@ -150,13 +152,18 @@ def _leaves(members) -> dict[int, list[tuple[date, date | None]]]:
     return found
 
 
-def standings(members, now: datetime | None = None) -> dict[int, Standing]:
-    """``{member id: Standing}`` of the counted members among ``members`` (a ``select`` of ids): three queries."""
+def standings(members, now: datetime | None = None, *, until: datetime | None = None) -> dict[int, Standing]:
+    """``{member id: Standing}`` of the counted members among ``members`` (a ``select`` of ids): three queries.
+
+    ``until``: count only acts before it — the standing as it was on a past day (the annual review's year end);
+    scans and pages leave it out and count every act recorded.
+    """
     today = tk.local_today(now)
     declared, limits = verbs(), thresholds()
     ids = select(tk.Member.id).where(tk.Member.id.in_(members), tk.member_stage_filter())
     people = db.session.scalars(select(tk.Member).where(tk.Member.id.in_(ids))).all()
-    acts, leaves, floor = _last_acts(ids, declared), _leaves(ids), _counting_from()
+    acts = _last_acts(ids, declared, until)
+    leaves, floor = _leaves(ids), _counting_from()
     found = {}
     for member in people:
         member_id = member.id
@@ -179,9 +186,10 @@ def standings(members, now: datetime | None = None) -> dict[int, Standing]:
     return found
 
 
-def standing_of(member: tk.Member, now: datetime | None = None) -> Standing | None:
-    """The member's standing, or None when the rule does not apply to them (applicants, activists)."""
-    return standings(select(tk.Member.id).where(tk.Member.id == member.id), now).get(member.id)
+def standing_of(member: tk.Member, now: datetime | None = None, *, until: datetime | None = None) -> Standing | None:
+    """The member's standing, or None when the rule does not apply to them (applicants, activists); ``until`` as in
+    :func:`standings`."""
+    return standings(select(tk.Member.id).where(tk.Member.id == member.id), now, until=until).get(member.id)
 
 
 def standing_in_unit(unit: tk.OrgUnit, now: datetime | None = None) -> list[Standing]:

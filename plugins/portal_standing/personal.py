@@ -5,11 +5,14 @@ holds only what people recorded and what the member was told.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal.toolkit import lazy_gettext as _l
+from portal.toolkit import gettext as _, lazy_gettext as _l
 
+from . import clock, vocabulary
 from .models import Case, Leave, StepNotice, Talk, WorkDone
 
 STEP_LABELS = {"none": _l("None"), "reminder": _l("Reminder"), "talk": _l("Talk"), "notice": _l("Written notice"),
@@ -56,3 +59,20 @@ def personal_data(member) -> list[tk.PersonalSection]:
                         Case.approval, Case.approved_on, Case.closed_reason, Case.closed_at)
                  .where(Case.member_id == mid).order_by(Case.opened_at.desc(), Case.id.desc()))),
     ]
+
+
+def review_evidence(member, since: date, until: date) -> dict | None:
+    """The annual review's standing evidence as of the end of local day ``until``: the step and months without.
+
+    None for a member the rule does not count (applicants, activists).
+    """
+    end = tk.local_day_bounds(until)[1]  # the end of local day ``until``: acts after it do not count
+    standing = clock.standing_of(member, end - timedelta(seconds=1), until=end)
+    if standing is None:
+        return None
+    months = {dim: value for dim, value in standing.months_without.items() if value is not None}
+    lines = [(_("Standing step"), str(vocabulary.STEP_LABELS[standing.step]))]
+    lines += [(_("Months without: %(dimension)s", dimension=vocabulary.DIMENSION_LABELS[dim]), value)
+              for dim, value in months.items()]
+    return {"key": "standing", "label": _l("Standing"),
+            "figures": {"step": standing.step, "months_without": months}, "lines": lines}

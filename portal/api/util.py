@@ -124,3 +124,23 @@ def _error_message(status: int | None) -> str:
         429: _("Too many requests. Try again later."),
     }
     return messages.get(status or 500, _("Something went wrong."))
+
+
+def openapi_error_ref() -> dict[str, str]:
+    """The OpenAPI reference to the shared error response (``{"error": {"code", "message", …}}``)."""
+    return {"$ref": "#/components/responses/Error"}
+
+
+def openapi_responses(*codes: str, ok: str = "200", description: str = "OK", schema: dict | None = None,
+                      content: str = "application/json") -> dict[str, Any]:
+    """An operation's ``responses``: the success ``ok`` (with its ``schema`` when given) and the error ``codes``."""
+    body: dict[str, Any] = {"description": description}
+    if schema is not None:
+        body["content"] = {content: {"schema": schema}}
+    return {ok: body, **{code: openapi_error_ref() for code in codes}}
+
+
+def openapi_json_body(schema: dict) -> dict[str, Any]:
+    """A required JSON ``requestBody`` with ``schema``."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
