@@ -85,7 +85,7 @@ def test_probation_page_lists_only_endings_within_the_window(app, db, org):
     html = _client(app, "home-secretary").get(f"/development/board/probation?unit={org.home.id}").get_data(
         as_text=True)
     assert "张伟" in html and "李芳" not in html
-    assert "<td>35</td>" in html
+    assert '<td data-label="Days left">35</td>' in html
 
 
 def test_plan_is_saved_and_a_bad_target_stays_on_the_page(app, db, org):

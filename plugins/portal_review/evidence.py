@@ -90,5 +90,5 @@ def year_pdf(member: tk.Member, year: int, today: date) -> bytes:
         tk.write_lines(pdf, X, WIDTH, 8, str(section.label))
         pdf.set_font_size(10.5)
         for label, value in section.lines or [("—", "")]:
-            tk.write_lines(pdf, X, WIDTH, 6, f"{label}: {value}" if value != "" else str(label))
+            tk.write_lines(pdf, X, WIDTH, 6, _("%(label)s: %(value)s", label=label, value=value) if value != "" else str(label))
     return bytes(pdf.output())
