@@ -26,6 +26,7 @@ from portal.extensions import db
 MAX_ID = 2**31 - 1
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False)
+_read_intent: ContextVar[bool] = ContextVar("portal_read_intent", default=False)
 
 
 @contextmanager
@@ -67,6 +68,20 @@ def _digits_at_most(bound: int) -> str:
             options.append(digits[:i] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
     options.append(digits)
     return "(?:" + "|".join(options) + ")"
+
+
+@contextmanager
+def read_intent() -> Iterator[None]:
+    """Mark transactions begun inside this block as readers (SQLite: a plain ``BEGIN``), even in a POST.
+
+    For polling inside a writing request: a poller that took the write lock at
+    each round would compete with the very writer it waits for.
+    """
+    token = _read_intent.set(True)
+    try:
+        yield
+    finally:
+        _read_intent.reset(token)
 
 
 def in_write_intent() -> bool:
@@ -146,7 +161,7 @@ def _on_connect(dbapi_connection, connection_record) -> None:
 def _on_begin(connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    immediate = _write_intent.get() or (
+    immediate = not _read_intent.get() and (_write_intent.get() or (
         has_request_context() and request.method in WRITE_METHODS
-    )
+    ))
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

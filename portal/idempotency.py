@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.api.util import API_PREFIX, api_error
-from portal.database import utcnow
+from portal.database import read_intent, utcnow
 from portal.extensions import db
 
 FIELD = "submission_token"
@@ -110,8 +110,14 @@ def _wait_for(query) -> db.Model | None:
     """The finished first claim (``status`` set), or None if it vanished or did not finish in time."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        db.session.rollback()  # a fresh snapshot each round
-        row = db.session.scalar(query)
+        # Each round reads in a fresh snapshot without the write lock: on SQLite, pollers taking it
+        # (BEGIN IMMEDIATE) would queue ahead of the first request's commit and starve it.
+        db.session.rollback()
+        with read_intent():
+            row = db.session.scalar(query)
+            if row is not None:
+                db.session.expunge(row)  # keep its loaded fields through the rollback
+            db.session.rollback()
         if row is None or row.status is not None or time.monotonic() > deadline:
             return row
         time.sleep(POLL_SECONDS)
