@@ -1,7 +1,8 @@
 """Online backup and restore of a whole instance: database rows, uploads and configuration.
 
 A backup is a ``.tar`` holding ``manifest.json``, ``database/<table>.jsonl`` (one
-logical dump per table), ``uploads/…`` and ``config/…``. One code path serves
+logical dump per table), ``uploads/<key>`` (every file of the app's store —
+the instance folder or the S3 bucket, :mod:`portal.storage`) and ``config/…``. One code path serves
 every dialect: the rows are read through SQLAlchemy in a single transaction
 (PostgreSQL: ``REPEATABLE READ``; SQLite: one WAL read snapshot), so a backup
 taken while the portal serves requests is consistent and includes committed
@@ -16,8 +17,8 @@ import base64
 import hashlib
 import io
 import json
+import mimetypes
 import os
-import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -32,10 +33,14 @@ from sqlalchemy.engine import Engine
 
 from portal import __version__
 from portal.extensions import db
+from portal.storage import check_key, get_store
 from portal.timeutil import local_now
 
 FORMAT = 1
 VERSION_TABLE = "alembic_version"  # recorded as the manifest's heads; migrations rebuild it
+#: Tables derived from the others and rebuilt by the restore (``portal search reindex``): not dumped, not
+#: compared (their rebuilt rows differ in time stamps), only emptied before a restore loads its rows.
+DERIVED_TABLES = frozenset({"search_document"})
 BATCH = 500
 CONFIG_FILES = ("config.toml", "config.py")
 SECRET_NOTE = ("config/ holds the instance configuration, including SECRET_KEY when it is set there: "
@@ -109,11 +114,12 @@ def _line(values: list[Any]) -> bytes:
 
 # --- reading the database ----------------------------------------------------------------------
 
-def _reflect(connection: Connection) -> list[Table]:
-    """Every table of the database except Alembic's, parents before children."""
+def _reflect(connection: Connection, *, derived: bool = False) -> list[Table]:
+    """Every table of the database except Alembic's (and the derived ones unless asked), parents before children."""
     metadata = MetaData()
     metadata.reflect(bind=connection)
-    return [t for t in metadata.sorted_tables if t.name != VERSION_TABLE]
+    skipped = {VERSION_TABLE} if derived else {VERSION_TABLE, *DERIVED_TABLES}
+    return [t for t in metadata.sorted_tables if t.name not in skipped]
 
 
 def _ordered_rows(connection: Connection, table: Table) -> Iterator[list[Any]]:
@@ -192,6 +198,20 @@ def _walk_files(root: Path) -> Iterator[Path]:
         yield from sorted(p for p in root.rglob("*") if p.is_file())
 
 
+def _fetch_uploads(folder: Path) -> list[tuple[Path, str]]:
+    """Copy every file of the store into ``folder`` (by key); the tar members they become."""
+    store, members = get_store(), []
+    for key in store.keys():
+        data = store.get(key)
+        if data is None:  # deleted since it was listed
+            continue
+        path = folder / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        members.append((path, f"uploads/{key}"))
+    return members
+
+
 def create_backup(target: Path) -> dict[str, Any]:
     """Write a backup of this instance to ``target`` (a .tar, mode 0600) and return its manifest.
 
@@ -204,8 +224,7 @@ def create_backup(target: Path) -> dict[str, Any]:
         manifest = {"format": FORMAT, "portal_version": __version__, "created_at": local_now().isoformat(),
                     "database": _dump_database(database)}
         members: list[tuple[Path, str]] = [(p, f"database/{p.name}") for p in sorted(database.iterdir())]
-        uploads = Path(current_app.config["UPLOAD_DIR"])
-        members += [(p, f"uploads/{p.relative_to(uploads).as_posix()}") for p in _walk_files(uploads)]
+        members += _fetch_uploads(Path(work) / "uploads")
         configs = _config_files()
         members += [(p, f"config/{p.name}") for p in configs]
         manifest["files"] = {name: _sha256_file(path) for path, name in members}
@@ -269,8 +288,9 @@ def _occupied() -> list[str]:
         for table in _reflect(connection):
             if connection.execute(select(func.count()).select_from(table)).scalar():
                 found.append(f"table {table.name}")
-    if any(_walk_files(Path(current_app.config["UPLOAD_DIR"]))):
-        found.append(f"uploads in {current_app.config['UPLOAD_DIR']}")
+    store = get_store()
+    if next(iter(store.keys()), None) is not None:
+        found.append(f"uploads in {store.describe()}")
     return found
 
 
@@ -360,7 +380,7 @@ def _load_rows(folder: Path, manifest: dict[str, Any]) -> int:
     """Replace every table's rows with the backup's, in one transaction; the number of rows loaded."""
     names = list(manifest["database"]["tables"])  # parents before children
     with db.engine.connect() as connection, connection.begin():
-        tables = {t.name: t for t in _reflect(connection)}
+        tables = {t.name: t for t in _reflect(connection, derived=True)}
         absent = [name for name in names if name not in tables]
         if absent:
             raise BackupError(f"The target database lacks table(s): {', '.join(absent)}")
@@ -397,16 +417,25 @@ def check_against_manifest(manifest: dict[str, Any]) -> list[str]:
     return wrong
 
 
-def _restore_uploads(folder: Path) -> int:
+def _backup_uploads(folder: Path) -> list[tuple[Path, str]]:
+    """The backup's files and their store keys; a name no store accepts stops the restore before any row loads."""
     source = folder / "uploads"
-    target = Path(current_app.config["UPLOAD_DIR"])
-    count = 0
+    found = []
     for path in _walk_files(source):
-        destination = target / path.relative_to(source)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
-        count += 1
-    return count
+        key = path.relative_to(source).as_posix()
+        try:
+            found.append((path, check_key(key)))
+        except ValueError:
+            raise BackupError(f"uploads/{key} cannot be restored: not a name the file store accepts") from None
+    return found
+
+
+def _restore_uploads(files: list[tuple[Path, str]]) -> int:
+    """Put the backup's files into the store (the instance folder or the S3 bucket); how many."""
+    store = get_store()
+    for path, key in files:
+        store.put(key, path.read_bytes(), mimetypes.guess_type(key)[0] or "application/octet-stream")
+    return len(files)
 
 
 def _write_private(target: Path, data: bytes) -> Path:
@@ -447,7 +476,7 @@ def _restore_config(folder: Path) -> Path | None:
 
 
 def restore_backup(source: Path, *, force: bool = False) -> RestoreResult:
-    """Restore ``source`` into this instance's (empty, unless ``force``) database and upload folder.
+    """Restore ``source`` into this instance's (empty, unless ``force``) database and file store.
 
     The schema is migrated to the backup's revisions, the rows are loaded and
     checked against the manifest, then migrations bring the schema up to date
@@ -459,6 +488,7 @@ def restore_backup(source: Path, *, force: bool = False) -> RestoreResult:
     with tempfile.TemporaryDirectory(prefix="portal-restore-") as work:
         folder = Path(work)
         manifest = read_backup(source, folder)
+        files = _backup_uploads(folder)
         occupied = _occupied()
         if occupied and not force:
             raise BackupError("The target is not empty (" + "; ".join(occupied[:5])
@@ -469,7 +499,7 @@ def restore_backup(source: Path, *, force: bool = False) -> RestoreResult:
         if wrong := check_against_manifest(manifest):
             raise BackupError("The restored rows differ from the backup: " + "; ".join(wrong))
         upgrade()
-        uploads = _restore_uploads(folder)
+        uploads = _restore_uploads(files)
         config_written = _restore_config(folder)
     indexed = reindex()
     return RestoreResult(len(manifest["database"]["tables"]), rows, uploads, config_written, indexed)

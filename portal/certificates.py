@@ -25,19 +25,19 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import render_template
 from flask_babel import gettext as _
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.pdf import FONT_FAMILY, new_pdf, qr_png
 from portal.timeutil import local_date
 from portal.web.formatting import fmt_date
+
+if TYPE_CHECKING:  # fpdf2 is imported by portal.pdf when a document is drawn (lean workers)
+    from fpdf import FPDF
 
 #: No 0/O, 1/I: codes are read aloud and typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -109,7 +109,7 @@ class Document:
     issuer: str = ""
     issued_at: datetime | None = None
     status: str = VALID
-    photo: Path | None = field(default=None, compare=False)
+    photo: bytes | None = field(default=None, compare=False, repr=False)
     notes: Sequence[str] = ()
 
     @property
@@ -223,7 +223,7 @@ def write_lines(pdf: FPDF, x: float, width: float, height: float, text: str, ali
     """Write ``text`` wrapped by :func:`wrap_text` from the current y, one cell per line."""
     for line in wrap_text(pdf, text, width):
         pdf.set_x(x)
-        pdf.cell(width, height, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width, height, line, align=align, new_x="LMARGIN", new_y="NEXT")
 
 
 def _text_block(pdf: FPDF, box: Box, rows: Sequence[tuple[str, int, float, tuple[int, int, int]]],
@@ -354,10 +354,10 @@ def _field_rows(pdf: FPDF, box: Box, lines: Sequence[tuple[str, str]]) -> Box:
     return Box(box.x, box.y, box.w, y - box.y)
 
 
-def _photo(pdf: FPDF, photo: Path | None, box: Box) -> None:
-    """The photo scaled into ``box`` (kept in proportion), or a frame saying where to stick one."""
-    if photo is not None and photo.is_file():
-        pdf.image(str(photo), x=box.x, y=box.y, w=box.w, h=box.h, keep_aspect_ratio=True)
+def _photo(pdf: FPDF, photo: bytes | None, box: Box) -> None:
+    """The photo (its bytes) scaled into ``box`` (kept in proportion), or a frame saying where to stick one."""
+    if photo:
+        pdf.image(io.BytesIO(photo), x=box.x, y=box.y, w=box.w, h=box.h, keep_aspect_ratio=True)
         return
     pdf.set_draw_color(*_MUTED)
     pdf.set_line_width(0.2)

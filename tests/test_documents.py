@@ -78,13 +78,13 @@ def ink_share(image: Image.Image, box: tk.DocumentBox) -> float:
     return sum(1 for value in values if value < 200) / max(len(values), 1)
 
 
-def _photo(tmp_path: Path) -> Path:
+def _photo(tmp_path: Path) -> bytes:
     path = tmp_path / "photo.png"
     Image.new("RGB", (300, 400), PHOTO_RGB).save(path)
-    return path
+    return path.read_bytes()
 
 
-def _card_document(photo: Path | None, **changes) -> tk.Document:
+def _card_document(photo: bytes | None, **changes) -> tk.Document:
     facts = dict(
         title="流动党员活动证", code="LD2026ABCD1234", verify_url="https://portal.example.org/certificates/mobility/verify/LD2026ABCD1234",
         holder="欧阳娜娜", issuer="东岭村党支部", issued_at=datetime(2026, 1, 9, 20, 0), photo=photo,

@@ -173,7 +173,7 @@ def test_reported_then_confirmed_counts_once(db, org):
     _profile(db, org)
     payment = _report(db, org)
     assert (payment.status, payment.channel, payment.receipt_code) == ("reported", "transfer", None)
-    assert payment.proof_stored_name and tk.upload_path("dues", payment.proof_stored_name).exists()
+    assert payment.proof_stored_name and tk.read_upload("dues", payment.proof_stored_name) == PNG
     assert _paid_activities(db, org.member2) == []
     with pytest.raises(Conflict):  # its month is held while the secretary decides
         _pay(org, months=["2026-10"], amount="40.00")

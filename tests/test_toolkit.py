@@ -138,10 +138,10 @@ def test_upload_names_are_random_and_paths_cannot_escape(app, db):
         assert upload.name == "passwd.png" and upload.mimetype == "image/png"
         stored = tk.store_upload("toolkit_test", upload)
         assert re.fullmatch(r"[0-9a-f]{40}\.png", stored)
-        path = tk.upload_path("toolkit_test", stored)
-        assert path.read_bytes() == PNG and path.parent == Path(app.config["UPLOAD_DIR"]) / "toolkit_test"
+        assert tk.read_upload("toolkit_test", stored) == PNG
+        assert (Path(app.config["UPLOAD_DIR"]) / "toolkit_test" / stored).read_bytes() == PNG  # the local store
         for hostile in ("../" + stored, "/etc/passwd", ".hidden", "a" * 40 + "/x", None):
-            assert tk.upload_path("toolkit_test", hostile) is None
+            assert tk.read_upload("toolkit_test", hostile) is None
         response = tk.send_upload("toolkit_test", stored, download_name="passwd.png")
         assert response.mimetype == "image/png" and "inline" in response.headers["Content-Disposition"]
         assert "no-store" in response.headers["Cache-Control"]

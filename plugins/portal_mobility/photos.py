@@ -1,7 +1,6 @@
-"""Member photos for the certificate: checked by content, stored under the upload folder."""
+"""Member photos for the certificate: checked by content, kept in the portal's file store."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +17,9 @@ db = tk.db
 PHOTO_TYPES = ("jpg", "jpeg", "png")
 
 
-def photo_path(name: str | None) -> Path | None:
-    """Where a stored photo lives; ``None`` for any name the toolkit did not generate."""
-    return tk.upload_path(PLUGIN, name)
+def photo_bytes(name: str | None) -> bytes | None:
+    """A stored photo's bytes; ``None`` when it is missing or the name is not one the toolkit generated."""
+    return tk.read_upload(PLUGIN, name)
 
 
 def save_photo(outflow: Outflow, upload: Any) -> str:

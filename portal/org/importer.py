@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import secrets
 import time
@@ -34,7 +33,6 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Iterable
 
 from flask import current_app
@@ -48,6 +46,7 @@ from portal.extensions import db
 from portal.org import labels, validation
 from portal.org.exchange import EXPORT_COLUMNS, IMPORT_ONLY_COLUMNS
 from portal.org.models import Member, OrgUnit, in_subtree
+from portal.storage import get_store
 from portal.timeutil import local_today
 
 #: Header spellings accepted besides the translated column titles (compared after :func:`_norm`).
@@ -730,39 +729,51 @@ def load_rejected_rows(data: bytes) -> tuple[list[str], list[list[Any]]]:
 
 
 # --- keeping the upload between preview and confirm --------------------------------------------
+# In the app's file store (portal/storage.py) under ``imports/``: a preview made on one app server
+# is confirmed on whichever server the next request reaches.
 
-def _upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _keys(token: str) -> tuple[str, str]:
+    """The store keys of an upload's meta data and of its bytes."""
+    return f"imports/{token}.json", f"imports/{token}.bin"
+
+
+def _read_meta(key: str) -> dict[str, Any] | None:
+    raw = get_store().get(key)
+    try:
+        meta = json.loads(raw.decode("utf-8")) if raw is not None else None
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _write_meta(key: str, meta: dict[str, Any]) -> None:
+    get_store().put(key, json.dumps(meta).encode("utf-8"), "application/json")
 
 
 def store_upload(data: bytes, meta: dict[str, Any]) -> str:
-    """Keep ``data`` and ``meta`` in the instance folder under a random token; returns the token.
+    """Keep ``data`` and ``meta`` in the file store under a random token; returns the token.
 
     Used for an upload between its preview, column mapping and confirmation,
     and for a rejected-rows workbook until it is downloaded; both expire
-    (:data:`UPLOAD_MAX_AGE`).
+    (:data:`UPLOAD_MAX_AGE`). The meta data (with ``stored_at``) is written
+    first, so even an upload cut short leaves something :func:`purge_stale_uploads` can date.
     """
     purge_stale_uploads()
     token = secrets.token_urlsafe(24)
-    folder = _upload_dir()
-    (folder / f"{token}.bin").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps({**meta, "stored_at": time.time()}), encoding="utf-8")
-    for suffix in (".bin", ".json"):
-        os.chmod(folder / f"{token}{suffix}", 0o600)
+    meta_key, data_key = _keys(token)
+    _write_meta(meta_key, {**meta, "stored_at": time.time()})
+    get_store().put(data_key, data)
     return token
 
 
 def load_upload(token: str | None) -> tuple[bytes, dict[str, Any]] | None:
     """The stored file and its meta data, or None when the token is unknown, malformed or expired."""
-    if not token or not _TOKEN.match(token):
+    if not token or not _TOKEN.fullmatch(token):
         return None
-    folder = _upload_dir()
-    try:
-        data = (folder / f"{token}.bin").read_bytes()
-        meta = json.loads((folder / f"{token}.json").read_text("utf-8"))
-    except (OSError, ValueError):
+    meta_key, data_key = _keys(token)
+    meta = _read_meta(meta_key)
+    data = get_store().get(data_key) if meta is not None else None
+    if meta is None or data is None:
         return None
     if meta.get("stored_at", 0) < time.time() - UPLOAD_MAX_AGE:
         discard_upload(token)
@@ -772,30 +783,35 @@ def load_upload(token: str | None) -> tuple[bytes, dict[str, Any]] | None:
 
 def update_upload(token: str, **changes: Any) -> None:
     """Change a stored upload's meta data (e.g. the column mapping chosen for it)."""
-    path = _upload_dir() / f"{token}.json"
-    meta = json.loads(path.read_text("utf-8"))
-    path.write_text(json.dumps({**meta, **changes}), encoding="utf-8")
+    meta_key = _keys(token)[0]
+    meta = _read_meta(meta_key)
+    if meta is None:
+        raise LookupError(f"no stored upload {token!r}")
+    _write_meta(meta_key, {**meta, **changes})
 
 
 def discard_upload(token: str | None) -> None:
     """Delete a stored upload (no error when it is already gone)."""
-    if not token or not _TOKEN.match(token):
+    if not token or not _TOKEN.fullmatch(token):
         return
-    for suffix in (".bin", ".json"):
-        try:
-            (_upload_dir() / f"{token}{suffix}").unlink()
-        except FileNotFoundError:
-            pass
+    for key in _keys(token):
+        get_store().delete(key)
 
 
 def purge_stale_uploads(max_age_seconds: int = UPLOAD_MAX_AGE) -> int:
-    """Delete uploads nobody confirmed or cancelled within ``max_age_seconds``; returns how many files."""
-    removed, limit = 0, time.time() - max_age_seconds
-    for path in _upload_dir().iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-                removed += 1
-        except OSError:
-            continue
-    return removed
+    """Delete uploads nobody confirmed or cancelled within ``max_age_seconds``; returns how many uploads.
+
+    Their age is the meta data's ``stored_at``; a file with unreadable meta data
+    (or none: its meta was deleted first) is removed too.
+    """
+    limit, stale = time.time() - max_age_seconds, set()
+    keys = list(get_store().keys("imports/"))
+    tokens = {key[len("imports/"):].rpartition(".")[0] for key in keys}
+    for token in tokens:
+        meta = _read_meta(_keys(token)[0]) if _TOKEN.fullmatch(token) else None
+        if meta is None or meta.get("stored_at", 0) < limit:
+            stale.add(token)
+    for key in keys:
+        if key[len("imports/"):].rpartition(".")[0] in stale:
+            get_store().delete(key)
+    return len(stale)

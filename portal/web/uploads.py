@@ -3,10 +3,11 @@
 A file is checked by its extension AND its first bytes (the name alone is not
 trusted), against a size limit the plugin reads from its settings. A refused
 file raises :class:`portal.errors.Invalid` with a translated message before
-anything is written. Accepted files are stored under
-``UPLOAD_DIR/<plugin>/`` with a random name (the sender's name is kept only in
-the plugin's row), and served only by a view that has checked permission
-first — never from a static folder.
+anything is written. Accepted files are kept in the app's store
+(:mod:`portal.storage`: the instance folder or an S3 bucket) under
+``<plugin>/<random name>`` (the sender's name is kept only in the plugin's row),
+and served only by a view that has checked permission first — never from a
+static folder. No caller may assume a local file: :func:`read_upload` gives the bytes.
 """
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, send_file
+from flask import Response, abort, send_file
 from flask_babel import gettext as _
 
 from portal.errors import Invalid
+from portal.storage import get_store
 
 
 @dataclass(frozen=True)
@@ -118,27 +119,26 @@ def check_uploads(files: Iterable[Any], *, allowed: Iterable[str], max_bytes: in
     return [check_upload(f, allowed=allowed, max_bytes=max_bytes, field=field) for f in files]
 
 
-def upload_dir(plugin: str) -> Path:
-    """``UPLOAD_DIR/<plugin>``, created on first use."""
+def _key(plugin: str, stored_name: str | None) -> str | None:
+    """The store key ``<plugin>/<stored name>``; ``None`` for any name this module did not generate (no path tricks)."""
     if not _PLUGIN_NAME.fullmatch(plugin):
         raise ValueError(f"not a plugin name: {plugin!r}")
-    path = Path(current_app.config["UPLOAD_DIR"]) / plugin
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    if not stored_name or not _STORED_NAME.fullmatch(stored_name):
+        return None
+    return f"{plugin}/{stored_name}"
 
 
 def store_upload(plugin: str, upload: Upload) -> str:
-    """Write a checked file under ``UPLOAD_DIR/<plugin>/`` with a random name; return that name."""
+    """Keep a checked file in the store under ``<plugin>/`` with a random name; return that name."""
     stored = f"{secrets.token_hex(20)}.{upload.extension}"
-    (upload_dir(plugin) / stored).write_bytes(upload.data)
+    get_store().put(_key(plugin, stored), upload.data, upload.mimetype)
     return stored
 
 
-def upload_path(plugin: str, stored_name: str | None) -> Path | None:
-    """Where a stored file lives; ``None`` for any name this module did not generate (no path tricks)."""
-    if not stored_name or not _STORED_NAME.fullmatch(stored_name):
-        return None
-    return upload_dir(plugin) / stored_name
+def read_upload(plugin: str, stored_name: str | None) -> bytes | None:
+    """A stored file's bytes; ``None`` when it is missing or the name is not one this module generated."""
+    key = _key(plugin, stored_name)
+    return get_store().get(key) if key else None
 
 
 def mimetype_of(stored_name: str) -> str:
@@ -154,12 +154,12 @@ def send_upload(plugin: str, stored_name: str | None, *, download_name: str | No
     Images are shown inline, other files downloaded (``Content-Disposition``);
     nothing is cached and browsers may not guess another type.
     """
-    path = upload_path(plugin, stored_name)
-    if path is None or not path.is_file():
+    data = read_upload(plugin, stored_name)
+    if data is None:
         abort(404)
-    mimetype = mimetype or mimetype_of(path.name)
-    response = send_file(path, mimetype=mimetype, as_attachment=not mimetype.startswith("image/"),
-                         download_name=download_name or path.name, max_age=0, conditional=False)
+    mimetype = mimetype or mimetype_of(stored_name)
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=not mimetype.startswith("image/"),
+                         download_name=download_name or stored_name, max_age=0, conditional=False)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
