@@ -1,12 +1,15 @@
-"""Search latency over >= 10 000 generated lessons (mixed Chinese and English). A benchmark, not a test.
+"""Search latency over >= 10 000 generated lessons (mixed Chinese and English), both backends side by side.
 
-    .venv/bin/python bench/bench_search.py [--docs 10000] [--repeat 30]
+    .venv/bin/python bench/bench_search.py [--lessons 10000] [--repeat 30] [--pg postgresql+psycopg://…/db]
+        [--backends whoosh,postgres]
 
-Builds a throw-away index in a temporary folder with the portal's own schema
-and analyzer (jieba with word positions + Porter stemming), then runs a set of
-Chinese and English queries through ``portal.search.service.search`` — the same
-code path as the search page, including the scope filter, de-duplication and
-highlighted snippets — and prints p50/p95 latency per query and overall.
+Indexes the same generated lessons into each backend — whoosh in a temporary
+folder and, with ``--pg`` (an empty database: its ``search_document`` table is
+created, then dropped), PostgreSQL's ``search_document`` — through the same
+batch interface as ``portal search reindex``, then runs a set of Chinese and
+English queries through ``portal.search.service.search`` — the same code path
+as the search page, including the scope filter, de-duplication and highlighted
+snippets — and prints solo p50/p95 latency per query and overall, per backend.
 Lesson text is made of sentences from the shipped courses, shuffled.
 """
 from __future__ import annotations
@@ -41,10 +44,56 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def lessons(count: int):
+    """``count`` generated lesson documents (two thirds Chinese, one in five with text in the other language)."""
+    from portal.plugins.types import SearchDocument
+
+    rng = random.Random(2026)
+    pools = sentences()
+    for n in range(count):
+        locale = "zh_CN" if n % 3 else "en"
+        body = ("。" if locale == "zh_CN" else " ").join(rng.sample(pools[locale], 12))
+        if n % 5 == 0:  # mixed text: English words in Chinese lessons and the reverse
+            body += " " + " ".join(rng.sample(pools["en" if locale == "zh_CN" else "zh_CN"], 1))
+        title = rng.choice(pools[locale])[:40]
+        scope = rng.choice(["members", "members", "public", "unit:1"])
+        yield SearchDocument(key=f"bench:{n}", type="lesson", title=title, body=body, url=f"/bench/{n}",
+                             scope=scope, locale=locale)
+
+
+def measure(app, backend: str, count: int, repeat: int) -> tuple[float, list[tuple[str, int, float, float]], list[float]]:
+    """Index ``count`` lessons into ``backend``; (indexing seconds, per-query rows, every latency)."""
+    from portal.search import service
+
+    app.config["SEARCH_BACKEND"] = backend
+    with app.app_context():
+        t0 = time.perf_counter()
+        with service.backend().batch() as batch:
+            batch.clear()
+            for doc in lessons(count):
+                batch.upsert(service._doc_fields(doc, {1: "/1/"}, "courses"))
+        index_seconds = time.perf_counter() - t0
+        with app.test_request_context():
+            for query in QUERIES:  # warm up caches
+                service.search(query, None, locale="zh_CN")
+            overall, rows = [], []
+            for query in QUERIES:
+                times, hits = [], 0
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    hits = len(service.search(query, None, locale="zh_CN", limit=20))
+                    times.append((time.perf_counter() - start) * 1000)
+                overall.extend(times)
+                rows.append((query, hits, percentile(times, 0.5), percentile(times, 0.95)))
+    return index_seconds, rows, overall
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--lessons", "--docs", type=int, default=10_000, dest="lessons")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--pg", help="an empty PostgreSQL database URL: also measure the PostgreSQL backend")
+    parser.add_argument("--backends", default="whoosh,postgres", help="which of whoosh,postgres to measure")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-search-"))
@@ -52,55 +101,36 @@ def main() -> int:
 
     os.environ["PORTAL_INSTANCE_PATH"] = str(tmp)
     from portal import create_app
-    from portal.plugins.types import SearchDocument
     from portal.extensions import db
     from portal.search import service
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+    url = args.pg or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url,
                       "SEARCH_INDEX_DIR": str(tmp / "index")})
-    rng = random.Random(2026)
-    pools = sentences()
     with app.app_context():
         db.create_all()  # search reads the plugins' enabled state from the settings table
         t0 = time.perf_counter()
         service.init_jieba(str(tmp))
         jieba_seconds = time.perf_counter() - t0
-        ix = service.open_index()
-        t0 = time.perf_counter()
-        writer = ix.writer(limitmb=256)
-        for n in range(args.docs):
-            locale = "zh_CN" if n % 3 else "en"  # two thirds Chinese, like the members
-            body = ("。" if locale == "zh_CN" else " ").join(rng.sample(pools[locale], 12))
-            if n % 5 == 0:  # mixed text: English words in Chinese lessons and the reverse
-                body += " " + " ".join(rng.sample(pools["en" if locale == "zh_CN" else "zh_CN"], 1))
-            title = rng.choice(pools[locale])[:40]
-            scope = rng.choice(["members", "members", "public", "unit:1"])
-            doc = SearchDocument(key=f"bench:{n}", type="lesson", title=title, body=body, url=f"/bench/{n}",
-                                 scope=scope, locale=locale)
-            writer.add_document(**service._doc_fields(doc, {1: "/1/"}, "courses"))
-        writer.commit()
-        index_seconds = time.perf_counter() - t0
-        with app.test_request_context():
-            for query in QUERIES:  # warm up caches
-                service.search(query, None, locale="zh_CN")
-            overall, rows = [], []
-            for query in QUERIES:
-                times, count = [], 0
-                for _ in range(args.repeat):
-                    start = time.perf_counter()
-                    count = len(service.search(query, None, locale="zh_CN", limit=20))
-                    times.append((time.perf_counter() - start) * 1000)
-                overall.extend(times)
-                rows.append((query, count, percentile(times, 0.5), percentile(times, 0.95)))
-    size_mb = sum(p.stat().st_size for p in (tmp / "index").iterdir()) / 1e6
-    print(f"documents: {args.docs}  index: {size_mb:.1f} MB  indexing: {index_seconds:.1f} s "
-          f"({args.docs / index_seconds:.0f} docs/s)  jieba init: {jieba_seconds:.2f} s")
-    print(f"{'query':<22}{'hits':>6}{'p50 ms':>10}{'p95 ms':>10}")
-    for query, count, p50, p95 in rows:
-        print(f"{query:<22}{count:>6}{p50:>10.1f}{p95:>10.1f}")
-    print(f"{'ALL (' + str(len(overall)) + ' queries)':<22}{'':>6}{statistics.median(overall):>10.1f}"
-          f"{percentile(overall, 0.95):>10.1f}")
-    print("(visitor scope filter, top 20 results with highlighted snippets; one process, machine shared)")
+    print(f"lessons: {args.lessons}  jieba init: {jieba_seconds:.2f} s  ({url.split('@')[-1]})")
+    results = {}
+    try:
+        for backend in [b for b in args.backends.split(",") if b == "whoosh" or args.pg]:
+            results[backend] = measure(app, backend, args.lessons, args.repeat)
+            print(f"{backend}: indexing {results[backend][0]:.1f} s "
+                  f"({args.lessons / results[backend][0]:.0f} lessons/s)", flush=True)
+    finally:
+        if args.pg:
+            with app.app_context():
+                db.drop_all()
+    names = list(results)
+    print(f"{'query':<22}" + "".join(f"{name + ' hits':>14}{'p50 ms':>9}{'p95 ms':>9}" for name in names))
+    for i, query in enumerate(QUERIES):
+        print(f"{query:<22}" + "".join(f"{results[n][1][i][1]:>14}{results[n][1][i][2]:>9.1f}{results[n][1][i][3]:>9.1f}"
+                                       for n in names))
+    print(f"{'ALL':<22}" + "".join(f"{len(results[n][2]):>14}{statistics.median(results[n][2]):>9.1f}"
+                                   f"{percentile(results[n][2], 0.95):>9.1f}" for n in names))
+    print("(visitor scope filter, top 20 results with highlighted snippets; one process, solo, machine shared)")
     return 0
 
 

@@ -9,6 +9,7 @@ from portal.search import service
 from portal_courses.models import Course, Lesson
 from portal_courses.sync import sync_directory
 from tests.conftest import login
+from tests.test_search_service import search_backend  # noqa: F401  (each test on every backend)
 
 DUES = "staying-connected/05-dues-and-reports"
 LEAVE = "staying-connected/01-before-you-leave"
@@ -139,6 +140,7 @@ def test_suggests_a_correction_when_nothing_matches(shipped, org):
     assert service.suggest("xyzzy", viewer) is None
 
 
+@pytest.mark.parametrize("search_backend", ["whoosh"], indirect=True)
 def test_an_index_built_before_the_plugin_field_filters_by_key_prefix(app, db, org, tmp_path, monkeypatch):
     from whoosh import index as windex
 

@@ -1,4 +1,8 @@
-"""The core search service: Chinese and English analysis, phrases, scopes, snippets, queue, API."""
+"""The core search service: Chinese and English analysis, phrases, scopes, snippets, queue, API.
+
+Every test runs on each backend the test database offers: whoosh always, PostgreSQL's when
+``PORTAL_TEST_DATABASE_URL`` is set.
+"""
 from __future__ import annotations
 
 import logging
@@ -8,10 +12,20 @@ from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal.cli import cli
+from portal.extensions import db as _db
 from portal.search import service
 from portal_courses.models import Lesson
 from portal_courses.sync import sync_directory
-from tests.conftest import login
+from tests.conftest import PG_URL, login, make_test_app
+
+BACKENDS = ["whoosh", "postgres"] if PG_URL else ["whoosh"]
+
+
+@pytest.fixture(params=BACKENDS, autouse=True)
+def search_backend(request, app, monkeypatch) -> str:
+    """The search backend the test runs on (``SEARCH_BACKEND``)."""
+    monkeypatch.setitem(app.config, "SEARCH_BACKEND", request.param)
+    return request.param
 
 
 def put(*docs):
@@ -170,7 +184,11 @@ def test_reindex_cli_rebuilds_and_clears_the_queue(app, db, org):
 def test_jieba_is_set_up_once_in_the_instance_folder(shipped, app):
     import jieba
 
-    assert jieba.dt.tmp_dir and jieba.dt.initialized
+    from portal.search.dictionary import CompactFreq
+
+    # the compact memory-mapped dictionary (shared by workers), built once in an instance folder
+    assert jieba.dt.initialized and isinstance(jieba.dt.FREQ, CompactFreq)
+    assert jieba.dt.FREQ.path.is_file() and jieba.dt.FREQ.path.name.startswith("jieba-compact-")
     assert logging.getLogger("jieba").level >= logging.WARNING
     assert service._jieba_ready
 
@@ -189,3 +207,60 @@ def test_web_search_page_and_api(shipped, client, org):
 
 def test_anonymous_api_sees_only_public_documents(shipped, client):
     assert client.get("/api/v1/search?q=讨薪").json == {"results": []}  # courses are for members
+
+
+def test_the_backend_follows_the_database():
+    assert service.backend_name({"SEARCH_BACKEND": "auto"}, "sqlite") == "whoosh"
+    assert service.backend_name({"SEARCH_BACKEND": "auto"}, "postgresql") == "postgres"
+    assert service.backend_name({"SEARCH_BACKEND": "whoosh"}, "postgresql") == "whoosh"
+    with pytest.raises(ValueError):
+        service.backend_name({"SEARCH_BACKEND": "postgres"}, "sqlite")
+    with pytest.raises(ValueError):
+        service.backend_name({"SEARCH_BACKEND": "elastic"}, "sqlite")
+
+
+@pytest.mark.parametrize("search_backend", ["auto"], indirect=True)
+def test_auto_uses_postgresql_on_postgresql_and_whoosh_elsewhere(app, db):
+    on_postgresql = db.engine.dialect.name == "postgresql"
+    assert service.backend().name == ("postgres" if on_postgresql else "whoosh")
+    assert ("search_document" in db.metadata.tables) is on_postgresql  # the table exists on PostgreSQL only
+
+
+@pytest.mark.skipif(not PG_URL, reason="PORTAL_TEST_DATABASE_URL not set")
+@pytest.mark.parametrize("search_backend", ["auto"], indirect=True)
+def test_a_second_app_server_finds_what_the_first_indexed(app, db, org, tmp_path_factory):
+    other = make_test_app(tmp_path_factory)  # its own instance folder and process state, the same database
+    try:
+        put(doc("shared", "两台服务器共用的讨薪指南"))
+        with other.app_context():
+            assert keys(service.search("讨薪", _account(org.member1.account.id))) == ["shared"]
+            tk.search_remove("shared")
+            _db.session.commit()
+            assert tk.search_drain() == 1
+        assert service.search("讨薪", org.member1.account) == []
+    finally:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def _account(account_id: int):
+    from portal.accounts.models import Account
+
+    return _db.session.get(Account, account_id)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PORTAL_TEST_DATABASE_URL not set")
+@pytest.mark.parametrize("search_backend", ["postgres"], indirect=True)
+def test_postgres_scores_a_capped_set_that_keeps_the_documents_matching_every_word(empty_index, org, monkeypatch):
+    from portal.search import postgres
+
+    monkeypatch.setattr(postgres, "CANDIDATES", 4, raising=False)
+    monkeypatch.setattr(postgres, "MIN_SHARE", 2, raising=False)
+    put(*(doc(f"wage{n}", f"Keep the records of your wage, part {n}.") for n in range(6)),
+        *(doc(f"probation{n}", f"The probation period, part {n}.") for n in range(6)))
+    put(doc("both", "A wage during the probation period."))  # written last: no sample of a common word reaches it
+    viewer = org.member1.account
+    assert 0 < len(service.search("wages", viewer)) <= 4  # of 7: a common word brings a sample of its documents
+    found = keys(service.search("wage probation", viewer))
+    assert found[0] == "both"  # taken with the documents matching every part

@@ -1,6 +1,14 @@
-"""The search service: one whoosh index in the instance folder.
+"""The search service: the same analysis and query semantics over one of two backends.
 
 Design (see docs/architecture.md, "Search"):
+
+* **Backends** (``SEARCH_BACKEND``): ``whoosh``, one index in the instance
+  folder (the default on SQLite: one machine), or ``postgres``, the
+  ``search_document`` table with a ``tsvector`` under a GIN index
+  (:mod:`portal.search.postgres`; the default on PostgreSQL, shared by every
+  app server). Both index the words of the analyzer below and take their
+  query from the same :func:`query_parts`; the queue, snippets, scopes and
+  suggestions are the same code. Below, "the index" is whichever is in use.
 
 * **One index**, ``SEARCH_INDEX_DIR`` (default ``<instance>/search-index``),
   named after the schema version so a new schema simply builds a new index.
@@ -48,9 +56,10 @@ import functools
 import logging
 import re
 import threading
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from flask import current_app, has_app_context
 from markupsafe import Markup, escape
@@ -98,25 +107,30 @@ _HAN = re.compile(r"[\u4E00-\u9FFF]")
 
 
 def init_jieba(tmp_dir: str | None = None) -> None:
-    """Load jieba's dictionary once per process (cache in ``tmp_dir``, logger quiet)."""
+    """Give jieba its dictionary once per process: the compact memory-mapped one (portal/search/dictionary.py).
+
+    jieba's own ``dict`` would cost every worker ~60 MiB; the mapped file is shared
+    by all processes through the page cache and segments identically. It is built
+    (once per dictionary content) in ``tmp_dir`` — the instance folder by default.
+    """
     global _jieba_ready
     if _jieba_ready:
         return
     with _jieba_lock:
         if _jieba_ready:
             return
+        import tempfile
+
         import jieba
+
+        from portal.search import dictionary
 
         jieba.setLogLevel(logging.WARNING)
         logging.getLogger("jieba").setLevel(logging.WARNING)
         if tmp_dir is None and has_app_context():
             tmp_dir = current_app.instance_path
-        if tmp_dir:
-            Path(tmp_dir).mkdir(parents=True, exist_ok=True)
-            jieba.dt.tmp_dir = str(tmp_dir)
-        jieba.initialize()
-        for word in DOMAIN_WORDS:
-            jieba.add_word(word, freq=2000)
+        path = dictionary.ensure(Path(tmp_dir or tempfile.gettempdir()), [(word, 2000) for word in DOMAIN_WORDS])
+        dictionary.install(jieba.dt, dictionary.CompactFreq(path))
         _jieba_ready = True
 
 
@@ -175,7 +189,7 @@ def analyzer():
     """jieba's ChineseAnalyzer chain over the positioned tokenizer (built once)."""
     global _analyzer
     if _analyzer is None:
-        from jieba.analyse.analyzer import STOP_WORDS
+        from portal.search.dictionary import STOP_WORDS
         from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter
         from whoosh.lang.porter import stem
 
@@ -293,37 +307,213 @@ def _coerce(doc: SearchDocument | dict) -> SearchDocument:
     return doc if isinstance(doc, SearchDocument) else SearchDocument(**doc)
 
 
+# -- backends ----------------------------------------------------------------------
+
+BACKENDS = ("auto", "whoosh", "postgres")
+TEXT_FIELDS = ("title", "body", "tags")
+
+
+@dataclass
+class Hit:
+    """One matching document as a backend returns it (``body``: at least its first 20 300 characters)."""
+
+    key: str
+    type: str
+    title: str
+    url: str
+    locale: str
+    body: str
+    score: float
+
+
+class IndexBatch(Protocol):
+    """Changes to the index, visible to searches together when the batch ends without an error."""
+
+    def clear(self) -> None:
+        """Drop every document indexed before this batch."""
+
+    def upsert(self, fields: dict[str, str]) -> None:
+        """Index a document (the fields of :func:`_doc_fields`), replacing the one with its key."""
+
+    def delete(self, key: str) -> None:
+        """Remove the document with ``key``, if any."""
+
+
+class SearchBackend(Protocol):
+    """Where documents are indexed and searched: whoosh files or PostgreSQL (``SEARCH_BACKEND``)."""
+
+    name: str
+
+    def batch(self) -> AbstractContextManager[IndexBatch]:
+        """A batch excluding every other batch (of any process) from its start to its commit."""
+
+    def has_word(self, word: str) -> bool:
+        """Whether ``word`` (as typed, not analyzed) is a word of some title, body or tags."""
+
+    def has_terms(self, terms: list[str]) -> bool:
+        """Whether every analyzed term is in the index."""
+
+    def hits(self, parts: list[QueryPart], visible: Visibility | None, disabled: list[str], *,
+             types: tuple[str, ...], limit: int) -> list[Hit]:
+        """Up to ``limit`` documents matching ``parts``, best first, seen by ``visible``, not of ``disabled`` plugins."""
+
+    def correction(self, word: str, maxdist: int) -> str | None:
+        """The index's closest term to ``word`` within ``maxdist`` edits, or None."""
+
+    def document_text(self, key: str) -> str:
+        """The title and body of the document with ``key`` ("" when gone)."""
+
+    def count(self) -> int:
+        """How many documents are indexed."""
+
+
+def backend_name(config: dict[str, Any], dialect: str) -> str:
+    """The backend ``SEARCH_BACKEND`` names for a database of ``dialect`` (``auto``: postgres on PostgreSQL)."""
+    choice = config.get("SEARCH_BACKEND") or "auto"
+    if choice not in BACKENDS:
+        raise ValueError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {choice!r}")
+    if choice == "auto":
+        return "postgres" if dialect == "postgresql" else "whoosh"
+    if choice == "postgres" and dialect != "postgresql":
+        raise ValueError("SEARCH_BACKEND = 'postgres' needs a PostgreSQL database")
+    return choice
+
+
+def backend() -> SearchBackend:
+    """The app's search backend."""
+    from portal.extensions import db
+
+    if backend_name(current_app.config, db.engine.dialect.name) == "postgres":
+        from portal.search.postgres import PostgresBackend
+
+        return PostgresBackend()
+    return WhooshBackend()
+
+
+class _WhooshBatch:
+    def __init__(self, writer) -> None:
+        self.writer = writer
+        self.cleared = self.changed = False
+
+    def clear(self) -> None:
+        self.cleared = self.changed = True  # committed with mergetype=CLEAR: the old segments go at once
+
+    def upsert(self, fields: dict[str, str]) -> None:
+        self.changed = True
+        (self.writer.add_document if self.cleared else self.writer.update_document)(**fields)
+
+    def delete(self, key: str) -> None:
+        self.changed = True
+        self.writer.delete_by_term("key", key)
+
+
+class WhooshBackend:
+    """The embedded index in ``SEARCH_INDEX_DIR`` (one machine; the default on SQLite)."""
+
+    name = "whoosh"
+
+    @contextmanager
+    def batch(self) -> Iterator[_WhooshBatch]:
+        """whoosh's write lock for the whole batch; one commit at the end (cancelled when nothing changed)."""
+        from whoosh import writing
+
+        writer = open_index().writer(timeout=LOCK_TIMEOUT)
+        batch = _WhooshBatch(writer)
+        try:
+            yield batch
+        except BaseException:
+            writer.cancel()
+            raise
+        if not batch.changed:
+            writer.cancel()
+        elif batch.cleared:
+            writer.commit(mergetype=writing.CLEAR)
+        else:
+            writer.commit()
+
+    def has_word(self, word: str) -> bool:
+        with open_index().reader() as reader:
+            return any(reader.doc_frequency(field, word) for field in TEXT_FIELDS)
+
+    def has_terms(self, terms: list[str]) -> bool:
+        with open_index().reader() as reader:
+            return all(any(reader.doc_frequency(field, term) for field in TEXT_FIELDS) for term in terms)
+
+    def parse(self, parts: list[QueryPart]):
+        """The whoosh query of ``parts`` over title, body and tags.
+
+        Documents matching more parts rank higher (``OrGroup`` with a bonus for
+        coverage; on the member questions of tests/test_search_questions.py it
+        finds 39 of 39 lessons in the top 3, requiring all words 17).
+        """
+        from whoosh import qparser
+
+        parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema=open_index().schema,
+                                          group=qparser.OrGroup.factory(0.9))
+        parser.remove_plugin_class(qparser.WildcardPlugin)
+        parser.remove_plugin_class(qparser.FieldsPlugin)
+        return parser.parse(_query_string(parts))
+
+    def hits(self, parts: list[QueryPart], visible: Visibility | None, disabled: list[str], *,
+             types: tuple[str, ...], limit: int) -> list[Hit]:
+        from whoosh import query as Q
+
+        filters = []
+        if visible is not None:
+            filters.append(Q.Or([*(Q.Term("scope", scope) for scope in visible.scopes),
+                                 *(Q.Prefix("unit_path", path) for path in visible.unit_paths)]))
+        if types:
+            filters.append(Q.Or([Q.Term("type", t) for t in types]))
+        # documents indexed before the plugin field existed: by their key prefix, until the next reindex
+        mask = Q.Or([q for name in disabled for q in (Q.Term("plugin", name), Q.Prefix("key", _key_prefix(name)))]) \
+            if disabled else None
+        parsed = self.parse(parts)
+        if parsed is Q.NullQuery:
+            return []
+        with open_index().searcher() as searcher:
+            found = searcher.search(parsed, filter=Q.And(filters) if filters else None, mask=mask, limit=limit)
+            return [Hit(key=hit["key"], type=hit["type"], title=hit["title"], url=hit["url"],
+                        locale=hit.get("locale", ""), body=hit["body"], score=hit.score) for hit in found]
+
+    def correction(self, word: str, maxdist: int) -> str | None:
+        """whoosh's spelling corrector over the bodies' words."""
+        with open_index().searcher() as searcher:
+            found = searcher.corrector("body").suggest(word, limit=1, maxdist=maxdist)
+        return found[0] if found else None
+
+    def document_text(self, key: str) -> str:
+        with open_index().searcher() as searcher:
+            shown = searcher.document(key=key) or {}
+        return f"{shown.get('title', '')} {shown.get('body', '')}"
+
+    def count(self) -> int:
+        return open_index().doc_count()
+
+
 def reindex() -> int:
     """Rebuild the whole index from every enabled plugin's ``portal_search_documents``.
 
-    Replaces all segments in one commit, so searches keep working meanwhile.
+    Replaces every document in one commit, so searches keep working meanwhile.
     Queue entries older than the rebuild are dropped (the rebuild covers
     them). Returns the number of documents indexed.
     """
-    from whoosh import writing
-
     from portal.database import write_intent
     from portal.extensions import db
     from portal.plugins.manager import call_each
     from portal.search.models import SearchQueueEntry
 
-    ix = open_index()
-    writer = ix.writer(timeout=LOCK_TIMEOUT)
-    try:
+    with backend().batch() as batch:
         with write_intent():
             last_queued = db.session.scalar(select(func.max(SearchQueueEntry.id))) or 0
             owned = [(name, _coerce(doc)) for name, result in call_each("portal_search_documents") for doc in result]
         unit_paths = _unit_paths(doc for _name, doc in owned)
+        batch.clear()
         seen = set()
         for name, doc in owned:
             if doc.key in seen:
                 continue
             seen.add(doc.key)
-            writer.add_document(**_doc_fields(doc, unit_paths, name))
-        writer.commit(mergetype=writing.CLEAR)
-    except BaseException:
-        writer.cancel()
-        raise
+            batch.upsert(_doc_fields(doc, unit_paths, name))
     with write_intent():
         db.session.execute(delete(SearchQueueEntry).where(SearchQueueEntry.id <= last_queued))
         db.session.commit()
@@ -413,22 +603,20 @@ def _drainer(app) -> _Drainer:
 def drain(limit: int = 2000) -> int:
     """Apply up to ``limit`` queued changes to the index; returns how many entries were applied.
 
-    Holds whoosh's write lock while reading the queue so drainers apply changes
-    in order; removes the entries only after the index commit.
+    Reads the queue inside the backend's batch (which excludes every other
+    drainer, of any process) so changes are applied in order; removes the
+    entries only after the batch committed.
     """
     from portal.database import write_intent
     from portal.extensions import db
     from portal.search.models import SearchQueueEntry
 
-    ix = open_index()
-    writer = ix.writer(timeout=LOCK_TIMEOUT)
-    try:
+    with backend().batch() as batch:
         rows = db.session.execute(select(SearchQueueEntry.id, SearchQueueEntry.doc_key, SearchQueueEntry.action,
                                          SearchQueueEntry.document)
                                   .order_by(SearchQueueEntry.id).limit(limit)).all()
         db.session.rollback()  # end the read transaction; nothing held while indexing
         if not rows:
-            writer.cancel()
             return 0
         latest: dict[str, tuple[str, dict | None]] = {}
         for _id, key, action, document in rows:
@@ -437,13 +625,9 @@ def drain(limit: int = 2000) -> int:
         unit_paths = _unit_paths(docs.values())
         for key, (action, _document) in latest.items():
             if action == "upsert":
-                writer.update_document(**_doc_fields(docs[key], unit_paths, document_plugin(docs[key])))
+                batch.upsert(_doc_fields(docs[key], unit_paths, document_plugin(docs[key])))
             else:
-                writer.delete_by_term("key", key)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+                batch.delete(key)
     with write_intent():
         db.session.execute(delete(SearchQueueEntry).where(SearchQueueEntry.id <= rows[-1][0]))
         db.session.commit()
@@ -480,51 +664,47 @@ class SearchResult:
         return {"type": self.type, "title": self.title, "url": self.url, "snippet": str(self.snippet)}
 
 
-def _scope_filter(account):
-    """A whoosh query matching the documents ``account`` may see (None: everything)."""
-    from whoosh import query as Q
+@dataclass(frozen=True)
+class Visibility:
+    """What a viewer may see: documents with one of ``scopes``, or whose unit path starts with one of ``unit_paths``."""
 
+    scopes: tuple[str, ...]
+    unit_paths: tuple[str, ...] = ()
+
+
+def visibility(account) -> Visibility | None:
+    """The documents ``account`` may see (None: everything).
+
+    Unit scopes go through the unit's materialized path, so a role over a
+    committee sees everything below it with one prefix condition.
+    """
     from portal.org.permissions import is_admin
 
-    allowed = [Q.Term("scope", "public")]
     if account is None:
-        return Q.Or(allowed)
+        return Visibility(("public",))
     if is_admin(account):
         return None
-    allowed.append(Q.Term("scope", "members"))
     member = getattr(account, "member", None)
     unit_ids: set[int] = set()
     if member is not None:
         for unit in (member.home_unit, member.host_unit):
             if unit is not None:
                 unit_ids.update(unit.ancestor_ids())
-    allowed.extend(Q.Term("scope", f"unit:{uid}") for uid in sorted(unit_ids))
-    for role in account.roles:
-        allowed.append(Q.Prefix("unit_path", role.unit.path))
-    return Q.Or(allowed)
+    scopes = ("public", "members", *(f"unit:{uid}" for uid in sorted(unit_ids)))
+    return Visibility(scopes, tuple(role.unit.path for role in account.roles))
 
 
-def _disabled_plugins_mask():
-    """A whoosh query matching the documents of disabled plugins (None: all enabled).
-
-    By the stored ``plugin`` field, and by the key prefix for documents indexed
-    before that field existed (until the next reindex).
-    """
-    from whoosh import query as Q
-
+def disabled_plugins() -> list[str]:
+    """The plugins whose documents are hidden (disabling a plugin needs no reindex)."""
     from portal.plugins.manager import get_manager
 
     manager = get_manager()
-    disabled = sorted(name for name in manager.plugins if not manager.is_enabled(name))
-    if not disabled:
-        return None
-    return Q.Or([q for name in disabled for q in (Q.Term("plugin", name), Q.Prefix("key", _key_prefix(name)))])
+    return sorted(name for name in manager.plugins if not manager.is_enabled(name))
 
 
-def _query_terms(parsed) -> set[str]:
-    """The analyzed words of a query (Chinese words, English stems)."""
-    return {text.decode() if isinstance(text, bytes) else str(text)
-            for field, text in parsed.iter_all_terms() if field in ("body", "title", "tags")}
+def query_terms(parts: Iterable[QueryPart]) -> set[str]:
+    """The analyzed words of a query (Chinese words, English stems), for highlighting."""
+    return {token.text for part in parts for alt in part.alternatives for token in analyzer()(alt, mode="query")}
 
 
 SNIPPET_CHARS = 200
@@ -622,44 +802,43 @@ def _alternatives(word: str, indexed: Callable[[str], bool]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _query_string(text: str, indexed: Callable[[str], bool]) -> str:
-    """The whoosh query string for what a member typed: phrases kept, each word an OR of its alternatives."""
+@dataclass(frozen=True)
+class QueryPart:
+    """One thing documents are ranked by: a word and its alternatives (any may match), or a quoted phrase."""
+
+    alternatives: tuple[str, ...]
+    phrase: bool = False
+
+    def quoted(self) -> list[str]:
+        """The alternatives as whoosh query syntax (phrases and several-word synonyms in quotes)."""
+        return [f'"{alt}"' if self.phrase or " " in alt else alt for alt in self.alternatives]
+
+
+def query_parts(text: str, indexed: Callable[[str], bool]) -> list[QueryPart]:
+    """What a member typed as query parts: phrases kept whole, each word with its alternatives.
+
+    Both backends build their query from these, so they match the same words.
+    """
     parts, rest = [], []
     last = 0
     for match in _PHRASE.finditer(text):
         rest.append(text[last:match.start()])
         if _WORDLIKE.search(match.group(1)):  # a phrase is kept whole: its words' positions must match the text
-            parts.append(f'"{match.group(1).strip()}"')
+            parts.append(QueryPart((match.group(1).strip(),), phrase=True))
         last = match.end()
     rest.append(text[last:])
     for word in query_words(" ".join(rest)):
-        alts = [f'"{alt}"' if " " in alt else alt for alt in _alternatives(word, indexed)]
-        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-    return " ".join(parts)
+        parts.append(QueryPart(tuple(_alternatives(word, indexed))))
+    return parts
 
 
-def parse_query(text: str):
-    """A whoosh query over title, body and tags for a member's words or question.
-
-    Question words are dropped and each word also matches its synonyms (or,
-    when the index lacks it, its dictionary sub-words); documents matching more words rank higher (``OrGroup`` with a
-    bonus for coverage; on the member questions of tests/test_search_questions.py
-    it finds 39 of 39 lessons in the top 3, requiring all words 17). ``"quoted
-    phrases"`` stay phrases.
-    """
-    from whoosh import qparser
-    from whoosh import query as Q
-
-    ix = open_index()
-    with ix.reader() as reader:
-        query_string = _query_string(text[:MAX_QUERY_LENGTH], lambda word: any(
-            reader.doc_frequency(field, word) for field in ("title", "body", "tags")))
-    if not query_string:
-        return Q.NullQuery
-    parser = qparser.MultifieldParser(["title", "body", "tags"], schema=ix.schema, group=qparser.OrGroup.factory(0.9))
-    parser.remove_plugin_class(qparser.WildcardPlugin)
-    parser.remove_plugin_class(qparser.FieldsPlugin)
-    return parser.parse(query_string)
+def _query_string(parts: Iterable[QueryPart]) -> str:
+    """The whoosh query string of ``parts``: each word an OR of its alternatives."""
+    out = []
+    for part in parts:
+        alts = part.quoted()
+        out.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    return " ".join(out)
 
 
 def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None = None,
@@ -669,8 +848,6 @@ def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None 
     Documents in ``locale`` (default: the request's) are preferred when two
     language versions of the same page match.
     """
-    from whoosh import query as Q
-
     query = (query or "").strip()
     if not query:
         return []
@@ -681,61 +858,47 @@ def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None 
             locale = select_public_locale()
         except Exception:
             locale = ""
-    ix = open_index()
-    parsed = parse_query(query)
-    if parsed is Q.NullQuery:
+    engine = backend()
+    parts = query_parts(query[:MAX_QUERY_LENGTH], engine.has_word)
+    if not parts:
         return []
-    filters = [f for f in (_scope_filter(account),) if f is not None]
-    if types:
-        filters.append(Q.Or([Q.Term("type", t) for t in types]))
-    filter_q = Q.And(filters) if len(filters) > 1 else (filters[0] if filters else None)
+    hits = engine.hits(parts, visibility(account), disabled_plugins(), types=tuple(types or ()), limit=limit * 3)
+    terms = query_terms(parts)
+    groups: dict[str, list[Hit]] = {}
+    for hit in hits:  # best first; one result per URL, in the viewer's language when it matched too
+        groups.setdefault(hit.url, []).append(hit)
     results: list[SearchResult] = []
-    terms = _query_terms(parsed)
-    with ix.searcher() as searcher:
-        hits = searcher.search(parsed, filter=filter_q, mask=_disabled_plugins_mask(), limit=limit * 3)
-        groups: dict[str, list] = {}
-        for hit in hits:  # best first; one result per URL, in the viewer's language when it matched too
-            groups.setdefault(hit["url"], []).append(hit)
-        for url, group in list(groups.items())[:limit]:
-            hit = next((h for h in group if locale and h.get("locale") == locale), group[0])
-            results.append(SearchResult(key=hit["key"], type=hit["type"], title=hit["title"], url=url,
-                                        snippet=snippet(hit["body"], terms), locale=hit.get("locale", ""), score=group[0].score))
+    for url, group in list(groups.items())[:limit]:
+        hit = next((h for h in group if locale and h.locale == locale), group[0])
+        results.append(SearchResult(key=hit.key, type=hit.type, title=hit.title, url=url,
+                                    snippet=snippet(hit.body, terms), locale=hit.locale, score=group[0].score))
     return results
-
-
-def _in_index(searcher, word: str) -> bool:
-    """True when every analyzed term of ``word`` occurs in a title, body or tags."""
-    terms = [t.text for t in analyzer()(word, mode="query")]
-    return bool(terms) and all(any(searcher.doc_frequency(field, term) for field in ("title", "body", "tags"))
-                               for term in terms)
 
 
 def suggest(query: str, account) -> str | None:
     """A corrected query for "Did you mean …" when ``query`` finds nothing, or None.
 
     Each word the index lacks is replaced by the closest word of the index
-    (whoosh's spelling corrector over the bodies' words, one edit for short
-    words, two for longer ones); the suggestion is only offered when it finds
+    (one edit for short words, two for longer ones; see the backend's
+    ``correction``); the suggestion is only offered when it finds
     something ``account`` may see. Synonyms need no suggestion: they are
     searched already.
     """
     words = query_words((query or "")[:MAX_QUERY_LENGTH].replace('"', " "))
     if not words or search(query, account, limit=1):
         return None
-    with open_index().searcher() as searcher:
-        corrector = searcher.corrector("body")
-        out = []
-        for word in words:
-            found = [] if _in_index(searcher, word) else corrector.suggest(
-                word, limit=1, maxdist=1 if len(word) <= 4 else 2)
-            out.append(found[0] if found else word)
-        if out == words:
-            return None
-        hits = search(" ".join(out), account, limit=1)
-        if not hits:
-            return None
-        shown = searcher.document(key=hits[0].key) or {}
-        text = f"{shown.get('title', '')} {shown.get('body', '')}"
+    engine = backend()
+    out = []
+    for word in words:
+        terms = [token.text for token in analyzer()(word, mode="query")]
+        found = None if terms and engine.has_terms(terms) else engine.correction(word, 1 if len(word) <= 4 else 2)
+        out.append(found or word)
+    if out == words:
+        return None
+    hits = search(" ".join(out), account, limit=1)
+    if not hits:
+        return None
+    text = engine.document_text(hits[0].key)
     return " ".join(_surface(corrected, text) if corrected != word else word for word, corrected in zip(words, out, strict=True))
 
 
