@@ -96,6 +96,7 @@ def _mark_read_alone(report: Report, now: datetime) -> None:
     with tk.write_intent(), db.engine.begin() as connection:
         connection.execute(update(Report).where(Report.id == report.id, Report.status == "submitted")
                            .values(status="read", first_read_at=now))
+        tk.bump_cache(Report.__tablename__, connection=connection)  # outside the session: the cache cannot see it
     db.session.expire(report, ["status", "first_read_at"])
 
 

@@ -42,9 +42,12 @@ def period(year: int, today: date) -> tuple[date, date]:
 def sections(member: tk.Member, year: int, today: date) -> list[Section]:
     """Every enabled plugin's evidence of ``member``'s ``year`` (up to ``today``), in :data:`ORDER`."""
     since, until = period(year, today)
+    # each plugin's answer is kept by the composition cache (its lazy labels made strings) until a table it
+    # read changes; for any viewer, the hook being read only and about the member
+    answers = tk.cached_hook("portal_review_evidence", (member.id, since.isoformat(), until.isoformat()),
+                             member=member, since=since, until=until)
     found = [Section(answer["key"], answer["label"], answer["figures"], list(answer.get("lines") or ()))
-             for answer in tk.call_hook("portal_review_evidence", member=member, since=since, until=until)
-             if answer]
+             for _plugin, answer in answers if answer]
     rank = {key: index for index, key in enumerate(ORDER)}
     return sorted(found, key=lambda section: (rank.get(section.key, len(ORDER)), section.key))
 

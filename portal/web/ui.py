@@ -1,6 +1,8 @@
 """Helpers for views: the current member, safe redirects, Markdown rendering."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 from urllib.parse import urlsplit
@@ -11,12 +13,15 @@ from flask_login import current_user, login_required
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from portal.cache import LRU
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "span",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
 
+MARKDOWN_CACHE_BYTES = 4 * 1024 * 1024
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table").enable("strikethrough")
 
 
@@ -27,9 +32,27 @@ def sanitize_html(html: str) -> Markup:
     return Markup(cleaned)
 
 
+#: Rendered Markdown by the SHA-256 of its text (a pure function: nothing to invalidate), per process.
+_rendered = LRU(MARKDOWN_CACHE_BYTES)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    html: Markup
+    size: int
+
+
 def render_markdown(text: str) -> Markup:
-    """Markdown (CommonMark + tables) to sanitized HTML."""
-    return sanitize_html(_markdown.render(text or ""))
+    """Markdown (CommonMark + tables) to sanitized HTML; the same text is rendered once per process."""
+    source = (text or "").encode()
+    # the options are fixed (``_markdown``, ``sanitize_html``): the text alone decides the output
+    key = hashlib.sha256(source).digest()
+    found = _rendered.get(key)
+    if found is not None:
+        return found.html
+    html = sanitize_html(_markdown.render(text or ""))
+    _rendered.put(key, _Rendered(html, 2 * len(source) + len(html) + 200))
+    return html
 
 
 def current_member():
