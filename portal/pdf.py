@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import segno
 from flask import Response, current_app
-from fpdf import FPDF
+
+if TYPE_CHECKING:  # fpdf2 (with fontTools) and segno are imported where a PDF or QR code is made:
+    from fpdf import FPDF  # they would cost every worker ~25 MiB for pages that never need them
 
 VENDORED_FONT = Path(__file__).resolve().parent / "fonts" / "wqy-microhei-gb2312.ttf"
 SYSTEM_FONTS = (
@@ -33,6 +35,8 @@ def font_path() -> str:
 
 def new_pdf(orientation: str = "P", page_format: str | tuple = "A4") -> FPDF:
     """An FPDF document with the CJK font registered as ``cjk`` and selected, one page added."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation=orientation, unit="mm", format=page_format)
     path = font_path()
     pdf.add_font(FONT_FAMILY, "", path, collection_font_number=0) if path.endswith(".ttc") else pdf.add_font(FONT_FAMILY, "", path)
@@ -44,6 +48,8 @@ def new_pdf(orientation: str = "P", page_format: str | tuple = "A4") -> FPDF:
 
 def qr_png(data: str, scale: int = 6) -> bytes:
     """A QR code as PNG bytes (for PDFs)."""
+    import segno
+
     buffer = io.BytesIO()
     segno.make(data, error="m").save(buffer, kind="png", scale=scale, border=2)
     return buffer.getvalue()
@@ -51,6 +57,8 @@ def qr_png(data: str, scale: int = 6) -> bytes:
 
 def qr_svg(data: str, scale: int = 4) -> str:
     """A QR code as an inline SVG string (for pages)."""
+    import segno
+
     buffer = io.BytesIO()
     segno.make(data, error="m").save(buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True)
     return buffer.getvalue().decode()
@@ -58,7 +66,7 @@ def qr_svg(data: str, scale: int = 4) -> str:
 
 def pdf_response(pdf: FPDF | bytes, filename: str, *, inline: bool = False) -> Response:
     """A PDF download (``filename`` may be Chinese)."""
-    data = bytes(pdf.output()) if isinstance(pdf, FPDF) else pdf
+    data = pdf if isinstance(pdf, (bytes, bytearray)) else bytes(pdf.output())
     disposition = "inline" if inline else "attachment"
     ascii_name = filename.encode("ascii", "ignore").decode() or "document.pdf"
     response = Response(data, mimetype="application/pdf")

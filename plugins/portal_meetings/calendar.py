@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from flask import Response
-from icalendar import Calendar, Event
 from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
 from portal_meetings.models import Meeting
 from portal_meetings.vocabulary import KIND_LABELS, MODE_LABELS
+
+if TYPE_CHECKING:  # icalendar is imported where a calendar is made: it would cost every worker ~8 MiB
+    from icalendar import Event
 
 PRODID = "-//Home for Mobile Members//Meetings//ZH"
 #: SEQUENCE counts seconds from here to the meeting's last change (fits a 32-bit integer until 2088).
@@ -41,6 +44,8 @@ def summary(meeting: Meeting) -> str:
 
 def meeting_event(meeting: Meeting, *, base_url: str, stamp: datetime) -> Event:
     """One VEVENT for ``meeting``; ``base_url`` (``https://host/``) gives its UID host and its page's URL."""
+    from icalendar import Event
+
     host = urlsplit(base_url).hostname or "localhost"
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@{host}")
@@ -72,6 +77,8 @@ def _description(meeting: Meeting) -> str:
 def ics_calendar(meetings: Iterable[Meeting], *, base_url: str, name: str | None = None,
                  now: datetime | None = None) -> bytes:
     """A VCALENDAR holding one VEVENT per meeting, as bytes."""
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

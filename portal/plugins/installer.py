@@ -33,8 +33,9 @@ Decisions (see also README "Writing a plugin"):
   machine; every new worker first syncs the instance folder with the database
   (unpacks missing wheels, deletes removed ones, under the same lock) and then
   discovers plugins. Other machines do the same on their next request; nobody
-  logs into a server. Do not run gunicorn with ``--preload`` (HUP would reuse
-  the master's old app). Under another server, the admin page says that a
+  logs into a server. Preload only through ``portal/gunicorn_conf.py``: its
+  ``on_reload`` rebuilds the app in the master on HUP; a bare ``--preload``
+  would fork the new workers from the master's old app. Under another server, the admin page says that a
   restart is needed.
 * **Removal keeps the data.** The files go, the tables stay. The plugin's
   revisions are taken out of ``alembic_version`` (so ``portal db upgrade``
@@ -66,8 +67,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select, text
@@ -85,6 +86,9 @@ from portal.plugins.manager import (
     get_manager,
 )
 from portal.plugins.models import PluginPackage, Setting
+
+if TYPE_CHECKING:  # alembic (with mako and pygments) is imported where plugin migrations run: ~15 MiB a worker
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +364,7 @@ def _migrate(app: Flask, package_dir: Path) -> None:
     command.upgrade(_alembic_config_with(app, versions), "heads")
 
 
-def _alembic_config_with(app: Flask, versions: Path) -> Config:
+def _alembic_config_with(app: Flask, versions: Path) -> "Config":
     """The portal's Alembic config plus a plugin's versions folder (which this worker may not have loaded)."""
     from portal.migrate import alembic_config
 

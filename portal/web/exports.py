@@ -8,8 +8,6 @@ from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from portal.timeutil import to_local
 
@@ -23,7 +21,10 @@ def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str
     A report adds ``heading`` lines above (title, unit, date; the first in a larger font) and
     ``header_rows`` (bold) between them and ``headers``, e.g. column groups over their columns.
     """
+    # imported here: openpyxl costs every worker ~10 MiB and only exports need it
+    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(title)[:31] or "Sheet1")
