@@ -9,15 +9,14 @@ import json
 import sys
 from pathlib import Path
 
+from run import verdicts  # bench/run.py: the same reading of the targets as its printout
+
 
 def verdict(page: dict) -> str:
-    note = page.get("note", "")
-    if note.startswith("≥ 0.5") and page.get("ratio") is not None:
-        return f"{note}: {'met' if page['ratio'] >= 0.5 else '**not met**'}"
-    if note.startswith("p95") and page.get("rps"):
-        p95 = page.get("solo_p95_ms") or page["p95_ms"]
-        return f"{note} (one client): {'met' if p95 < 50 else '**not met**'}"
-    return note
+    found = verdicts(page)
+    if not found:
+        return page.get("note", "")
+    return f"{page['note']}: " + ", ".join(v.replace("NOT met", "**not met**") for v in found)
 
 
 def tables(paths: list[str]) -> str:
@@ -37,7 +36,11 @@ def tables(paths: list[str]) -> str:
                        f"{verdict(page)} |")
         rss = ", ".join(f"{v:.0f}" for v in run.get("portal_worker_peak_rss_mb", []))
         base_rss = ", ".join(f"{v:.0f}" for v in run.get("baseline_worker_peak_rss_mb", []))
-        out.append(f"\nPeak RSS per portal worker: {rss} MiB (baseline workers: {base_rss} MiB).\n")
+        out.append(f"\nPeak RSS per portal worker: {rss} MiB (baseline workers: {base_rss} MiB).")
+        for worker in run.get("portal_worker_memory_mb", []):
+            out.append(f"Portal worker after the run: RSS {worker['rss']:.0f} MiB, PSS {worker['pss']:.0f} MiB, "
+                       f"USS {worker['uss']:.0f} MiB.")
+        out.append("")
     weights = next((run["weights"] for run in runs if run.get("weights")), None)
     if weights:
         out.append("| member page (Chromium, 360 px) | first load KiB (requests) | later load KiB (requests) | "

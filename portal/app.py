@@ -25,6 +25,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     portal_config.check_secret_key(app)
     _trust_proxies(app)
     _ensure_instance_folder(app)
+    from portal.storage import init_storage
+
+    init_storage(app)  # a wrong STORAGE or an unreachable bucket fails at start-up, not at the first upload
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # chatty while subsetting PDF fonts
 
@@ -34,6 +37,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(flush_failures)
     install_sqlite_behaviour()
     db.init_app(app)
+    from portal.cache import init_cache
+
+    init_cache(app)  # the composition cache's LRU and write tracking (stamps bumped at commit)
+    from portal.search import init_search
+
+    init_search(app)
     _init_login(app)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)

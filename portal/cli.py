@@ -302,11 +302,11 @@ def search_group():
 @search_group.command("reindex")
 @with_appcontext
 def search_reindex():
-    """Rebuild the whole index from every enabled plugin's documents."""
-    from portal.search.service import reindex
+    """Rebuild the whole index (whoosh files or PostgreSQL's table) from every enabled plugin's documents."""
+    from portal.search.service import backend, reindex
 
     count = reindex()
-    click.echo(f"Indexed {count} document(s).")
+    click.echo(f"Indexed {count} document(s) ({backend().name}).")
 
 
 @search_group.command("drain")
@@ -346,7 +346,7 @@ def backup_command(file):
 
 @cli.command("restore", with_appcontext=False)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace the data of a database or upload folder that is not empty")
+@click.option("--force", is_flag=True, help="Replace the data of a database or file store that is not empty")
 def restore_command(file, force):
     """Restore a backup FILE into this instance's empty database, then migrate and rebuild search.
 
@@ -355,6 +355,7 @@ def restore_command(file, force):
     from flask import Flask
     from portal.backup import BackupError, install_config, restore_backup
     from portal.extensions import db
+    from portal.storage import get_store
 
     instance = Path(Flask("portal", instance_path=portal_config.instance_path_from_env()).instance_path)
     try:
@@ -363,7 +364,7 @@ def restore_command(file, force):
         app = _app_for_setup()
         with app.app_context():
             where = db.engine.url.render_as_string(hide_password=True)
-            click.echo(f"Restoring into {where} and {app.config['UPLOAD_DIR']}")
+            click.echo(f"Restoring into {where} and {get_store().describe()}")
             result = restore_backup(file, force=force)
     except BackupError as error:
         raise click.ClickException(str(error)) from None

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_TOKEN": "10/minute",
     "RATE_LIMIT_SEARCH": "60/minute",
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+    "CACHE_MAX_BYTES": 16 * 1024 * 1024,  # the composition cache's LRU per worker (portal/cache.py); 0: off
     "IMPORT_MAX_ROWS": 20000,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -48,6 +49,18 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "SEARCH_INDEX_DIR": None,  # None: <instance>/search-index
+    # auto: PostgreSQL's tsvector search when the database is PostgreSQL (shared by every app server), else whoosh
+    # in SEARCH_INDEX_DIR (one machine). whoosh | postgres force one.
+    "SEARCH_BACKEND": "auto",
+    # Uploaded files (portal/storage.py): "local" keeps them in UPLOAD_DIR (one machine), "s3" in an
+    # S3-compatible bucket every app server sees. Unset credentials: boto3's own environment/instance chain.
+    "STORAGE": "local",
+    "S3_BUCKET": None,
+    "S3_ENDPOINT_URL": None,  # e.g. http://minio:9000; None: AWS
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,
+    "S3_SECRET_ACCESS_KEY": None,
+    "S3_CREATE_BUCKET": False,  # create a missing bucket at start-up
 }
 
 _ENV_TYPES = {bool: lambda v: v.lower() in {"1", "true", "yes", "on"}, int: int, float: float}

@@ -25,12 +25,14 @@ plugins, and a plugin never borrows another plugin's word.
 from __future__ import annotations
 
 import sys
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import Domain, LazyString, get_babel, get_domain, get_locale
 from flask_login import current_user
 from jinja2 import pass_context
@@ -78,8 +80,15 @@ def select_public_locale() -> str:
     return normalize_locale(current_app.config["DEFAULT_LOCALE"]) or "en"
 
 
-def _select_catalog() -> str:
-    return CATALOG_NAMES.get(select_public_locale(), "en")
+def _select_catalog() -> Locale:
+    return _catalog_locale(CATALOG_NAMES.get(select_public_locale(), "en"))
+
+
+@lru_cache(maxsize=16)
+def _catalog_locale(name: str) -> Locale:
+    """One Locale object per catalog for the process: translations and date patterns are cached by Locale,
+    and a lookup by the very same object is found at once (two equal Locales are compared field by field)."""
+    return Locale.parse(name)
 
 
 def init_i18n(app: Flask, manager: PortalPluginManager) -> None:
@@ -87,6 +96,16 @@ def init_i18n(app: Flask, manager: PortalPluginManager) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(CORE_TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = CATALOG_NAMES.get(app.config["DEFAULT_LOCALE"], app.config["DEFAULT_LOCALE"])
     babel.init_app(app, locale_selector=_select_catalog)
+    if not isinstance(vars(babel).get("domain_instance"), CoreDomain):  # the Babel object is shared by every app
+        babel.domain_instance = CoreDomain()
+    # flask-babel's template callables, minus its per-string ``g`` lookups (core templates; plugins' are below).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: core_translations().ugettext(s),
+        ngettext=lambda s, p, n: core_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: core_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: core_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     domains, owners = _plugin_domains(manager)
     app.extensions[EXTENSION] = domains
     app.jinja_env.add_extension(PluginTemplateDomains)
@@ -120,6 +139,29 @@ CATALOG_FILE_DOMAIN = "messages"
 TEMPLATE_FUNCTIONS = ("_", "gettext", "ngettext", "pgettext", "npgettext")
 
 
+class CoreDomain(Domain):
+    """The core's catalog (flask-babel's default domain), found per locale without flask-babel's per-call lookups.
+
+    flask-babel's ``Domain.get_translations`` looks the locale up through the
+    ``g`` proxy and formats it as a string for its cache key on every string
+    translated; this keeps the same catalogs by Locale.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_locale: dict[Locale, NullTranslations] = {}
+
+    def get_translations(self) -> NullTranslations:
+        """The core's translations in the current locale (loaded by flask-babel once, then kept per locale)."""
+        locale = current_locale() if has_app_context() else None
+        if locale is None:
+            return super().get_translations()
+        translations = self._by_locale.get(locale)
+        if translations is None:
+            translations = self._by_locale[locale] = super().get_translations()
+        return translations
+
+
 class PluginDomain(Domain):
     """One plugin's catalog with the core's as fallback, cached per locale for the process."""
 
@@ -131,20 +173,47 @@ class PluginDomain(Domain):
         """The plugin's translations in the current locale (loaded once per locale, then cached)."""
         if not has_app_context():
             return NullTranslations()
-        locale = get_locale()
-        key = str(locale)
-        translations = self.cache.get(key)
+        locale = current_locale()
+        translations = self.cache.get(locale)  # keyed by the Locale itself: hashing it is cheaper than str()
         if translations is None:
             translations = Translations.load(self.translation_directories[0], [locale], CATALOG_FILE_DOMAIN)
             translations.add_fallback(get_babel().instance.domain_instance.get_translations())
-            self.cache[key] = translations
+            self.cache[locale] = translations
         return translations
+
+
+def core_translations() -> NullTranslations:
+    """The translations of the domain in force (flask-babel's ``get_translations()``), found without the ``g`` proxy."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return NullTranslations()
+    context = app_ctx.g.__dict__.get("_flask_babel")
+    domain = getattr(context, "babel_domain", None)  # set by flask-babel's get_domain() or Domain.as_default()
+    return (domain or babel.domain_instance).get_translations()
+
+
+def current_locale() -> Locale | None:
+    """The Babel locale of this request: flask-babel's :func:`get_locale`, cheaper once it is known.
+
+    Every translated string and formatted date asks for it. ``get_locale()``
+    goes through the ``g`` proxy twice per call; once it has chosen the
+    locale it keeps it in ``g._flask_babel.babel_locale``, read here straight
+    from the app context (``force_locale``/``refresh`` delete it, so a forced
+    locale is seen as before).
+    """
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        known = getattr(app_ctx.g.__dict__.get("_flask_babel"), "babel_locale", None)
+        if known is not None:
+            return known
+    return get_locale()
 
 
 def domain_for(package: str | None) -> Domain:
     """The domain of a plugin package (``portal_care``); the core's for anything else or outside an app."""
-    if package and has_app_context():
-        domain = current_app.extensions.get(EXTENSION, {}).get(package)
+    app_ctx = _cv_app.get(None) if package else None  # not the current_app proxy: called for every string
+    if app_ctx is not None:
+        domain = app_ctx.app.extensions.get(EXTENSION, {}).get(package)
         if domain is not None:
             return domain
     return get_domain()

@@ -28,6 +28,7 @@ from portal.org.permissions import (
     require_member, unit_scope,
 )
 from portal.org.services import member_accounts_for_unit, subtree_ids, unit_choices
+from portal.org.services import branch_of, branch_unit_ids, own_unit_ids, own_units_select
 from portal.org.services import MemberContacts, member_contacts, written_notice_alerts
 from portal.org.services import responsible_accounts
 from portal.org.validation import id_number_birth_date, normalize_id_number, normalize_phone
@@ -45,6 +46,7 @@ from portal.plugins.types import (
 )
 from portal.plugins.types import PERSONAL_KINDS, PersonalColumn, PersonalSection
 from portal.settings import get_setting, set_setting
+from portal.cache import bump as bump_cache, cached, cached_hook, cached_many  # the composition cache (issue 20)
 
 # Refusals, forms, time
 from portal.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -61,7 +63,7 @@ from portal.web.pagination import Page, count, count_query, paginate
 from portal.web.exports import xlsx_response
 from portal.web.charts import bar_chart, column_chart, meter
 from portal.web.uploads import (
-    Upload, accepted as accepted_file_types, check_upload, check_uploads, send_upload, store_upload, upload_path,
+    Upload, accepted as accepted_file_types, check_upload, check_uploads, read_upload, send_upload, store_upload,
 )
 from portal.pdf import new_pdf, pdf_response, qr_svg
 from portal.certificates import (
@@ -92,7 +94,8 @@ __all__ = [
     "can", "can_see_member", "granting_units", "is_admin", "manageable_units", "member_scope", "require",
     "unit_from_arg",
     "require_acting_on", "require_member", "unit_scope",
-    "member_accounts_for_unit", "subtree_ids", "unit_choices",
+    "member_accounts_for_unit", "subtree_ids", "own_unit_ids", "own_units_select", "branch_of",
+    "branch_unit_ids", "unit_choices",
     "id_number_birth_date", "normalize_id_number", "normalize_phone",
     "responsible_accounts", "deliver_alerts", "MemberContacts", "member_contacts", "written_notice_alerts",
     "EDUCATION_LABELS", "GENDER_LABELS", "STAGE_LABELS", "LabelFunction", "label",
@@ -103,6 +106,7 @@ __all__ = [
     "ActivityVerb", "Alert", "DeliveryChannel", "DemoContext", "NavItem", "Permission", "SearchDocument",
     "SettingSpec", "Widget", "get_setting", "set_setting",
     "PERSONAL_KINDS", "PersonalColumn", "PersonalSection",
+    "bump_cache", "cached", "cached_hook", "cached_many",
     # refusals, forms, time
     "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
     "csrf_exempt",
@@ -113,7 +117,7 @@ __all__ = [
     "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",
     "fmt_date", "fmt_datetime", "Page", "count", "count_query", "paginate", "xlsx_response",
     "bar_chart", "column_chart", "meter",
-    "Upload", "accepted_file_types", "check_upload", "check_uploads", "send_upload", "store_upload", "upload_path",
+    "Upload", "accepted_file_types", "check_upload", "check_uploads", "read_upload", "send_upload", "store_upload",
     "new_pdf", "pdf_response", "qr_svg",
     "Document", "add_with_unique_code", "document_pdf", "new_code", "normalize_code", "document_status",
     "verification_page",

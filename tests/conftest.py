@@ -19,6 +19,9 @@ from tests.helpers.factories import Factory
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 
+# The moto S3 server fixtures (moto_server, s3_app), shared by every test module that asks for them.
+pytest_plugins = ["tests.helpers.s3"]
+
 
 class IsolatedClient(FlaskClient):
     """Each request gets a fresh app context (fresh ``g`` and DB session), as in production.

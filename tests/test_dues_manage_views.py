@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -111,6 +112,37 @@ def test_index_shows_who_paid_who_not_and_who_has_no_profile(app, db, org):
     assert "王强" not in page  # another branch's member
     assert client.get(f"/dues/manage/?unit={org.home.id}&month=2026-13").status_code == 422
     assert client.get(f"/dues/manage/?unit={org.foreign.id}").status_code == 404
+
+
+def test_the_ledger_is_paged_and_searchable_with_the_whole_units_totals(app, db, org, factory, monkeypatch):
+    """A county branch has a thousand members: the page shows one page of rows, the totals count everyone."""
+    _profile(db, org.member2)
+    _paid(db, org.member2, [_month()])
+    extra = [factory.member(org.home, f"ledger{i}", name=f"账员{i:02d}") for i in range(7)]
+    for member in extra:
+        _profile(db, member)
+    _reported(db, extra[0], [_month()])
+    monkeypatch.setitem(app.config, "PER_PAGE", 4)  # the app outlives the test
+    client = _client(app, "home-secretary")
+    first = client.get(f"/dues/manage/?unit={org.home.id}").get_data(as_text=True)
+    second = client.get(f"/dues/manage/?unit={org.home.id}&page=2").get_data(as_text=True)
+    rows = [re.findall(r'id="member-(\d+)"', page) for page in (first, second)]
+    assert len(rows[0]) == 4 and len(rows[1]) == 4 and not set(rows[0]) & set(rows[1])  # 10 members: 4 + 4 + 2
+    for page in (first, second):  # the whole branch's figures on every page: 8 profiles at 40.00, 1 paid, 1 reported
+        assert 'data-total="due">320.00<' in page and 'data-total="paid">80.00<' in page
+        assert 'data-count="unpaid">6<' in page and 'data-count="no_profile">2<' in page
+        assert "1 reported payment to confirm" in page
+    assert 'rel="next"' in first and "page=2" in first
+    found = client.get(f"/dues/manage/?unit={org.home.id}&q=账员03").get_data(as_text=True)
+    assert re.findall(r'id="member-(\d+)"', found) == [str(extra[3].id)]
+    assert 'data-count="unpaid">6<' in found  # the totals stay the unit's
+    several = client.get(f"/dues/manage/?unit={org.home.id}&q=账员").get_data(as_text=True)
+    assert len(re.findall(r'id="member-(\d+)"', several)) == 4 and "q=%E8%B4%A6%E5%91%98" in several  # 7: two pages
+    assert "No member" in client.get(f"/dues/manage/?unit={org.home.id}&q=nobody").get_data(as_text=True)
+    sheet = client.get(f"/dues/manage/monthly.xlsx?unit={org.home.id}&month={_month()}")
+    assert sheet.status_code == 200
+    names = {row[0] for row in load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True)}
+    assert {m.name for m in extra} | {"张伟", "李芳"} <= names  # the download stays whole
 
 
 def test_setting_a_profile_shows_the_computed_rate_and_amount(app, db, org):

@@ -14,6 +14,7 @@ from portal import toolkit as tk
 from portal_dues import branch_reports, payments, profiles, receipts
 from portal_dues.models import Disclosure, Payment, PaymentMonth, Reduction, Remittance
 from tests.conftest import login
+from tests.helpers.query_counter import count_queries
 
 
 def _utc(year, month, day, hour=10) -> datetime:
@@ -85,6 +86,36 @@ def test_the_months_list_says_who_paid_and_sums_it(app, db, org, month_book):
     assert {row["status"] for row in branch_reports.monthly_list(org.home, date(2026, 8, 1))} == {"no_profile"}
     # the host branch's list holds its own members only, not those it hosts
     assert [row["member"].name for row in branch_reports.monthly_list(org.host, NOVEMBER)] == ["host-secretary"]
+
+
+def test_the_whole_units_totals_follow_the_lists_rule_in_one_statement(app, db, org, factory, month_book):
+    """``branch_totals`` (SQL, for the paged ledger) sums what ``monthly_totals`` sums over the whole list."""
+    late = factory.member(org.home, "late", name="冯迟", joined_on=date(2026, 12, 3))  # owes from December on
+    _profile(late, org)
+    twice = factory.member(org.home, "twice", name="陈减", joined_on=date(2020, 1, 1))
+    _profile(twice, org)
+    for due in ("10.00", "20.00"):  # the latest approved reduction covering the month wins
+        db.session.add(Reduction(member_id=twice.id, monthly_due=Decimal(due), from_month=date(2026, 10, 1),
+                                 reason="income", state="approved"))
+    db.session.add(Reduction(member_id=twice.id, monthly_due=Decimal("1.00"), from_month=NOVEMBER, reason="asked",
+                             state="requested"))
+    rejected = factory.member(org.home, "rejected", name="褚驳")
+    _profile(rejected, org)
+    db.session.add(Payment(member_id=rejected.id, home_unit_id=org.home.id, collecting_unit_id=org.home.id,
+                           amount=Decimal("40.00"), channel="transfer", status="rejected", paid_on=date(2026, 11, 2),
+                           months=[PaymentMonth(member_id=rejected.id, month=NOVEMBER, amount_due=Decimal("40.00"))]))
+    db.session.commit()
+    for month in (date(2026, 8, 1), date(2026, 10, 1), NOVEMBER, date(2026, 12, 1)):
+        rows = branch_reports.monthly_list(org.home, month)
+        with count_queries() as statements:
+            totals = branch_reports.branch_totals(org.home, month)
+        assert len(statements) == 1
+        assert totals == {**branch_reports.monthly_totals(rows), "members": len(rows), "waiting": 0}, month
+    november = branch_reports.branch_totals(org.home, NOVEMBER)
+    assert november["due"] == Decimal("380.00")  # 320.00 as above + 20.00 (reduced) + 40.00 (rejected: still owed)
+    assert november["status"]["not_due"] == 2  # the exempt member, and the one admitted in December
+    waiting = select(Payment).where(Payment.status == "reported")
+    assert branch_reports.branch_totals(org.home, NOVEMBER, waiting=waiting)["waiting"] == 1
 
 
 def test_the_months_list_as_a_spreadsheet(app, db, org, month_book):

@@ -11,6 +11,7 @@ from portal import toolkit as tk
 from portal.notify.models import Notification
 from portal_meetings import attendance, meetings
 from portal_meetings.models import Attendee, Meeting
+from tests.helpers.query_counter import count_queries
 
 #: 11:00 local on 1 December 2026; the meeting below runs 19:30–21:00 local (11:30–13:00 UTC).
 NOW = datetime(2026, 12, 1, 3, 0)
@@ -335,6 +336,24 @@ def test_members_see_upcoming_meetings_at_home_and_at_the_host(db, org):
     assert {m.id for m in with_patch} == {home.id, host.id} and draft.id not in {m.id for m in with_patch}
     assert {m.id for m in meetings.upcoming_for_member(org.member2, now=NOW)} == {home.id}
     assert meetings.upcoming_for_member(org.member2, now=AFTER) == []
+
+
+@pytest.mark.postgres
+def test_upcoming_meetings_are_found_through_indexes_on_postgresql(db, org):
+    """"Listed OR held by the member's units" in one WHERE made PostgreSQL read every meeting of the county for a
+    member's page (issue 20: 57 ms, a filter with a hashed SubPlan); each half must be an indexed lookup. Seq scans
+    are priced out so that a tiny test database is planned like a large one."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan")
+    _meeting(org), _meeting(org, org.host, kind="group")
+    with count_queries() as queries:
+        meetings.upcoming_for_member(org.member1, now=NOW)
+    statement = next(q for q in queries if "FROM meetings_meeting" in q.sql)
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement.sql, statement.parameters))
+    assert "SubPlan" not in plan and "Seq Scan on meetings_meeting" not in plan, plan
+    assert "Index Cond: (member_id = " in plan and "Index Cond: (unit_id = ANY" in plan, plan
 
 
 def test_visibility(db, org):

@@ -39,16 +39,18 @@ PAGES = [
     # "My annual review" (the entry with its round; in mutual assessment the others and the caller's ratings: three).
     # Eleven plugins' panels, one statement or more each: the widget cache of issue 20 (composition cached per
     # member, invalidated by the activity stream) brings it back under the budget.
-    ("dashboard", "member1", "/dashboard", 21,
-     "eleven plugins' panels at one statement or more each; issue 20 caches the composed widget data per member"),
+    # issue 20: each plugin's rendered panel is kept by the composition cache (portal/cache.py): a warm dashboard
+    # reads the settings, the account, the stamps of the tables its panels read (one statement) and the inbox count
+    ("dashboard", "member1", "/dashboard", 4, None),
     ("inbox", "member1", "/inbox/", 5, None),
     # +1 each (issue 12): how many of the listed people are members (full, probationary), the rest shown apart
-    ("unit_members_branch", "home-secretary", "/units/{home}", 8, None),
-    ("unit_members_root", "organizer", "/units/{root}", 7, None),
+    ("unit_members_branch", "home-secretary", "/units/{home}", 7, None),
+    ("unit_members_root", "organizer", "/units/{root}", 6, None),
     # +1 (issue 13): the courses widget counts the reported comments waiting for the moderators
     # +1 (issue 15): the meetings widget counts the meetings held this quarter, per kind, in one grouped query;
     # +1 (issue 16): the dues panel counts who has dues set and who paid this month in one statement
-    ("unit_dashboard", "home-secretary", "/units/{home}/dashboard", 15, None),
+    # issue 20: warm, the panels come from the composition cache (settings, account, stamps, inbox count)
+    ("unit_dashboard", "home-secretary", "/units/{home}/dashboard", 4, None),
     ("search", "member1", "/search?q=%E5%85%9A%E5%91%98", 4, None),  # + the rate-limit counter (issue 14)
     ("courses_catalogue", "member1", "/courses", 11, None),
     ("course_page", "member1", "/courses/{course}", 11, None),
@@ -123,8 +125,20 @@ def _url(template: str, demo) -> str:
     return template.format(**vars(demo))
 
 
+#: Statements a page adds on PostgreSQL only, with the reason.
+POSTGRESQL_EXTRA = {
+    # the search itself is one statement there (whoosh answers from its files on SQLite), run between
+    # SET LOCAL enable_seqscan = off / DEFAULT: with its LIMITs the planner would otherwise scan every
+    # document for a common word (portal/search/postgres.py, _index_scans)
+    "search": 3,
+}
+
+
 @pytest.mark.parametrize("name,username,template,pinned,_over", PAGES, ids=[p[0] for p in PAGES])
 def test_page_is_pinned(app, demo, clients, name, username, template, pinned, _over):
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            pinned += POSTGRESQL_EXTRA.get(name, 0)
     response, queries = measure(app, clients[username], _url(template, demo))
     assert response.status_code == 200, f"{name}: {response.status_code}"
     assert len(queries) <= pinned, (
@@ -166,7 +180,8 @@ def test_counter_sees_lazy_loads_and_ignores_transaction_control(app, demo):
 
 #: (id, account, url template, pinned count (may only go down), over budget because … or None)
 MEETING_PAGES = [
-    ("meetings_mine", "member1", "/meetings/", 7, None),
+    # 7 → 6 (issue 20): the past meetings no longer load every attendee of each (selectin) — only the member's row
+    ("meetings_mine", "member1", "/meetings/", 6, None),
     ("meeting_show", "member1", "/meetings/{meeting}", 5, None),
     ("meeting_show_called", "member1", "/meetings/{called}", 5, None),
     ("notices_mine", "member1", "/notices/", 5, None),
@@ -371,6 +386,8 @@ REPORT_PAGES = [
     ("suggestions_received", "home-secretary", "/suggestions/received?unit={home}", 4, None),
     ("standing_unit", "home-secretary", "/standing/?unit={home}", 9, None),
     ("standing_me", "member1", "/standing/me", 7, None),
+    # issue 20 (the benchmark's member page): member1's own reports, with the eight older ones added below
+    ("reports_mine", "member1", "/reports/", 6, None),
 ]
 
 
@@ -414,6 +431,18 @@ def reports_demo(app, demo):
             if i % 3 == 1:
                 records.record_work(member, {"done_on": (today - timedelta(days=i)).isoformat(),
                                              "description": "参加志愿服务"}, by=None, now=now)
+        # member1's reports of eight older quarters, each read and commented (as an import of past records would
+        # leave them): the member's list of sent reports shows one row each
+        from portal_reports.models import Report, ReportComment
+        member1 = _db.session.scalar(select(tk.Member).join(tk.Account, tk.Account.id == tk.Member.account_id)
+                                     .where(tk.Account.username == "member1"))
+        for quarter in range(8):
+            old = Report(member_id=member1.id, home_unit_id=member1.home_unit_id, stage=member1.stage,
+                         period=f"{today.year - 3 + quarter // 4}-Q{quarter % 4 + 1}", body="往期思想汇报。",
+                         status="commented", submitted_at=now - timedelta(days=900 - 90 * quarter),
+                         first_read_at=now - timedelta(days=890 - 90 * quarter))
+            old.comments.append(ReportComment(author_account_id=secretary.id, body="汇报内容实在。"))
+            _db.session.add(old)
         records.record_leave(people[2], {"starts_on": (today - timedelta(days=60)).isoformat(), "reason": "病假"},
                              by=None, now=now)
         records.record_talk(people[3], {"held_on": today.isoformat(), "notes": "谈心谈话"}, by=None, now=now)
@@ -463,6 +492,13 @@ def test_reports_pages_show_the_many_rows_they_are_pinned_with(app, reports_demo
 
     page = report_clients["home-secretary"].get(template.format(**vars(reports_demo))).get_data(as_text=True)
     assert len(re.findall(row, page)) >= shown
+
+
+def test_my_reports_page_shows_the_many_reports_it_is_pinned_with(app, reports_demo, report_clients):
+    """The ``reports_mine`` pin above measures member1's list of at least ten sent reports (eight added above)."""
+    import re
+    page = report_clients["member1"].get("/reports/").get_data(as_text=True)
+    assert len(re.findall(r'id="report-\d+"', page)) >= 10
 
 
 # -- development (issue 18) -------------------------------------------------------------------------------------------
@@ -579,9 +615,9 @@ def test_development_board_shows_the_many_cases_it_is_pinned_with(app, developme
 REVIEW_PAGES = [
     ("review_round", "home-secretary", "/review/manage/rounds/{review_round}", 11, None),
     # both show the year's evidence: eight plugins' ``portal_review_evidence`` hooks, 14 statements between them
-    ("review_entry", "home-secretary", "/review/manage/rounds/{review_round}/members/{review_member}", 28,
-     "the year's evidence from eight plugins (14 statements) on top of the entry, its plan, handling and tallies"),
-    ("review_mine", "member1", "/review/", 22, "the year's evidence from eight plugins (14 statements)"),
+    # cold; issue 20: each plugin's evidence is kept by the composition cache, one statement reads its stamps
+    ("review_entry", "home-secretary", "/review/manage/rounds/{review_round}/members/{review_member}", 15, None),
+    ("review_mine", "member1", "/review/", 9, None),
 ]
 
 
@@ -652,9 +688,12 @@ def test_review_page_within_budget(app, review_demo, review_clients, name, usern
 
 
 def test_review_round_page_shows_the_many_entries_it_is_pinned_with(app, review_demo, review_clients):
-    """The round pin above measures a page listing all 30 added members."""
+    """The round pin above measures a full page of entries (issue 20: the list is paged; 30 members added)."""
     import re
 
-    page = review_clients["home-secretary"].get(
-        "/review/manage/rounds/{review_round}".format(**vars(review_demo))).get_data(as_text=True)
-    assert len(set(re.findall(r"评议党员\d\d", page))) == 30
+    url = "/review/manage/rounds/{review_round}".format(**vars(review_demo))
+    pages = [review_clients["home-secretary"].get(url).get_data(as_text=True)]
+    while 'rel="next"' in pages[-1] and len(pages) < 20:  # the other sections' demos add home members too
+        pages.append(review_clients["home-secretary"].get(f"{url}?page={len(pages) + 1}").get_data(as_text=True))
+    assert len(re.findall(r'<tr id="entry-\d+"', pages[0])) == app.config["PER_PAGE"]
+    assert len(set(re.findall(r"评议党员\d\d", "".join(pages)))) == 30

@@ -17,6 +17,7 @@ from portal.audit.models import AuditEntry
 from portal_reports import schedule, widgets, writing
 from portal_reports.models import Report
 from tests.conftest import login
+from tests.helpers.query_counter import count_queries
 from tests.helpers.permission_matrix import check_matrix, expect
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -191,6 +192,24 @@ def test_inbox_lists_the_units_reports(client, db, org):
     _login(client, "home-secretary")
     page = client.get("/reports/inbox").get_data(as_text=True)
     assert f"report-{first.id}" in page and f"report-{second.id}" in page and "Not sent" not in page
+
+
+def test_the_inbox_reads_both_of_its_halves_through_an_index(client, db, org):
+    """"Sent from the subtree OR shared with it as host": with the host half unindexed, the database read every
+    report of the county for each page of a branch's inbox (issue 20). Checked on SQLite's plan."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    sent_report(db, org.member1, "Shared.", share=True)
+    _login(client, "host-secretary")
+    with count_queries() as queries:
+        assert client.get(f"/reports/inbox?unit={org.host.id}").status_code == 200
+    listed = [q for q in queries if "FROM reports_report" in q.sql and "ORDER BY" in q.sql]
+    assert listed
+    with db.engine.connect() as connection:
+        for statement in listed:
+            plan = " | ".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement.sql,
+                                                                             tuple(statement.parameters)))
+            assert "SCAN reports_report" not in plan and "ix_reports_report_host" in plan, plan
 
 
 # -- the overdue list ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ tests/test_post_matrix_review_manage.py)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from openpyxl import load_workbook
@@ -116,6 +117,28 @@ def test_round_page_shows_steps_entries_and_moves_forward(app, db, org):
     assert skipped.status_code == 303
     db.session.expire_all()
     assert db.session.get(ReviewRound, round_.id).status == "self"
+
+
+def test_round_page_is_paged_with_the_whole_rounds_meter_and_each_members_whole_tally(app, db, org, factory, monkeypatch):
+    """A county branch's round holds a thousand entries: one page of rows; the meter counts the whole round."""
+    _four_more(factory, org)
+    round_ = _round(db, org, "grading")
+    entries = rounds.entries(round_)  # 7, by name
+    for entry in entries:
+        entry.grade = "excellent"
+    for key in ("rater-a", "rater-b"):  # the last entry's tally: two ratings (its row is on the second page)
+        db.session.add(Rating(round_id=round_.id, rater_key=key, ratee_member_id=entries[-1].member_id,
+                              rating="qualified", comment="", rated_on=_today()))
+    db.session.commit()
+    monkeypatch.setitem(app.config, "PER_PAGE", 4)  # the app outlives the test
+    client = _client(app, "home-secretary")
+    pages = [client.get(f"/review/manage/rounds/{round_.id}?page={n}").get_data(as_text=True) for n in (1, 2)]
+    shown = [re.findall(r'<tr id="entry-(\d+)"', page) for page in pages]
+    assert shown == [[str(e.member_id) for e in entries[:4]], [str(e.member_id) for e in entries[4:]]]
+    for page in pages:
+        assert "Excellent: 7 of 7 full members" in page
+    last = re.search(rf'<tr id="entry-{entries[-1].member_id}">(.*?)</tr>', pages[1], re.S).group(1)
+    assert "0 / 2 / 0 / 0" in last
 
 
 def test_dates_are_saved_and_a_window_backwards_is_refused(app, db, org):

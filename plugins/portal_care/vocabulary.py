@@ -70,10 +70,15 @@ def categories(include_inactive: bool = False) -> list[tuple[str, str, bool]]:
 
 
 def category_label(key: str) -> str:
-    for cat_key, label, _active in categories(include_inactive=True):
-        if cat_key == key:
-            return label
-    return key
+    """The category's name as :func:`categories` gives it (or the key), without building the whole list.
+
+    Lists call this once per row: translating every built-in name for each row cost a fifth of the queue page.
+    """
+    row = _category_rows().get(key)
+    if row is not None and row.label:
+        return row.label
+    builtin = BUILTIN_CATEGORIES.get(key)
+    return str(builtin) if builtin is not None else key
 
 
 def save_category(key: str, label: str | None, active: bool, position: int) -> CareCategory:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from portal.toolkit import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal import toolkit as tk
 from portal_development import cases, mentors, notices, rules, training, vetting, vocabulary
@@ -77,9 +77,11 @@ def _visible(case_id: int) -> DevCase:
 
 
 def _member_choices(unit_ids: list[int], exclude: int | None = None) -> list[tuple[str, str]]:
-    """Full members kept in ``unit_ids`` for a picker (mentors, introducers)."""
+    """Full members of the branches ``unit_ids`` (their party groups included) for a picker (mentors, introducers)."""
+    kept = [tk.Member.home_unit_id.in_(tk.own_units_select(tk.branch_of(db.session.get(tk.OrgUnit, unit_id))))
+            for unit_id in unit_ids]
     rows = db.session.execute(select(tk.Member.id, tk.Member.name).where(
-        tk.Member.home_unit_id.in_(unit_ids), tk.Member.stage == "full").order_by(tk.Member.name, tk.Member.id))
+        or_(*kept), tk.Member.stage == "full").order_by(tk.Member.name, tk.Member.id))
     return [("", "—")] + [(str(mid), name) for mid, name in rows if mid != exclude]
 
 

@@ -14,12 +14,12 @@ from decimal import Decimal
 
 from flask import Response
 from portal.toolkit import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
 from portal_dues import arrears, money
-from portal_dues.models import Disclosure, DuesProfile, Payment, PaymentMonth, Remittance
+from portal_dues.models import Disclosure, DuesProfile, Payment, PaymentMonth, Reduction, Remittance
 from portal_dues.vocabulary import CATEGORY_LABELS, CHANNEL_LABELS, MONTH_STATUS_LABELS
 
 db = tk.db
@@ -50,19 +50,23 @@ def _month_status(payment_status: str | None, profile, due: Decimal | None) -> s
     return "no_profile" if profile is None else "not_due"
 
 
-def monthly_list(unit: tk.OrgUnit, month: date) -> list[dict]:
-    """Each member of the subtree (by home branch) for ``month``, by name: four queries whatever the size.
+def members_query(unit: tk.OrgUnit, term: str = ""):
+    """A ``select`` of the members of the subtree (by home branch), by name; ``term`` narrows it to names holding it."""
+    query = (select(tk.Member).where(tk.Member.home_unit_id.in_(arrears.subtree(unit)), tk.member_stage_filter())
+             .order_by(tk.Member.name, tk.Member.id))
+    term = term.strip()[:50]
+    return query.where(tk.Member.name.contains(term, autoescape=True)) if term else query
+
+
+def month_rows(members: list[tk.Member], month: date) -> list[dict]:
+    """The month's row of each of ``members`` (in their order): two queries for the schedules, one for payments.
 
     Row: ``member``, ``member_id``, ``category`` (of the profile in force, or None), ``due`` (None when nothing
     covers the month), ``paid`` (the month's amount of a payment that was not rejected, or None), ``paid_on``,
     ``channel``, ``payment_id`` and ``status`` (a key of ``MONTH_STATUS_LABELS``).
     """
     month = money.month_start(month)
-    ours = arrears.subtree(unit)
-    members = list(db.session.scalars(select(tk.Member).where(tk.Member.home_unit_id.in_(ours),
-                                                              tk.member_stage_filter())
-                                      .order_by(tk.Member.name, tk.Member.id)))
-    ids = select(tk.Member.id).where(tk.Member.home_unit_id.in_(ours), tk.member_stage_filter())
+    ids = [member.id for member in members]
     found = arrears.schedules(ids)
     taken = {row.member_id: row for row in db.session.execute(
         select(PaymentMonth.member_id, PaymentMonth.amount_due, Payment.id, Payment.paid_on, Payment.channel,
@@ -79,6 +83,61 @@ def monthly_list(unit: tk.OrgUnit, month: date) -> list[dict]:
                      "payment_id": payment.id if payment else None,
                      "status": _month_status(payment.status if payment else None, profile, due)})
     return rows
+
+
+def monthly_list(unit: tk.OrgUnit, month: date) -> list[dict]:
+    """Each member of the subtree (by home branch) for ``month``, by name (rows of ``month_rows``): four queries."""
+    return month_rows(list(db.session.scalars(members_query(unit))), month)
+
+
+def branch_totals(unit: tk.OrgUnit, month: date, *, waiting=None) -> dict:
+    """``monthly_totals`` of the whole subtree's list and ``members`` (how many), in one grouped statement.
+
+    The rule of ``arrears.Schedule.due`` in SQL: the profile in force (latest ``valid_from`` not after the month)
+    owes from the month of admission on; the latest approved reduction covering the month replaces its amount.
+    ``waiting``: a ``select`` counted in the same statement (``totals["waiting"]``; 0 without it).
+    """
+    month = money.month_start(month)
+    ours = members_query(unit).order_by(None).with_only_columns(tk.Member.id)
+    # grouped lookups joined once (a correlated subquery per figure was evaluated again at each use of it)
+    latest = (select(DuesProfile.member_id, func.max(DuesProfile.valid_from).label("valid_from"))
+              .where(DuesProfile.member_id.in_(ours), DuesProfile.valid_from <= month)
+              .group_by(DuesProfile.member_id).subquery())
+    reduction = (select(Reduction.member_id, func.max(Reduction.id).label("id"))
+                 .where(Reduction.member_id.in_(ours), Reduction.state == "approved", Reduction.from_month <= month,
+                        or_(Reduction.to_month.is_(None), Reduction.to_month >= month))
+                 .group_by(Reduction.member_id).subquery())
+    # each member's month row through the unique (member, month) index; a rejected payment leaves the month open
+    rows = (members_query(unit).order_by(None)
+            .outerjoin(latest, latest.c.member_id == tk.Member.id)
+            .outerjoin(DuesProfile, and_(DuesProfile.member_id == tk.Member.id,
+                                         DuesProfile.valid_from == latest.c.valid_from))
+            .outerjoin(reduction, reduction.c.member_id == tk.Member.id)
+            .outerjoin(Reduction, Reduction.id == reduction.c.id)
+            .outerjoin(PaymentMonth, and_(PaymentMonth.member_id == tk.Member.id, PaymentMonth.month == month))
+            .outerjoin(Payment, and_(Payment.id == PaymentMonth.payment_id, Payment.status != "rejected"))
+            .with_only_columns(tk.Member.joined_on, DuesProfile.monthly_due.label("in_force"),
+                               Reduction.monthly_due.label("reduced"),
+                               case((Payment.id.isnot(None), PaymentMonth.amount_due)).label("paid"), Payment.status)
+            .subquery())
+    owed = and_(rows.c.in_force.isnot(None), or_(rows.c.joined_on.is_(None),
+                                                 rows.c.joined_on < money.add_months(month, 1)))
+    due = case((owed, func.coalesce(rows.c.reduced, rows.c.in_force)))
+    status = case((rows.c.status == "confirmed", "paid"), (rows.c.status.isnot(None), "reported"),
+                  (and_(due.isnot(None), due != 0), "unpaid"), (rows.c.in_force.is_(None), "no_profile"),
+                  else_="not_due")
+    counted = tk.count_query(waiting).scalar_subquery() if waiting is not None else literal(0)
+    totals = {"due": ZERO, "paid": ZERO, "status": {}, "members": 0, "waiting": 0}
+    for key, count, due_sum, paid_sum, waiting_count in db.session.execute(
+            select(status, func.count(), func.sum(due), func.sum(rows.c.paid), counted).group_by(status)):
+        totals["due"] += _sum(due_sum)
+        totals["paid"] += _sum(paid_sum)
+        totals["status"][key] = count
+        totals["members"] += count
+        totals["waiting"] = waiting_count
+    if not totals["members"] and waiting is not None:  # no member row to carry it
+        totals["waiting"] = tk.count(waiting)
+    return totals
 
 
 def month_counts(unit: tk.OrgUnit, month: date) -> dict[str, int]:

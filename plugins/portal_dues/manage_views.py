@@ -103,15 +103,22 @@ def _current_quarter() -> str:
 @bp.get("/")
 @login_required
 def index():
-    """The unit picker and the month's list: who paid, who did not, who has no profile yet; the totals."""
+    """The unit picker and the month's list: who paid, who did not, who has no profile yet; the totals.
+
+    The list is paged (and may be narrowed by name, ``?q=``); the totals are the whole unit's, whatever the page.
+    """
     unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     month, error = _month_arg(request.args.get("month"))
-    rows = branch_reports.monthly_list(unit, month)
+    term = (request.args.get("q") or "").strip()[:50]
+    totals = branch_reports.branch_totals(unit, month, waiting=_reported_query(unit))
+    # the totals count the unit's members already: only a search needs its own count
+    page = tk.paginate(branch_reports.members_query(unit, term), total=None if term else totals["members"])
     return render_template("dues/manage/index.html", unit=unit, units=tk.unit_choices(PERMISSION),
                            shown_month=money.month_key(month), month_text=request.args.get("month", ""),
-                           month_error=error, rows=rows, totals=branch_reports.monthly_totals(rows),
+                           month_error=error, page=page, rows=branch_reports.month_rows(page.items, month),
+                           totals=totals, term=term,
                            quarter=_current_quarter(), year=month.year,
-                           reported=tk.count(_reported_query(unit))), 422 if error else 200
+                           reported=totals["waiting"]), 422 if error else 200
 
 
 def _reported_query(unit: tk.OrgUnit):

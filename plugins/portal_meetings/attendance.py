@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
-from portal_meetings.meetings import attendee_row, can_manage, meeting_url, require_manage
+from portal_meetings.meetings import attendee_row, can_manage, home_unit_ids, meeting_url, require_manage
 from portal_meetings.models import Attendee, Meeting
 
 db = tk.db
@@ -103,7 +103,7 @@ def _count(meeting: Meeting, member: tk.Member, row: Attendee, status: str, meth
     verb = "meeting.attended" if status == "present" else "meeting.attended_online"
     activity, created = tk.record_activity(
         member, verb, "meeting", meeting.id, key=f"meeting.attended:{member.id}:{meeting.id}", at=now,
-        extras={"unit_id": meeting.unit_id, "kind": meeting.kind, "at_host": meeting.unit_id != member.home_unit_id})
+        extras={"unit_id": meeting.unit_id, "kind": meeting.kind, "at_host": meeting.unit_id not in home_unit_ids(member)})
     # Present outranks online: a member who joined online and then walked in is present.
     if row.status != "present":
         row.status, row.method = status, method

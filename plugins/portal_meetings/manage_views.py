@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from portal.toolkit import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from portal import toolkit as tk
 from portal_meetings import attendance, compliance, meetings, vocabulary
@@ -87,7 +88,9 @@ def index():
     unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     period, period_error = _period_or_none(request.args.get("period"))
     since, until = period.bounds() if period else (None, None)
-    page = tk.paginate(meetings.meetings_of_unit(unit, since=since, until=until))  # newest first
+    # newest first; the list shows counts (one grouped query below), not the people: no attendee rows loaded
+    page = tk.paginate(meetings.meetings_of_unit(unit, since=since, until=until)
+                       .options(lazyload(Meeting.attendees)))
     return render_template("meetings/manage/index.html", unit=unit, units=tk.unit_choices(PERMISSION), page=page,
                            counts=_counts([m.id for m in page.items]), period=period,
                            period_text=request.args.get("period", ""), period_error=period_error), \

@@ -36,16 +36,16 @@ LIST_MAX = 2000
 
 
 def _in_units(column, unit: tk.OrgUnit, subtree: bool):
-    """SQL: a member's unit column is ``unit`` (or below it)."""
+    """SQL: a member's unit column is ``unit`` or one of its party groups (or, with ``subtree``, any unit below)."""
     if not subtree:
-        return column == unit.id
+        return column.in_(tk.own_unit_ids(unit))
     return column.in_(select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path)))
 
 
 def audience_condition(unit: tk.OrgUnit, audience: str):
     """SQL on Member: the members (full, probationary) a notice of ``unit`` to ``audience`` reaches.
 
-    ``unit``: members whose home is the unit, and members away who are hosted there;
+    ``unit``: members whose home is the unit or one of its party groups, and members away hosted there;
     ``subtree``: the same over the unit and every unit below it; ``away``: the subtree's own
     members who are away; ``list`` chooses among the ``subtree`` audience.
     """

@@ -8,6 +8,7 @@ from sqlalchemy import and_, case, func, select
 from portal import toolkit as tk
 from portal.toolkit import gettext as _, lazy_gettext as _l
 
+from .meetings import home_unit_ids
 from .models import Attendee, Meeting, Notice, NoticeReceipt
 from .vocabulary import ATTENDANCE_LABELS, KIND_LABELS, LEAVE_LABELS, METHOD_LABELS, ROLE_LABELS, STATUS_LABELS
 
@@ -104,13 +105,14 @@ def review_evidence(member, since: date, until: date) -> dict:
     """The annual review's meetings evidence for local days ``since..until``: attended, missed, attended at the host.
 
     One grouped query over the meetings that started in the period; "at the host" is a meeting attended
-    of another unit than the member's home branch (where a member away takes part in branch life).
+    of a unit other than the member's home branch, its party groups and the units above (where a member away
+    takes part in branch life).
     """
     start, end = tk.local_day_bounds(since)[0], tk.local_day_bounds(until)[1]
     attended = Attendee.status.in_(("present", "online"))
     outcome = case((attended, "attended"), (Attendee.status == "leave", "leave"),
                    (Meeting.ends_at < tk.utcnow(), "missed"), else_="pending")
-    away = case((and_(attended, Meeting.unit_id != member.home_unit_id), 1), else_=0)
+    away = case((and_(attended, Meeting.unit_id.not_in(sorted(home_unit_ids(member)))), 1), else_=0)
     rows = tk.db.session.execute(
         select(outcome, func.count(Attendee.id), func.sum(away)).join(Meeting, Meeting.id == Attendee.meeting_id)
         .where(Attendee.member_id == member.id, Meeting.status.in_(COUNTED_STATUSES),

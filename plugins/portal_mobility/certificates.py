@@ -17,7 +17,7 @@ from .models import (
     MEETING_VERBS, REVIEW_CHECKLIST, REVIEW_FACT_ALIASES, REVIEW_FACT_VERBS, REVIEW_OUTCOMES, Certificate, CheckIn,
     Outflow, Review,
 )
-from .photos import photo_path
+from .photos import photo_bytes
 
 db = tk.db
 
@@ -128,7 +128,7 @@ def certificate_document(certificate: Certificate) -> tk.Document:
     return tk.Document(title=_("Mobile member activity certificate"), code=certificate.number,
                        verify_url=verify_url(certificate), holder=member.name, lines=lines,
                        issuer=certificate.issuing_unit.name, issued_at=certificate.issued_at,
-                       status=certificate_status(certificate), photo=photo_path(certificate.photo_file), notes=notes)
+                       status=certificate_status(certificate), photo=photo_bytes(certificate.photo_file), notes=notes)
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:

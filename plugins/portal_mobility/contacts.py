@@ -26,15 +26,16 @@ def assign_contact(member, contact_member) -> None:
         raise tk.Invalid(_("Choose another member."), field="contact_member_id")
     if contact_member.home_unit is None or not member.home_unit or not (
             member.home_unit.contains(contact_member.home_unit) or contact_member.home_unit.contains(member.home_unit)
-            or contact_member.home_unit_id == member.home_unit_id):
+            or contact_member.home_unit_id in tk.branch_unit_ids(member.home_unit)):
         raise tk.Invalid(_("The contact person must belong to the same branch."), field="contact_member_id")
     member.contact_member_id = contact_member.id
     member.contact = contact_member
 
 
 def contact_candidates(member) -> list:
-    """Members of the same home branch who are at home (to be a contact person)."""
-    return list(db.session.scalars(select(tk.Member).where(tk.Member.home_unit_id == member.home_unit_id,
+    """Members of the same home branch (its party groups included) who are at home (to be a contact person)."""
+    branch = tk.branch_unit_ids(member.home_unit)
+    return list(db.session.scalars(select(tk.Member).where(tk.Member.home_unit_id.in_(branch),
                                                            tk.Member.id != member.id, tk.Member.is_away.is_(False))
                                    .order_by(tk.Member.name).limit(200)))
 

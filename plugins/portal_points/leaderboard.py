@@ -123,7 +123,10 @@ def board_plan(unit, code: str, key: int) -> Plan:
     period = [PointsTotal.period == code, PointsTotal.period_key == key]
     if condition is None:
         return Plan(period, order)
-    return Plan([*period, condition], order, [*period, *hosted_conditions(unit)])
+    # The guests' rows by the primary key (member first): the period's columns hidden from the planner, or
+    # SQLite walks the whole period through an index led by them (30 000 members: 2 ms instead of 0.2 ms).
+    by_member = [PointsTotal.period.concat("") == code, PointsTotal.period_key + 0 == key]
+    return Plan([*period, condition], order, [*by_member, *hosted_conditions(unit)])
 
 
 def hosted_conditions(unit) -> list:

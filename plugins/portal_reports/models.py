@@ -25,7 +25,10 @@ class Report(db.Model):
 
     __tablename__ = "reports_report"
     __table_args__ = (UniqueConstraint("member_id", "period", name="uq_reports_report_period"),
-                      Index("ix_reports_report_unit", "home_unit_id", "period"))
+                      Index("ix_reports_report_unit", "home_unit_id", "period"),
+                      # the inbox reads "sent from the subtree OR shared with it as host": without this index the
+                      # host half scans every report, so the whole OR did (issue 20: ~200 ms at county scale)
+                      Index("ix_reports_report_host", "host_unit_id", "submitted_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))

@@ -20,9 +20,7 @@ tk.template_labels(bp, "reports_suggestions", target=suggestions.TARGET_LABELS, 
 
 def _targets(member: tk.Member) -> list[str]:
     """The targets this member can send to (no host branch, no committee: not offered)."""
-    return [t for t in SUGGESTION_TARGETS
-            if {"home": member.home_unit, "host": member.host_unit,
-                "committee": member.home_unit.parent if member.home_unit else None}[t] is not None]
+    return [t for t in SUGGESTION_TARGETS if suggestions.unit_for(member, t) is not None]
 
 
 @bp.get("/")
@@ -74,7 +72,7 @@ def digest():
     if raw:
         unit = db.session.get(tk.OrgUnit, int(raw)) if raw.isdigit() and 0 < int(raw) <= tk.MAX_ID else None
     else:
-        unit = member.home_unit if member is not None else None
+        unit = tk.branch_of(member.home_unit) if member is not None and member.home_unit else None
     if unit is None or not suggestions.can_see_digest(unit, current_user):
         abort(404)
     return render_template("reports/suggestions/digest.html", unit=unit, items=suggestions.digest(unit))

@@ -36,12 +36,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def unit_for(member: tk.Member, target: str) -> tk.OrgUnit | None:
+    """The unit ``target`` (one of :data:`SUGGESTION_TARGETS`) means for ``member``, or None: the home or host
+    branch (the branch, not the party group the member is kept in) or the committee above the home branch."""
+    home = tk.branch_of(member.home_unit) if member.home_unit else None
+    if target == "home":
+        return home
+    if target == "host":
+        return tk.branch_of(member.host_unit) if member.host_unit else None
+    return home.parent if home else None
+
+
 def target_unit(member: tk.Member, target: str) -> tk.OrgUnit:
     """The unit a ``target`` means for ``member``; Invalid when there is none (no host branch, no committee)."""
     if target not in SUGGESTION_TARGETS:
         raise tk.Invalid(_("Please correct the marked fields."), {"target": _("Choose where to send it.")})
-    unit = {"home": member.home_unit, "host": member.host_unit,
-            "committee": member.home_unit.parent if member.home_unit else None}[target]
+    unit = unit_for(member, target)
     if unit is None:
         message = _("You have no host branch.") if target == "host" else _("Your home branch has no committee above it.")
         raise tk.Invalid(message, {"target": message})

@@ -97,10 +97,10 @@ def _one_third(summary) -> dict:
                             _("Excellent: %(n)d of %(m)d full members", n=excellent, m=summary.full_count))}
 
 
-def _host_opinions(round_: ReviewRound) -> dict[int, HostOpinion]:
-    """The round's host opinions by entry id (one query)."""
+def _host_opinions(round_: ReviewRound, entry_ids: list[int]) -> dict[int, HostOpinion]:
+    """The host opinions of the round's entries ``entry_ids`` by entry id (one query)."""
     rows = tk.db.session.scalars(select(HostOpinion).join(ReviewEntry, ReviewEntry.id == HostOpinion.entry_id)
-                                 .where(ReviewEntry.round_id == round_.id))
+                                 .where(ReviewEntry.round_id == round_.id, HostOpinion.entry_id.in_(entry_ids)))
     return {row.entry_id: row for row in rows}
 
 
@@ -150,9 +150,11 @@ def _render_round(round_: ReviewRound, dates: DatesForm | None = None, reason: E
     dates = dates or DatesForm(formdata=None, data={name: day.isoformat() if day else ""
                                                     for name, day in days.items()})
     reason = reason or ExcellentReasonForm(formdata=None, data={"reason": round_.excellent_reason or ""})
-    summary = results.results(round_)
-    return render_template("review/manage_round.html", round=round_, entries=rounds.entries(round_),
-                           tallies=ratings.tallies(round_), opinions=_host_opinions(round_),
+    summary = results.results(round_)  # the counts and the meter: the whole round, whatever the page
+    page = tk.paginate(rounds.entries_query(round_))
+    return render_template("review/manage_round.html", round=round_, entries=page.items, page=page,
+                           tallies=ratings.tallies(round_, [entry.member_id for entry in page.items]),
+                           opinions=_host_opinions(round_, [entry.id for entry in page.items]),
                            meter=_one_third(summary), summary=summary, dates=dates, reason=reason,
                            can_manage=rounds.can_manage(round_, current_user), steps=ROUND_STEPS,
                            next_step=rounds.next_status(round_.status)), status

@@ -89,21 +89,22 @@ def rate(round_: ReviewRound, rater_member: tk.Member, ratee_member_id, rating, 
     return row
 
 
-def tallies(round_: ReviewRound) -> dict[int, dict]:
+def tallies(round_: ReviewRound, members: list[int] | None = None) -> dict[int, dict]:
     """Per member of the round: ``{grade: n for each grade, "count": n, "comments": [sorted texts]}``.
 
     Comments are sorted so that their order says nothing about when (or by whom) they were written.
+    ``members``: only these members' tallies (each whole), e.g. a page of the round's list.
     """
-    result = {member_id: _empty() for member_id in member_ids(round_)}
+    result = {member_id: _empty() for member_id in (member_ids(round_) if members is None else members)}
+    ours = [Rating.round_id == round_.id] + ([] if members is None else [Rating.ratee_member_id.in_(members)])
     counts = db.session.execute(select(Rating.ratee_member_id, Rating.rating, func.count(Rating.id))
-                                .where(Rating.round_id == round_.id)
-                                .group_by(Rating.ratee_member_id, Rating.rating)).all()
+                                .where(*ours).group_by(Rating.ratee_member_id, Rating.rating)).all()
     for member_id, rating, n in counts:
         tally = result.setdefault(member_id, _empty())
         tally[rating] = tally.get(rating, 0) + n
         tally["count"] += n
     comments = db.session.execute(select(Rating.ratee_member_id, Rating.comment)
-                                  .where(Rating.round_id == round_.id, Rating.comment != "")).all()
+                                  .where(*ours, Rating.comment != "")).all()
     for member_id, text in comments:
         result.setdefault(member_id, _empty())["comments"].append(text)
     for tally in result.values():

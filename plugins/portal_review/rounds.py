@@ -126,11 +126,15 @@ def rounds_for(unit: tk.OrgUnit, year: int | None = None) -> list[ReviewRound]:
     return list(db.session.scalars(query.order_by(ReviewRound.year.desc())).unique())
 
 
+def entries_query(round_: ReviewRound):
+    """A ``select`` of the entries of ``round_`` with their members, by name (for a page of them)."""
+    return (select(ReviewEntry).join(tk.Member, tk.Member.id == ReviewEntry.member_id)
+            .where(ReviewEntry.round_id == round_.id).order_by(tk.Member.name, tk.Member.id))
+
+
 def entries(round_: ReviewRound) -> list[ReviewEntry]:
     """The entries of ``round_`` with their members, by name."""
-    return list(db.session.scalars(select(ReviewEntry).join(tk.Member, tk.Member.id == ReviewEntry.member_id)
-                                   .where(ReviewEntry.round_id == round_.id)
-                                   .order_by(tk.Member.name, tk.Member.id)).unique())
+    return list(db.session.scalars(entries_query(round_)).unique())
 
 
 def next_status(status: str) -> str | None:
@@ -143,9 +147,10 @@ def next_status(status: str) -> str | None:
 
 def open_round(unit: tk.OrgUnit, year: Any, *, actor, dates: dict[str, date | None] | None = None,
                now: datetime | None = None) -> ReviewRound:
-    """Open the review of ``unit`` for ``year``: an entry per full and probationary member kept there (those
-    away too, with their host branch, whose opinion is asked and whose secretaries are told). A second round
-    for the same unit and year is a Conflict."""
+    """Open the review of ``unit`` for ``year``: an entry per full and probationary member kept there or in one
+    of its party groups (``tk.own_unit_ids``: a branch below a general branch holds its own review), those away
+    too, with their host branch, whose opinion is asked and whose secretaries are told. A second round for the
+    same unit and year is a Conflict."""
     if not unchecked(actor) and not tk.can("review.manage", unit, actor):
         raise tk.NotFound(_l("Not found."))
     if unit.kind not in BRANCH_KINDS:
@@ -170,10 +175,10 @@ def open_round(unit: tk.OrgUnit, year: Any, *, actor, dates: dict[str, date | No
 
 
 def refresh_entries(round_: ReviewRound, *, now: datetime | None = None) -> list[ReviewEntry]:
-    """Add entries for members of the round's unit who have none yet (joined since the opening); never removes
+    """Add entries for members of the round's unit and its groups who have none yet (joined since the opening); never removes
     one. Members away get their host branch and a requested opinion. Returns the entries added (caller commits)."""
     have = set(db.session.scalars(select(ReviewEntry.member_id).where(ReviewEntry.round_id == round_.id)))
-    members = db.session.scalars(select(tk.Member).where(tk.Member.home_unit_id == round_.unit_id,
+    members = db.session.scalars(select(tk.Member).where(tk.Member.home_unit_id.in_(tk.own_unit_ids(round_.unit)),
                                                          tk.member_stage_filter()).order_by(tk.Member.id))
     added = []
     for member in members:

@@ -175,9 +175,10 @@ def save_member(member: Member | None, data: dict[str, Any], home_unit: OrgUnit,
 
 
 def contact_candidates(member: Member, limit: int = 500) -> list[Member]:
-    """Members who can be ``member``'s contact person: others of the same home branch."""
+    """Members who can be ``member``'s contact person: others of the same home branch (its party groups included)."""
     return list(db.session.scalars(select(Member).where(
-        Member.home_unit_id == member.home_unit_id, Member.id != member.id).order_by(Member.name).limit(limit)))
+        Member.home_unit_id.in_(tree.branch_unit_ids(member.home_unit)), Member.id != member.id)
+        .order_by(Member.name).limit(limit)))
 
 
 def assign_contact(member: Member, contact: Member | None) -> None:
@@ -189,7 +190,7 @@ def assign_contact(member: Member, contact: Member | None) -> None:
     if contact is not None:
         if contact.id == member.id:
             raise Invalid(_("A member cannot be their own contact person."), field="contact")
-        if contact.home_unit_id != member.home_unit_id:
+        if contact.home_unit_id not in tree.branch_unit_ids(member.home_unit):
             raise Invalid(_("The contact person must belong to the same home branch."), field="contact")
     member.contact_member_id = contact.id if contact else None
     audit("member.contact_assigned", "member", member.id, unit_id=member.home_unit_id,

@@ -90,7 +90,7 @@ class Member(db.Model):
 
     __tablename__ = "member"
     __table_args__ = (
-        Index("ix_member_home_unit", "home_unit_id"),
+        Index("ix_member_home_unit_stage", "home_unit_id", "stage"),  # the whole-tree count reads only this index
         Index("ix_member_host_unit", "host_unit_id"),
         # Member lists are sorted by name: a page walks this index and stops after offset + page size.
         Index("ix_member_name_id", "name", "id"),

@@ -70,6 +70,36 @@ def subtree_ids(unit: OrgUnit) -> list[int]:
     return list(db.session.scalars(select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit.path))))
 
 
+def own_units_select(unit: OrgUnit):
+    """A ``select`` of the ids of the units whose members are ``unit``'s own: ``unit`` and the party groups
+    below it, reached group by group (a branch's members include those kept in its groups), never a branch or
+    committee below it nor anything under that one (those have members of their own). One recursive CTE over
+    ``parent_id``, to embed in an ``IN`` (no statement of its own). For every unit below, :func:`subtree_ids`."""
+    own = select(OrgUnit.id).where(OrgUnit.id == unit.id).cte(f"own_units_{unit.id}", recursive=True)
+    group = aliased(OrgUnit)
+    own = own.union_all(select(group.id).where(group.parent_id == own.c.id, group.kind == "group"))
+    return select(own.c.id)
+
+
+def own_unit_ids(unit: OrgUnit) -> list[int]:
+    """The ids of :func:`own_units_select` (``unit`` and its party groups)."""
+    return list(db.session.scalars(own_units_select(unit)))
+
+
+def branch_of(unit: OrgUnit) -> OrgUnit:
+    """The branch ``unit`` belongs to: for a party group, the nearest unit above it that is not a group; any
+    other unit is its own."""
+    while unit.kind == "group" and unit.parent is not None:
+        unit = unit.parent
+    return unit
+
+
+def branch_unit_ids(unit: OrgUnit) -> list[int]:
+    """:func:`own_unit_ids` of :func:`branch_of` ``unit``: for a party group's member, the branch and every
+    group of it."""
+    return own_unit_ids(branch_of(unit))
+
+
 #: The most units one picker lists (a province-wide tree has a few thousand; search narrows it further).
 UNIT_PICKER_LIMIT = 3000
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from portal.audit.services import audit
 from portal.extensions import db
@@ -56,15 +56,18 @@ def units():
 
 def member_filters(query, unit: OrgUnit, args):
     """Apply the member list's filters: text, stage, away/hosted/lost contact."""
-    where = args.get("where", "home")
-    column, relation = (Member.host_unit_id, Member.host_unit) if where == "hosted" else (Member.home_unit_id, Member.home_unit)
-    if unit.parent_id is None:
-        # A root holds (nearly) everyone: scanning the members beats probing the index unit by unit.
-        query = query.where(relation.has(in_subtree(OrgUnit.path, unit.path)))
+    hosted = args.get("where", "home") == "hosted"
+    column = Member.host_unit_id if hosted else Member.home_unit_id
+    subtree = select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit.path))
+    if unit.parent_id is None and not hosted:
+        # A root is home to (nearly) everyone: walk the members (by the name index when sorted by name)
+        # and test each against the subtree's ids; "+ 0" keeps both databases off the unit index,
+        # which would fetch every member and sort them all (30 000 members: page 20 in ~1 ms, not ~10).
+        query = query.where((column + 0).in_(subtree))
     else:
-        # Below the root, fetch the subtree's members through the index on their unit
-        # (100 000 members: a township's list in ~10 ms instead of ~90 ms on SQLite).
-        query = query.where(column.in_(select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit.path))))
+        # Below the root (and the few hosted anywhere), fetch the subtree's members through the
+        # index on their unit (100 000 members: a township's list in ~10 ms instead of ~90 ms on SQLite).
+        query = query.where(column.in_(subtree))
     if args.get("stage") in STAGES:
         query = query.where(Member.stage == args["stage"])
     if args.get("status") == "away":
@@ -87,12 +90,14 @@ def unit(unit_id: int):
         require("members.view", unit)
     elif not (can("members.view", unit) or _hosts(unit)):
         abort(404)
-    query = member_filters(select(Member).where(member_scope("members.view")), unit, request.args).order_by(Member.name, Member.id)
+    query = member_filters(select(Member), unit, request.args)
+    if hosted:
+        query = query.where(member_scope("members.view"))
+    # else members.view on the unit covers every member whose home lies in its subtree: no scope test per row.
     children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
-    page = paginate(query)
-    listed = query.order_by(None).subquery()
-    members = db.session.scalar(select(func.count()).select_from(listed).where(
-        member_stage_filter(listed.c.stage))) or 0
+    listed, members = db.session.execute(query.with_only_columns(
+        func.count(), func.count(case((member_stage_filter(), 1))), maintain_column_froms=True)).one()
+    page = paginate(query.order_by(Member.name, Member.id), total=listed)
     return render_template("org/unit.html", unit=unit, page=page, children=children, args=request.args,
                            stages=STAGES, members=members)
 

@@ -15,7 +15,9 @@ How hooks are called (:class:`portal.plugins.manager.PortalPluginManager`):
   touch the database runs in a SAVEPOINT of its own within the caller's
   transaction. If it raises, its writes (and, on PostgreSQL, the aborted
   state a failed statement leaves) are rolled back to the savepoint, the
-  caller's work stays. The *declaration* hooks (:data:`DECLARATIONS`) get no
+  caller's work stays. The savepoint is opened only once the implementation
+  uses the session (a statement, an added object, a flush), so one answering
+  from memory costs none. The *declaration* hooks (:data:`DECLARATIONS`) get no
   savepoint: they return constants and must not touch the database.
 * Hooks that return lists are flattened by the core (``call_list``) and
   ordered by each item's ``order`` where it has one.

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.plugins import hookspecs
+from portal.plugins import hookspecs, savepoints
 
 log = logging.getLogger(__name__)
 
@@ -168,20 +168,24 @@ def _isolated_call(manager: "PortalPluginManager", hook_name: str, impl: HookImp
     """``impl`` run in its own SAVEPOINT; an exception is recorded and becomes None."""
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        # Opened outside the try: it flushes the caller's pending changes, whose
-        # errors are the caller's, not this plugin's. Not a context manager: a
-        # hook may commit (demo data does), which ends the savepoint; it then
+        # Promised outside the try: opening it at once flushes the caller's pending
+        # changes, whose errors are the caller's, not this plugin's. It is opened
+        # only once the implementation touches the session (portal.plugins.savepoints).
+        # A hook may commit (demo data does), which ends the savepoint; it then
         # goes on in a new transaction instead of failing.
-        nested = db.session.begin_nested() if manager.wants_savepoint(hook_name) else None
+        savepoint = savepoints.promise() if manager.wants_savepoint(hook_name) else None
         try:
             result = impl.function(*args, **kwargs)
         except Exception as exc:
-            if nested is not None and nested.is_active:
-                nested.rollback()
+            if savepoint is not None:
+                savepoint.rollback()
             manager.report_failure(impl.plugin_name, hook_name, exc)
             return None
-        if nested is not None and nested.is_active:
-            nested.commit()
+        finally:
+            if savepoint is not None:
+                savepoint.forget()
+        if savepoint is not None:
+            savepoint.commit()
         collected = _COLLECTED.get()
         if collected is not None and result is not None:
             collected.add(impl.plugin_name, result)
@@ -243,6 +247,7 @@ class PortalPluginManager:
         self.app = app
         #: Subset hook callers without the disabled plugins, per (hook, disabled plugin names).
         self._subset_callers: dict[tuple[str, frozenset[str]], pluggy.HookCaller] = {}
+        savepoints.listen()
         self.pm = _HookRunner(self)
         self.pm.add_hookspecs(hookspecs)
         # Historic: every plugin registered from now on is handed the manager at
@@ -498,17 +503,19 @@ class PortalPluginManager:
         finally:
             _COLLECTED.reset(token)
 
-    def call_each(self, hook_name: str, *, enabled_only: bool = True, **kwargs: Any) -> list[tuple[str, Any]]:
+    def call_each(self, hook_name: str, *, enabled_only: bool = True, plugins: Iterable[str] | None = None,
+                  **kwargs: Any) -> list[tuple[str, Any]]:
         """Like :meth:`call_hook`, but ``[(plugin name, result)]`` for the non-None results.
 
         A ``firstresult`` hook gives at most one pair. A result a hook wrapper
         put in place of the implementations' is attributed to that wrapper's plugin
-        (the innermost one, when several wrappers change the result).
+        (the innermost one, when several wrappers change the result). ``plugins``
+        calls only those (the composition cache asks only the plugins whose piece is missing).
         """
         collected = _Collected()
         token = _COLLECTED.set(collected)
         try:
-            outcome = self._caller(hook_name, enabled_only)(**kwargs)
+            outcome = self._caller(hook_name, enabled_only, None if plugins is None else frozenset(plugins))(**kwargs)
         finally:
             _COLLECTED.reset(token)
         if _is_firstresult(getattr(self.pm.hook, hook_name)):
@@ -520,18 +527,18 @@ class PortalPluginManager:
         items = [item for result in self.call_hook(hook_name, **kwargs) for item in result]
         return sorted(items, key=lambda item: getattr(item, "order", 100))
 
-    def _caller(self, hook_name: str, enabled_only: bool) -> pluggy.HookCaller:
-        """The hook caller without the plugins disabled in this request (cached per set of them)."""
+    def _caller(self, hook_name: str, enabled_only: bool, only: frozenset[str] | None = None) -> pluggy.HookCaller:
+        """The hook caller without the plugins disabled in this request, or not in ``only`` (cached per set of them)."""
         hook = getattr(self.pm.hook, hook_name)
-        if not enabled_only:
-            return hook
         disabled = frozenset(name for name, info in self.plugins.items()
-                             if info.module is not None and not self.is_enabled(name))
+                             if enabled_only and info.module is not None and not self.is_enabled(name))
+        if only is not None:
+            disabled |= frozenset(name for name, _plugin in self.pm.list_name_plugin() if name not in only)
         if not disabled:
             return hook
         key = (hook_name, disabled)
         if key not in self._subset_callers:
-            modules = [self.plugins[name].module for name in disabled]
+            modules = [self.pm.get_plugin(name) for name in disabled]
             self._subset_callers[key] = self.pm.subset_hook_caller(hook_name, remove_plugins=modules)
         return self._subset_callers[key]
 
@@ -541,9 +548,10 @@ class PortalPluginManager:
         Yes whenever there is a session to protect (an app context): on
         PostgreSQL a failed statement aborts the whole transaction; rolled back
         to the savepoint, the page and the other plugins carry on (SQLite too).
-        SQLAlchemy sends the SAVEPOINT only once the implementation uses the
-        connection, so a hook answering from memory (most nav items) costs no
-        round trip; the dashboard's widgets add five SAVEPOINT/RELEASE pairs.
+        The savepoint is only promised: it is opened when the implementation
+        first uses the session (portal.plugins.savepoints), so a hook
+        answering from memory (most nav items) costs neither a round trip nor
+        the Python of a nested transaction.
         Not for the declaration hooks (:data:`hookspecs.DECLARATIONS`): they
         never touch the database, and one is called while the session commits.
         """
@@ -567,6 +575,8 @@ class PortalPluginManager:
             return
         table = Setting.__table__
         where = lambda name: (table.c.namespace == STATE_NAMESPACE) & (table.c.key == name)  # noqa: E731
+        # Outside the session, so no cache stamp moves: a failure changes no kept piece (a piece whose hook failed
+        # is never kept, portal/cache.py) and whether a plugin is enabled is not touched here.
         with db.engine.begin() as conn:
             for name, message in failures:
                 current = conn.execute(select(table.c.value).where(where(name))).scalar()

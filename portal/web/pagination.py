@@ -60,14 +60,19 @@ def count(query: Select) -> int:
     return db.session.scalar(count_query(query)) or 0
 
 
-def paginate(query: Select, per_page: int | None = None, *, scalars: bool = True) -> Page:
-    """Run ``query`` for the page named by ``?page=`` (bad values fall back to page 1)."""
+def paginate(query: Select, per_page: int | None = None, *, scalars: bool = True, total: int | None = None) -> Page:
+    """Run ``query`` for the page named by ``?page=`` (bad values fall back to page 1).
+
+    ``total``: how many rows ``query`` returns when the caller already counted them
+    (with other figures in the same statement), so they are not counted twice.
+    """
     per_page = per_page or current_app.config["PER_PAGE"]
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    total = count(query)
+    if total is None:
+        total = count(query)
     page = min(page, max(1, -(-total // per_page)))
     paged = query.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(paged)

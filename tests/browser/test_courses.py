@@ -1,6 +1,8 @@
 """A member studies a lesson on a phone-sized screen (360 px), without any help from JavaScript."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from portal import toolkit as tk
 from portal_courses.sync import sync_directory
 from tests.browser.conftest import browser_login
@@ -21,13 +23,14 @@ def test_member_studies_a_lesson_on_a_phone(page, live_server, db, org, tmp_path
     page.screenshot(path=str(tmp_path / "lesson-360.png"), full_page=True)
 
     page.get_by_role("button", name="I have read this lesson").click()
-    assert page.get_by_text("Lesson completed.").is_visible()
-    assert page.get_by_role("heading", name="The mobile member activity certificate").is_visible()
+    # expect() waits for the page the click navigates to; is_visible() would look at once
+    expect(page.get_by_text("Lesson completed.")).to_be_visible()
+    expect(page.get_by_role("heading", name="The mobile member activity certificate")).to_be_visible()
 
     page.get_by_label("Your comment").fill("Checked in at the Shenzhen branch in my first week.")
     page.get_by_role("button", name="Post").click()
-    assert page.get_by_text("Your comment is posted.").is_visible()
-    assert page.locator("#discussion").get_by_text("Checked in at the Shenzhen branch").is_visible()
+    expect(page.get_by_text("Your comment is posted.")).to_be_visible()
+    expect(page.locator("#discussion").get_by_text("Checked in at the Shenzhen branch")).to_be_visible()
 
     page.get_by_role("link", name="‹ Staying connected while away").click()
     assert page.get_by_text("1 of 5 lessons done").is_visible()
