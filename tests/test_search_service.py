@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from portal import toolkit as tk
@@ -223,7 +224,7 @@ def test_the_backend_follows_the_database():
 def test_auto_uses_postgresql_on_postgresql_and_whoosh_elsewhere(app, db):
     on_postgresql = db.engine.dialect.name == "postgresql"
     assert service.backend().name == ("postgres" if on_postgresql else "whoosh")
-    assert ("search_document" in db.metadata.tables) is on_postgresql  # the table exists on PostgreSQL only
+    assert sa_inspect(db.engine).has_table("search_document") is on_postgresql  # the table exists on PostgreSQL only
 
 
 @pytest.mark.skipif(not PG_URL, reason="PORTAL_TEST_DATABASE_URL not set")

@@ -17,7 +17,7 @@ def test_member_studies_a_lesson_on_a_phone(page, live_server, db, org, tmp_path
     page.goto(f"{live_server}/courses")
     page.get_by_role("link", name="Staying connected while away").click()
     page.get_by_role("link", name="Start the course").click()
-    assert page.get_by_role("heading", name="Before you leave: outflow registration").is_visible()
+    expect(page.get_by_role("heading", name="Before you leave: outflow registration")).to_be_visible()
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360  # nothing wider than the phone
     assert page.locator(".lesson-body table").count() == 1
     page.screenshot(path=str(tmp_path / "lesson-360.png"), full_page=True)
@@ -33,8 +33,8 @@ def test_member_studies_a_lesson_on_a_phone(page, live_server, db, org, tmp_path
     expect(page.locator("#discussion").get_by_text("Checked in at the Shenzhen branch")).to_be_visible()
 
     page.get_by_role("link", name="‹ Staying connected while away").click()
-    assert page.get_by_text("1 of 5 lessons done").is_visible()
-    assert page.get_by_role("link", name="Continue: The mobile member activity certificate").is_visible()
+    expect(page.get_by_text("1 of 5 lessons done")).to_be_visible()
+    expect(page.get_by_role("link", name="Continue: The mobile member activity certificate")).to_be_visible()
     page.screenshot(path=str(tmp_path / "course-360.png"), full_page=True)
 
 
@@ -66,4 +66,4 @@ def test_visible_lesson_page_accumulates_reading_time(page, live_server, db, org
         page.wait_for_event("response", lambda r: "/courses/reading/" in r.url, timeout=5000)
     assert spent() >= 2
     page.get_by_role("button", name="I have read this lesson").click()
-    assert page.get_by_text("Lesson completed. Congratulations, you have completed the course!").is_visible()
+    expect(page.get_by_text("Lesson completed. Congratulations, you have completed the course!")).to_be_visible()

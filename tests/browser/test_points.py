@@ -1,6 +1,8 @@
 """Points in a phone-sized Chromium: my points page, and a secretary's award through the real form (CSRF on)."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from sqlalchemy import select
 
 from portal_points import services
@@ -15,7 +17,7 @@ def test_member_sees_points_chart_and_history(page, live_server, org, db, tmp_pa
     page.goto(f"{live_server}/points/")
     assert page.locator("h1").inner_text() == "My points"
     assert page.locator("svg.chart rect").count() == 12
-    assert page.get_by_text("Helped a fellow villager with a wage claim").is_visible()
+    expect(page.get_by_text("Helped a fellow villager with a wage claim")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the page scrolls sideways ({width}px)"
     page.screenshot(path=str(tmp_path / "points-me.png"), full_page=True)
