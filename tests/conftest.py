@@ -128,3 +128,21 @@ def api_token(client, username: str, password: str = "pass-1234") -> dict:
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.get_data(as_text=True)
     return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.fixture
+def register(app):
+    """``register(plugin, name)`` on the session app's manager; unregistered after the test."""
+    from portal.plugins.manager import get_manager
+
+    manager = get_manager(app)
+    added = []
+
+    def add(plugin, name):
+        manager.pm.register(plugin, name=name)
+        added.append(plugin)
+        return plugin
+
+    yield add
+    for plugin in added:
+        manager.pm.unregister(plugin)

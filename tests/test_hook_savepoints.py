@@ -17,22 +17,6 @@ from portal.plugins.types import NavItem
 
 
 @pytest.fixture
-def register(app):
-    """``register(plugin, name)`` on the session app's manager; unregistered after the test."""
-    manager = get_manager(app)
-    added = []
-
-    def add(plugin, name):
-        manager.pm.register(plugin, name=name)
-        added.append(plugin)
-        return plugin
-
-    yield add
-    for plugin in added:
-        manager.pm.unregister(plugin)
-
-
-@pytest.fixture
 def savepoints_opened(db):
     """A list that gets one entry per SAVEPOINT the session begins."""
     opened = []

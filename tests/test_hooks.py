@@ -24,22 +24,6 @@ from portal.plugins.types import DeliveryChannel, NavItem
 from tests.conftest import PG_URL, login
 
 
-@pytest.fixture
-def register(app):
-    """``register(plugin, name)`` on the session app's manager; unregistered after the test."""
-    manager = get_manager(app)
-    added = []
-
-    def add(plugin, name):
-        manager.pm.register(plugin, name=name)
-        added.append(plugin)
-        return plugin
-
-    yield add
-    for plugin in added:
-        manager.pm.unregister(plugin)
-
-
 def failures() -> list[tuple[str, str]]:
     """Hook failures recorded in this app context (persisted at its teardown)."""
     return list(g.get("_plugin_failures", []))
