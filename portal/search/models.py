@@ -55,14 +55,15 @@ search_document = Table(
 
 
 def use_document_table(dialect: str) -> None:
-    """Include ``search_document`` in the portal's metadata once an app runs on PostgreSQL.
+    """Include ``search_document`` in the portal's metadata on PostgreSQL, leave it out elsewhere.
 
-    Called by ``create_app``. A portal process runs one database, so on SQLite
-    the table never joins. The metadata is per process: once added it stays,
-    even when a later app of the same process (tests) runs on SQLite, so the
-    tables every PostgreSQL app sees (and empties between tests) never change
-    with the order apps were made in; on SQLite its ``words`` column is plain
-    text, and the models-vs-migrations comparison leaves it out there.
+    Called by ``create_app`` and whenever an app context is pushed
+    (``portal.search.init_search``): a portal process runs one database, but
+    the metadata is per process, so a process holding apps on both kinds of
+    database (the tests) must see the tables of the app in use.
     """
-    if dialect == "postgresql" and search_document.name not in db.metadata.tables:
+    present = search_document.name in db.metadata.tables
+    if dialect == "postgresql" and not present:
         search_document.to_metadata(db.metadata)
+    elif dialect != "postgresql" and present:
+        db.metadata.remove(db.metadata.tables[search_document.name])
