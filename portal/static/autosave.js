@@ -16,7 +16,8 @@
  *   data-saved-text       "… %(time)s" shown when the portal kept the draft (time from its answer)
  *   data-restored-text    shown when the local copy was restored
  *   data-offline-text     shown when the portal could not be reached
- * The form gets data-saved="1" once the portal has kept the current text. */
+ * The form gets data-saved="1" once the portal has kept the current text, and data-autosave-ready="1" once
+ * this script listens to it (what a browser test waits for before typing). */
 (function () {
   "use strict";
   var DELAY_MS = 3000;
@@ -119,6 +120,7 @@
       if (timer) { clearTimeout(timer); timer = null; }
       forget();
     });
+    form.setAttribute("data-autosave-ready", "1");
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), attach);

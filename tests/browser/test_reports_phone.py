@@ -27,7 +27,7 @@ def test_member_writes_a_report_with_a_reload_in_the_middle(page, live_server, d
     page.goto(f"{live_server}/reports/")
     assert _no_side_scroll(page)
     page.locator(f"#period-{period} a").click()
-    page.wait_for_selector("#report-form textarea[name=body]")
+    page.wait_for_selector("#report-form[data-autosave-ready='1'] textarea[name=body]")
     box = page.locator("#report-form textarea[name=body]")
 
     # typing: a few seconds later the draft is kept at the portal
@@ -42,7 +42,7 @@ def test_member_writes_a_report_with_a_reload_in_the_middle(page, live_server, d
     # more typing, then the page is reloaded before the next save is due: nothing is lost
     box.fill(FIRST + MORE)
     page.reload()
-    page.wait_for_selector("#report-form textarea[name=body]")
+    page.wait_for_selector("#report-form[data-autosave-ready='1'] textarea[name=body]")
     assert page.locator("#report-form textarea[name=body]").input_value() == FIRST + MORE
     assert _no_side_scroll(page)
     page.screenshot(path=str(tmp_path / "reports-write.png"), full_page=True)

@@ -40,7 +40,7 @@ def test_member_reviews_on_a_phone(page, live_server, db, org, tmp_path):
     assert _no_side_scroll(page)
     page.screenshot(path=str(tmp_path / "review-mine.png"), full_page=True)
     page.locator("#self a.button").click()
-    page.wait_for_selector("#self-form textarea[name=text]")
+    page.wait_for_selector("#self-form[data-autosave-ready='1'] textarea[name=text]")
     box = page.locator("#self-form textarea[name=text]")
 
     # typing: a few seconds later the draft is kept at the portal
@@ -56,7 +56,7 @@ def test_member_reviews_on_a_phone(page, live_server, db, org, tmp_path):
     # more typing, then a reload before the next save is due: nothing is lost
     box.fill(FIRST + MORE)
     page.reload()
-    page.wait_for_selector("#self-form textarea[name=text]")
+    page.wait_for_selector("#self-form[data-autosave-ready='1'] textarea[name=text]")
     assert page.locator("#self-form textarea[name=text]").input_value() == FIRST + MORE
     assert _no_side_scroll(page)
     page.screenshot(path=str(tmp_path / "review-self.png"), full_page=True)
