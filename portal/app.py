@@ -109,6 +109,8 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_core_blueprints(app: Flask) -> None:
+    import portal.badges.models  # noqa: F401  (tables of the core, whether or not a page uses them yet)
+    import portal.xapi.models  # noqa: F401
     from portal.accounts.views import bp as auth_bp
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp

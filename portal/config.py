@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "LOCALES": ["zh_CN", "en"],
     "TIMEZONE": "Asia/Shanghai",
     "SITE_NAME": None,  # None: the translated default name
+    # The portal's address as the world sees it (https://dangjian.example.cn): the base of every IRI in xAPI
+    # statements and Open Badges, and of links in e-mails, which are built outside any request too.
+    # None: the address of the current request (commands run outside a request then refuse to build them).
+    "PUBLIC_URL": None,
     "PER_PAGE": 25,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
@@ -149,3 +153,19 @@ def check_secret_key(app: Flask) -> None:
     if size < MIN_SECRET_BYTES:
         raise RuntimeError(f"Refusing to start: the secret key has {size} bytes, it needs at least "
                            f"{MIN_SECRET_BYTES}. {_HOW_TO_SET}")
+
+
+def public_url(path: str = "") -> str:
+    """``PUBLIC_URL`` (or, inside a request without one, the request's own address) + ``path``.
+
+    Raises ``RuntimeError`` outside a request when ``PUBLIC_URL`` is not set: a statement or a badge
+    must not carry a made-up address that later stops resolving.
+    """
+    from flask import current_app, has_request_context, request
+
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        if not has_request_context():
+            raise RuntimeError("Set PUBLIC_URL (PORTAL_PUBLIC_URL), the portal's public address, e.g. https://portal.example.cn")
+        base = request.host_url
+    return base.rstrip("/") + ("/" + path.lstrip("/") if path else "")

@@ -45,6 +45,8 @@ from portal.plugins.types import (
     ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission, SearchDocument, SettingSpec, Widget,
 )
 from portal.plugins.types import PERSONAL_KINDS, PersonalColumn, PersonalSection
+from portal.plugins.types import XapiObject, XapiVerb  # open standards (issue 21)
+from portal.config import public_url
 from portal.settings import get_setting, set_setting
 from portal.cache import bump as bump_cache, cached, cached_hook, cached_many  # the composition cache (issue 20)
 
@@ -59,7 +61,7 @@ from portal.timeutil import months_later, whole_months
 from portal.web.ui import current_member, login_required_member, path_for, render_markdown, sanitize_html
 from portal.web.templating import template_labels
 from portal.web.formatting import fmt_date, fmt_datetime
-from portal.web.pagination import Page, count, count_query, paginate
+from portal.web.pagination import Page, api_page, count, count_query, paginate
 from portal.web.exports import xlsx_response
 from portal.web.charts import bar_chart, column_chart, meter
 from portal.web.uploads import (
@@ -106,6 +108,7 @@ __all__ = [
     "ActivityVerb", "Alert", "DeliveryChannel", "DemoContext", "NavItem", "Permission", "SearchDocument",
     "SettingSpec", "Widget", "get_setting", "set_setting",
     "PERSONAL_KINDS", "PersonalColumn", "PersonalSection",
+    "XapiObject", "XapiVerb", "public_url",
     "bump_cache", "cached", "cached_hook", "cached_many",
     # refusals, forms, time
     "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
@@ -115,7 +118,7 @@ __all__ = [
     "months_later", "whole_months",
     # pages
     "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",
-    "fmt_date", "fmt_datetime", "Page", "count", "count_query", "paginate", "xlsx_response",
+    "fmt_date", "fmt_datetime", "Page", "api_page", "count", "count_query", "paginate", "xlsx_response",
     "bar_chart", "column_chart", "meter",
     "Upload", "accepted_file_types", "check_upload", "check_uploads", "read_upload", "send_upload", "store_upload",
     "new_pdf", "pdf_response", "qr_svg",

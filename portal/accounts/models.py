@@ -19,6 +19,9 @@ class Account(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    #: Where e-mail notifications go and what hashed Open Badges recipients are made of; not unique
+    #: (a family may share one address), never shown to other members.
+    email: Mapped[str | None] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(16))

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from portal.org.models import Member, OrgUnit
     from portal.plugins.types import (ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission,
                                       SearchDocument, SettingSpec, Widget)
-    from portal.plugins.types import PersonalSection
+    from portal.plugins.types import PersonalSection, XapiVerb
 
 #: Hooks that only declare things (blueprints, permissions, settings …). They are
 #: called at start-up, while a session commits, or once per request and cached;
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 #: run without a SAVEPOINT.
 DECLARATIONS = frozenset({
     "portal_addhooks", "portal_blueprints", "portal_permissions", "portal_activity_verbs", "portal_settings",
-    "portal_cli_commands", "portal_api_paths", "portal_delivery_channels",
+    "portal_cli_commands", "portal_api_paths", "portal_delivery_channels", "portal_xapi_verbs",
 })
 
 
@@ -278,6 +278,21 @@ def portal_delivery_channels() -> list[DeliveryChannel]:
     touch the database (``deliver`` runs outside any transaction).
 
     :returns: A list of :class:`~portal.plugins.types.DeliveryChannel`.
+    """
+
+
+@hookspec
+def portal_xapi_verbs() -> list[XapiVerb]:
+    """How this plugin's activity-stream verbs become xAPI 1.0.3 statements.
+
+    Called on enabled plugins when statements are built (the xAPI API and the
+    push to a learning record store). A verb no plugin maps still becomes a
+    statement, with the portal's own verb IRI and an object described from
+    the stream alone. Declaration: must not touch the database (the
+    ``describe`` functions it returns are called later, inside a request or
+    command, and may read).
+
+    :returns: A list of :class:`~portal.plugins.types.XapiVerb`.
     """
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from portal.org.models import SECRETARY_ROLES
 
@@ -32,6 +32,48 @@ class ActivityVerb:
     verb: str
     label: Any
     category: str = "other"
+
+
+@dataclass(frozen=True)
+class XapiObject:
+    """What one activity of the stream is about, as xAPI needs it (returned by :attr:`XapiVerb.describe`).
+
+    ``path`` is the object's page in the portal (``/courses/party-history``); the statement's object id
+    is the portal's public base URL + ``path``. ``name`` (and ``description``) are language maps
+    ``{"zh-CN": …, "en-US": …}``. ``result`` is an xAPI Result object (``score`` with ``scaled``/``raw``/
+    ``min``/``max``, ``success``, ``completion``, ``duration`` as ISO 8601, e.g. ``PT4M30S``) or None.
+    ``registration`` is a UUID string tying the statements of one attempt together, or None.
+    ``extensions`` are extra context extensions (IRI → JSON value).
+    """
+
+    path: str
+    name: Mapping[str, str]
+    description: Mapping[str, str] | None = None
+    result: Mapping[str, Any] | None = None
+    registration: str | None = None
+    extensions: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class XapiVerb:
+    """How one verb of the activity stream becomes an xAPI 1.0.3 statement (from ``portal_xapi_verbs``).
+
+    ``verb`` is the stream's verb (``quiz.passed``). ``iri`` is the xAPI verb id: the ADL vocabulary's
+    where one fits (``http://adlnet.gov/expapi/verbs/passed``), else the portal's own
+    (:func:`portal.xapi.statements.portal_iri` — ``<base>/xapi/verbs/<name>``; give the path part
+    ``"/xapi/verbs/<name>"`` and the core adds the base). ``display`` is a language map.
+    ``activity_type`` is the object's type IRI (``http://adlnet.gov/expapi/activities/assessment``).
+    ``describe(activities)`` receives a batch of :class:`portal.activity.models.Activity` rows of this
+    verb and returns ``{activity.id: XapiObject}`` — load what they refer to in a few statements, never
+    one query per row; a row missing from the answer (its object was deleted) is described from the
+    stream alone.
+    """
+
+    verb: str
+    iri: str
+    display: Mapping[str, str]
+    activity_type: str
+    describe: Callable[[Sequence[Any]], Mapping[int, XapiObject]]
 
 
 @dataclass(frozen=True)

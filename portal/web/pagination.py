@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from flask import current_app, request
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from portal.extensions import db
@@ -78,3 +79,35 @@ def paginate(query: Select, per_page: int | None = None, *, scalars: bool = True
     result = db.session.execute(paged)
     items = list(result.scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+#: The most rows one API page returns, whatever ``per_page`` asks.
+API_MAX_PER_PAGE = 100
+
+
+def api_page(query: Select, serialize: Callable[[Any], dict], *, key: str, scalars: bool = True,
+             total: int | None = None) -> dict[str, Any]:
+    """One page of an API list: ``{key: [serialize(row)…], "page", "per_page", "total", "next"}``.
+
+    The page is named by ``?page=`` (from 1) and ``?per_page=`` (1 to :data:`API_MAX_PER_PAGE`, default
+    ``PER_PAGE``); a value that is not such a number is refused (400), unlike the web pages, because a
+    phone app should learn of its mistake. ``next`` is the URL of the next page, or None on the last.
+    Every list in ``/api/v1`` pages this way, so a client pages them all alike.
+    """
+    from portal.errors import BadRequest
+
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", current_app.config["PER_PAGE"]))
+    except ValueError:
+        raise BadRequest(_l("page and per_page must be whole numbers.")) from None
+    if page < 1 or not 1 <= per_page <= API_MAX_PER_PAGE:
+        raise BadRequest(_l("page must be 1 or more and per_page between 1 and %(most)s.", most=API_MAX_PER_PAGE))
+    if total is None:
+        total = count(query)
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    rows = list(result.scalars() if scalars else result)
+    more = page * per_page < total
+    next_url = url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(),
+                                            "page": page + 1, "per_page": per_page}) if more else None
+    return {key: [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total, "next": next_url}

@@ -1,0 +1,1 @@
+"""An example SMS delivery channel: shows how a provider is wired into the portal's notifications."""
