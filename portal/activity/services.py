@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +13,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.org.models import Member
 from portal.plugins.manager import get_manager
+from portal.xapi.models import XapiOutbox
 
 
 def record_activity(member: Member, verb: str, object_type: str, object_id: Any, *,
@@ -23,7 +25,8 @@ def record_activity(member: Member, verb: str, object_type: str, object_id: Any,
     runs in that same transaction (a SAVEPOINT per plugin). ``key`` is the
     idempotency key (default ``verb:member:object_type:object_id``): recording
     the same key again — a retry, a double tap, a concurrent request — returns
-    the existing row. Returns ``(activity, created)``.
+    the existing row. While a learning record store is configured (``XAPI_ENDPOINT``),
+    a new activity also gets its row in the xAPI outbox. Returns ``(activity, created)``.
     """
     key = key or f"{verb}:{member.id}:{object_type}:{object_id}"
     activity = Activity(
@@ -40,6 +43,8 @@ def record_activity(member: Member, verb: str, object_type: str, object_id: Any,
         if existing is None:  # the conflict was something else: let the caller see it
             raise
         return existing, False
+    if current_app.config.get("XAPI_ENDPOINT"):  # pushed to the learning record store later, never lost
+        db.session.add(XapiOutbox(activity_id=activity.id))
     if member.last_active_at is None or member.last_active_at < activity.created_at:
         member.last_active_at = activity.created_at
     get_manager().call_each("portal_activity_recorded", activity=activity)  # a SAVEPOINT per plugin

@@ -27,9 +27,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @login_required
 def index():
-    """Links to every admin screen."""
+    """Links to every admin screen, and the state of the xAPI outbox when a learning record store is connected."""
+    from portal.xapi.outbox import is_configured, status
+
     require("plugins.manage")
-    return render_template("admin/index.html")
+    return render_template("admin/index.html", xapi=status() if is_configured() else None)
 
 
 @bp.get("/plugins")
