@@ -32,3 +32,24 @@ def demo_built_twice(app, counts: Callable[[], Any], now: datetime | None = None
         tk.db.session.remove()
         ctx.pop()
         _wipe(app)
+
+
+def demo_built_once(app, config: dict[str, Any] | None = None) -> Iterator[None]:
+    """Build the core demo (12 members, every enabled plugin's part) once, with ``config`` set on the app
+    meanwhile (undone afterwards); the database is wiped afterwards. Use as ``yield from demo_built_once(app)``
+    in a module fixture whose tests only read the demo (and undo what they write)."""
+    import portal.demo as core_demo
+
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for key, value in (config or {}).items():
+                patch.setitem(app.config, key, value)
+            core_demo.build_demo(members=12, password="pass-1234")
+            tk.db.session.commit()
+            yield
+    finally:
+        tk.db.session.remove()
+        ctx.pop()
+        _wipe(app)
