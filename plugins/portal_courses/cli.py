@@ -28,3 +28,15 @@ def sync_command(directory):
     while tk.search_drain() > 0:  # update the index now rather than after the process exits
         pass
     click.echo(report.summary())
+
+
+@courses_group.command("badges-sync")
+@with_appcontext
+def badges_sync_command():
+    """Issue every completion certificate as an Open Badge (the backfill; running it again changes nothing)."""
+    from portal_courses.services import sync_certificate_badges
+
+    with tk.write_intent():
+        count = sync_certificate_badges()
+        tk.db.session.commit()
+    click.echo(f"{count} certificate(s) issued as Open Badges.")

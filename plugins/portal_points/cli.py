@@ -46,3 +46,15 @@ def finalize_command():
         done = finalize_campaigns()
         tk.db.session.commit()
     click.echo(f"{len(done)} campaign(s) finalized.")
+
+
+@points_group.command("badges-sync")
+@with_appcontext
+def badges_sync_command():
+    """Issue every points badge as an Open Badge (the backfill; running it again changes nothing)."""
+    from portal_points.services import sync_open_badges
+
+    with tk.write_intent():
+        count = sync_open_badges()
+        tk.db.session.commit()
+    click.echo(f"{count} points badge(s) issued as Open Badges.")

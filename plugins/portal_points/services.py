@@ -211,6 +211,14 @@ def rules_in_effect(verb: str, at: datetime) -> list[tuple[PointsRule, PointsRul
             and (version.active_until is None or day <= version.active_until)]
 
 
+def rules_in_force() -> list[tuple[PointsRule, PointsRuleVersion]]:
+    """The general rules in force for verbs an enabled plugin records, with their current version (by verb)."""
+    ensure_default_rules()
+    registry = verb_registry()
+    return [(rule, rule.current) for rule in all_rules() if rule.current and rule.current.enabled
+            and rule.verb in registry]
+
+
 def all_rules(campaign: PointsCampaign | None = None) -> list[PointsRule]:
     """Every general rule (or every rule of ``campaign``), by verb."""
     condition = PointsRule.campaign_id == campaign.id if campaign else PointsRule.campaign_id.is_(None)
@@ -556,7 +564,41 @@ def level_for(total: int) -> Level:
 def _grant_badge(member, kind: str, key: str, details: dict, now: datetime) -> bool:
     stmt = dialect_insert(PointsBadge).values(member_id=member.id, kind=kind, key=key, details=details, awarded_at=now)
     result = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["member_id", "kind", "key"]))
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return False
+    issue_open_badge(db.session.scalar(select(PointsBadge).where(
+        PointsBadge.member_id == member.id, PointsBadge.kind == kind, PointsBadge.key == key)))
+    return True
+
+
+def issue_open_badge(badge: PointsBadge) -> None:
+    """The points badge as an Open Badge too (``tk.issue_badge``: the same badge twice issues it once).
+
+    Each level and each campaign place is its own badge class (``points:level:3``,
+    ``points:campaign:12:1``): one class per kind could not name what was reached.
+    """
+    member = db.session.get(tk.Member, badge.member_id)
+    details = badge.details or {}
+    if badge.kind == "level":
+        number = int(badge.key)
+        thresholds = level_thresholds()
+        points = thresholds[number - 2] if 2 <= number <= len(thresholds) + 1 else None
+        criteria = (_l("Earn %(points)d points by taking part in the portal.", points=points) if points
+                    else _l("Reach this points level by taking part in the portal."))
+        tk.issue_badge(member, key=f"points:level:{number}", plugin=PLUGIN,
+                       name=_l("Level %(level)s reached", level=number),
+                       description=_l("Reached points level %(level)s by taking part in the portal.", level=number),
+                       criteria_narrative=criteria, criteria_path=tk.path_for("points.rules"),
+                       source=f"points-badge:{badge.id}", now=badge.awarded_at)
+        return
+    campaign_id, place = details.get("campaign_id"), details.get("place", "?")
+    tk.issue_badge(member, key=f"points:campaign:{badge.key}", plugin=PLUGIN,
+                   name=_l("Place %(place)s in %(campaign)s", place=place, campaign=details.get("campaign", "")),
+                   description=_l("Finished the points campaign %(campaign)s in place %(place)s.",
+                                  campaign=details.get("campaign", ""), place=place),
+                   criteria_narrative=_l("Finish the campaign in place %(place)s by points earned.", place=place),
+                   criteria_path=tk.path_for("points.campaign", campaign_id=campaign_id) if campaign_id else None,
+                   source=f"points-badge:{badge.id}", now=badge.awarded_at)
 
 
 def check_level_badges(member, before: int, *, now: datetime | None = None) -> list[int]:
@@ -572,6 +614,17 @@ def check_level_badges(member, before: int, *, now: datetime | None = None) -> l
         tk.notify([member.account_id], _l("You reached level %(level)d", level=granted[-1]),
                   _l("Thank you for taking part."), url="/points/", kind="points")
     return granted
+
+
+def sync_open_badges() -> int:
+    """Issue every points badge as an Open Badge; returns how many. Caller commits.
+
+    The backfill for badges given before Open Badges existed: running it again changes nothing.
+    """
+    badges = db.session.scalars(select(PointsBadge).order_by(PointsBadge.id)).all()
+    for badge in badges:
+        issue_open_badge(badge)
+    return len(badges)
 
 
 def badges_of(member_id: int) -> list[PointsBadge]:

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.activity.models import Activity
+from portal.badges.models import BadgeAssertion
 from portal.extensions import db
 from portal.org.labels import EDUCATION_LABELS, GENDER_LABELS, STAGE_LABELS
 from portal.org.models import Member
@@ -33,7 +34,7 @@ PAGE_ROWS = 50
 
 
 def core_sections(member: Member) -> list[PersonalSection]:
-    """The profile and the activity stream of ``member``."""
+    """The profile, the activity stream and the Open Badges of ``member``."""
     profile = PersonalSection("profile", _l("Profile"), (
         ("name", _l("Name")), ("gender", _l("Gender"), "choice", GENDER_LABELS),
         ("birth_date", _l("Date of birth"), "date"), ("ethnicity", _l("Ethnicity")),
@@ -58,7 +59,22 @@ def core_sections(member: Member) -> list[PersonalSection]:
          "extras": a.extras or {}}
         for a in db.session.scalars(select(Activity).where(Activity.actor_id == member.id)
                                     .order_by(Activity.created_at.desc()).limit(5000))])
-    return [profile, activities]
+    return [profile, activities, _badges_section(member)]
+
+
+def _badges_section(member: Member) -> PersonalSection:
+    """The member's Open Badges: what was awarded, when, whether revoked, and where it can be checked."""
+    assertions = db.session.scalars(select(BadgeAssertion).where(BadgeAssertion.member_id == member.id)
+                                    .order_by(BadgeAssertion.issued_at.desc()))
+    return PersonalSection("badges", _l("Open Badges"), (
+        ("badge", _l("Badge")), ("issued_at", _l("Awarded"), "datetime"), ("revoked_at", _l("Revoked"), "datetime"),
+        ("revocation_reason", _l("Reason for revocation")),
+        ("recipient_type", _l("Recipient named by"), "choice",
+         {"email": _l("E-mail address (hashed)"), "url": _l("Portal identity (hashed)")}),
+        ("assertion", _l("Address for checking"), "url"),
+    ), [{"badge": a.badge_class.name, "issued_at": a.issued_at, "revoked_at": a.revoked_at,
+         "revocation_reason": a.revocation_reason or None, "recipient_type": a.recipient_type,
+         "assertion": f"/badges/assertions/{a.uid}"} for a in assertions])
 
 
 def _profile_row(member: Member) -> dict[str, Any]:
@@ -119,7 +135,7 @@ def export_document(member: Member | None, account: Any) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "account": {"username": account.username, "display_name": account.display_name,
-                    "phone": account.phone, "locale": account.locale},
+                    "phone": account.phone, "email": account.email, "locale": account.locale},
         "sections": {s.key: [{c.key: _machine(row.get(c.key)) for c in s.columns} for row in s.rows]
                      for s in sections},
         "schema": {s.key: {"title": str(s.title), "fields": {c.key: _field_schema(c) for c in s.columns}}
