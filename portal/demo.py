@@ -63,6 +63,7 @@ def _account(username: str, display_name: str, password: str, phone: str | None 
         db.session.add(account)
     accounts.set_password(account, password)
     account.session_version = 1
+    account.email = account.email or f"{username}@example.org"  # e-mail delivery shows with an SMTP server set
     return account
 
 

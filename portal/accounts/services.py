@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,7 +15,9 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Account, ApiToken, LoginFailure, LoginSession
+from portal.audit.services import audit
 from portal.database import utcnow
+from portal.errors import Invalid
 from portal.extensions import db
 
 _STRONG = PasswordHasher()
@@ -201,6 +204,25 @@ def reset_password(account: Account, password: str, **audit_details) -> None:
     audit("account.password_reset", "account", account.id, **audit_details)
 
 
+#: Deliberately simple: one ``@``, a dot in the domain, no spaces. The mail server is the real check.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def set_email(account: Account, raw: str | None) -> str | None:
+    """Set (or, given nothing, remove) the account's e-mail address, audited; caller commits.
+
+    Raises :class:`~portal.errors.Invalid` (field ``email``) on an address that is not one,
+    leaving the account as it was.
+    """
+    email = (raw or "").strip() or None
+    if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
+        raise Invalid(_("This is not an e-mail address (like name@example.org)."), field="email")
+    if email != account.email:
+        audit("account.email_changed", "account", account.id, removed=email is None)
+        account.email = email
+    return email
+
+
 def _session_lifetime() -> timedelta:
     """How long a login lasts at most: as long as the remember-me cookie (flask-login's default: a year)."""
     duration = current_app.config.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
@@ -305,7 +327,8 @@ def enforce_password_change():
     """``before_request``: an account whose password was reset must change it first."""
     if not current_user.is_authenticated or not current_user.must_change_password or g.get("token_auth"):
         return None
-    allowed = {"auth.change_password", "auth.logout", "static", "web.set_locale"}
+    allowed = {"auth.change_password", "auth.logout", "static", "web.set_locale",
+               "pwa.manifest", "pwa.service_worker", "pwa.offline"}  # the app shell holds nothing of an account
     if request.endpoint in allowed or (request.endpoint or "").endswith(".static"):
         return None
     return redirect(url_for("auth.change_password"))

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from portal.accounts import services
-from portal.accounts.forms import ChangePasswordForm, LoginForm
+from portal.accounts.forms import ChangePasswordForm, EmailForm, LoginForm
 from portal.accounts.models import Account
 from portal.audit.services import audit
 from portal.extensions import db
+from portal.web.forms import form_post
 from portal.web.ui import safe_next_url
 
 bp = Blueprint("auth", __name__)
@@ -78,8 +79,28 @@ def change_password():
 @bp.get("/account")
 @login_required
 def account():
-    """One's login: change the password, see and revoke the API tokens (the phone app's logins)."""
-    return render_template("auth/account.html", tokens=services.live_tokens(current_user))
+    """One's login: e-mail address, change the password, see and revoke the API tokens (the phone app's logins)."""
+    return render_account(EmailForm(email=current_user.email))
+
+
+def render_account(email_form: EmailForm, status: int = 200):
+    """The account page with ``email_form`` (a refused one shows its messages)."""
+    return render_template("auth/account.html", tokens=services.live_tokens(current_user),
+                           email_form=email_form), status
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    """Add, change or remove one's e-mail address (empty removes it); a bad address changes nothing."""
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return render_account(form, 400)
+    return form_post(lambda: services.set_email(current_user, form.email.data),
+                     success=lambda email: _("Your e-mail address was saved.") if email
+                     else _("Your e-mail address was removed."),
+                     redirect_to=url_for("auth.account"), form=form,
+                     on_error=lambda error: render_account(form, error.status))
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -1,9 +1,9 @@
 """Putting messages in inboxes and handing them to delivery channels after commit."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import ContextManager, Iterable
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask_babel import LazyString, force_locale
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
@@ -12,7 +12,8 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.i18n import LazyMessage, translate
 from portal.notify.models import Notification
-from portal.plugins.manager import call_each, get_manager
+from portal.plugins.manager import call_each, call_list, get_manager
+from portal.plugins.types import NotificationKind
 
 
 def notify(account_ids: Iterable[int], title, body="", url: str | None = None,
@@ -65,10 +66,37 @@ def localize(message: dict | None, fallback: str) -> str:
 
 def render_for(note: Notification, locale: str | None) -> tuple[str, str]:
     """Title and body in ``locale`` (for delivery channels sending outside the reader's request)."""
-    from portal.i18n import CATALOG_NAMES
-
-    with force_locale(CATALOG_NAMES.get(locale or "", locale) or "zh_Hans_CN"):
+    with reader_locale(locale):
         return note.display_title, note.display_body
+
+
+def reader_locale(locale: str | None) -> ContextManager[None]:
+    """Translate in a reader's language (``Account.locale``; none: the site's ``DEFAULT_LOCALE``) for the
+    ``with`` block: text a channel writes to someone outside their own request (an e-mail, an SMS)."""
+    from portal.i18n import CATALOG_NAMES, normalize_locale
+
+    code = normalize_locale(locale) or (normalize_locale(current_app.config.get("DEFAULT_LOCALE"))
+                                        if has_app_context() else None)
+    return force_locale(CATALOG_NAMES.get(code or "", code) or "zh_Hans_CN")
+
+
+def notification_kinds() -> list[NotificationKind]:
+    """Every kind the enabled plugins declare (``portal_notification_kinds``), first declaration wins."""
+    kinds: dict[str, NotificationKind] = {}
+    for item in call_list("portal_notification_kinds"):
+        kinds.setdefault(item.kind, item)
+    return list(kinds.values())
+
+
+def declared_kind(kind: str, kinds: Iterable[NotificationKind] | None = None) -> NotificationKind | None:
+    """The declaration ``kind`` falls under: itself, else its longest dotted prefix (``alert`` for
+    ``alert.care.overdue``), else None ("Other messages")."""
+    by_kind = {item.kind: item for item in (notification_kinds() if kinds is None else kinds)}
+    parts = kind.split(".")
+    for end in range(len(parts), 0, -1):
+        if (found := by_kind.get(".".join(parts[:end]))) is not None:
+            return found
+    return None
 
 
 def unread_count(account_id: int) -> int:
