@@ -34,8 +34,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
+    # Service workers blocked: page.route() cannot hold a request the portal's worker answers from its cache.
+    # A test of the worker itself asks for it: pytest.mark.browser_context_args(service_workers="allow").
     return {**browser_context_args, "viewport": PHONE, "locale": "en-US", "device_scale_factor": 1, "is_mobile": True,
-            "has_touch": True}
+            "has_touch": True, "service_workers": "block"}
 
 
 @pytest.fixture(scope="session")
