@@ -1,7 +1,8 @@
 """Double submissions: one-time web form tokens and the API's ``Idempotency-Key`` header.
 
 Web forms carry a hidden ``submission_token`` (the ``csrf()`` and ``form()``
-macros render it). The first POST with a token claims it inside the request's
+macros render it); a form sent later by ``static/offline-queue.js`` (written
+offline) carries an ``Idempotency-Key`` header instead, claimed the same way. The first POST with a token claims it inside the request's
 own transaction, so the claim commits together with whatever the view wrote;
 a repeated POST (double click, reload, a retry after a lost response) is not
 run again: it is redirected where the first one went, with a flash. A POST
@@ -123,8 +124,20 @@ def _wait_for(query) -> db.Model | None:
         time.sleep(POLL_SECONDS)
 
 
+def _web_token() -> str:
+    """The form's claim: an ``Idempotency-Key`` header (a page sending a form written offline) wins over the field.
+
+    The header's value is chosen by the browser, so it is kept per account (hashed with the account id): two
+    accounts sending the same key never meet. A form token is random and single-use already.
+    """
+    key = request.headers.get(HEADER, "").strip()
+    if key:
+        return hashlib.sha256(f"{_account_id()}|{key}".encode()).hexdigest()
+    return request.form.get(FIELD, "")[:64]
+
+
 def _web_before():
-    token = request.form.get(FIELD, "")[:64]
+    token = _web_token()
     if not token:
         return None
     query = select(SubmissionToken).where(SubmissionToken.token == token)
@@ -157,6 +170,24 @@ def _web_after(response: Response) -> Response:
     return response
 
 
+def _body_hash() -> str:
+    """What makes two API requests "the same body": the bytes, but for an upload its fields and files.
+
+    A multipart body's boundary is drawn anew by the client on every send, so a retried upload
+    (a phone sending again after a lost answer) differs in its bytes while its content is the same.
+    """
+    if request.mimetype != "multipart/form-data":
+        return hashlib.sha256(request.get_data()).hexdigest()
+    digest = hashlib.sha256()
+    for name, value in sorted(request.form.items(multi=True), key=lambda item: tuple(map(str, item))):
+        digest.update(f"field|{name}|{value}\n".encode())
+    for name, upload in request.files.items(multi=True):
+        content = hashlib.sha256(upload.stream.read()).hexdigest()
+        upload.stream.seek(0)  # the view reads it again
+        digest.update(f"file|{name}|{upload.filename}|{content}\n".encode())
+    return digest.hexdigest()
+
+
 def _api_before():
     from portal.api.util import current_account
 
@@ -166,7 +197,7 @@ def _api_before():
         return None
     if len(key) > 200:
         return api_error(422, "invalid", _("The Idempotency-Key header is too long (at most 200 characters)."))
-    body_hash = hashlib.sha256(request.get_data()).hexdigest()
+    body_hash = _body_hash()
     query = select(IdempotencyKey).where(IdempotencyKey.account_id == account.id, IdempotencyKey.key == key)
     while True:
         row = IdempotencyKey(account_id=account.id, key=key, method=request.method, path=request.path[:500],

@@ -72,12 +72,19 @@ def test_permission_matrix(app, db, org):
         "care.wish_detail": expect(404, anonymous=302, member1=200, member2=200, home_sec=200, organizer=200, admin=200),
         "care_api.list_requests": expect(200, anonymous=401),
         "care_api.get_request": expect(404, anonymous=401, member1=200, host_sec=200, organizer=200, admin=200),
+        "care_api.download_attachment": expect(404, anonymous=401, member1=200, host_sec=200, organizer=200,
+                                               admin=200),
+        "care_api.list_wishes": expect(200, anonymous=401),
+        "care_api.get_wish": expect(404, anonymous=401, member1=200, member2=200, home_sec=200, organizer=200,
+                                    admin=200),
     }, blueprints={"care", "care_api"}, url_values={
         "care.detail": {"request_id": host_req.id}, "care.attachment": {"attachment_id": attachment.id},
         "care.dashboard": {"unit_id": org.host.id}, "care.dashboard_xlsx": {"unit_id": org.host.id},
         "care.wish_detail": {"wish_id": wish.id}, "care_api.get_request": {"request_id": host_req.id},
+        "care_api.download_attachment": {"request_id": host_req.id, "attachment_id": attachment.id},
+        "care_api.get_wish": {"wish_id": wish.id},
     })
-    assert checked == 16 * 9
+    assert checked == 19 * 9
 
 
 def test_hometown_request_is_seen_by_home_not_host(app, db, org):
@@ -186,11 +193,16 @@ def test_save_as_draft_without_javascript(client, db, org):
 
 
 def test_new_request_page_loads_the_draft_script_without_inline_script(client, org):
+    """Issue 21: the core autosave.js (all fields, on this device) and offline-queue.js replace care's own script."""
     login(client, "member1")
     page = client.get("/care/new").get_data(as_text=True)
-    assert '/care/static/care-draft.js' in page and "data-draft-key" in page
+    assert "/static/autosave.js" in page and "/static/offline-queue.js" in page
+    assert f'data-storage-key="care-draft:{org.member1.account.id}:{org.member1.id}"' in page
+    assert f'data-offline-send="care-new:{org.member1.id}"' in page
+    assert f'data-autosave-discard="care-draft:{org.member1.account.id}:{org.member1.id}"' not in page  # no draft
     assert "<script>" not in page and "style=" not in page
-    assert client.get("/care/static/care-draft.js").status_code == 200
+    assert client.get("/care/static/care-draft.js").status_code == 404
+    assert client.get("/static/offline-queue.js").status_code == 200
 
 
 def test_secretary_files_on_behalf(client, db, org):

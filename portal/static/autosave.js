@@ -16,38 +16,107 @@
  *   data-saved-text       "… %(time)s" shown when the portal kept the draft (time from its answer)
  *   data-restored-text    shown when the local copy was restored
  *   data-offline-text     shown when the portal could not be reached
+ * Without data-autosave-field the form is kept whole on this device (a care request: every field but hidden
+ * and file inputs; no server draft): restored after a reload into the fields the member has not touched since
+ * the page came (typing before this script arrived wins), not over a page the portal sent back with errors.
+ * A <form data-autosave-discard="<storage key>"> (the portal's "discard the draft") forgets that copy too.
  * The form gets data-saved="1" once the portal has kept the current text, and data-autosave-ready="1" once
- * this script listens to it (what a browser test waits for before typing). */
+ * this script listens to it (what a browser test waits for before typing).
+ * A submit that offline-queue.js keeps for later (prevented) keeps the copy: it is dropped once sent. */
 (function () {
   "use strict";
   var DELAY_MS = 3000;
 
+  var SKIP = { hidden: true, file: true, submit: true, button: true, reset: true };
+
+  function store(key, value) {
+    try {
+      window.localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) { /* private mode or full: the server draft remains */ }
+  }
+  function stored(key) {
+    try { return JSON.parse(window.localStorage.getItem(key)); } catch (e) { return null; }
+  }
+  function forget(key) {
+    try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
+  }
+  function teller(form) {
+    var state = document.getElementById(form.getAttribute("data-autosave-status") || "");
+    return function (text) { if (state && text) { state.textContent = text; } };
+  }
+
+  // -- a whole form, on this device only ------------------------------------------------------------------------
+  function kept(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !SKIP[el.type] && el.name !== "csrf_token";
+    });
+  }
+  function slotOf(el) {  // a radio or checkbox is kept per value: a group shares its name
+    return el.type === "checkbox" || el.type === "radio" ? el.name + "=" + el.value : el.name;
+  }
+  // What the server rendered (defaultValue / defaultChecked / defaultSelected): a field that differs was typed
+  // into before this script arrived (slow phone), and those keystrokes fired no event we heard.
+  function touched(el) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+    if (el.tagName === "SELECT") {
+      var found = Array.prototype.findIndex.call(el.options, function (opt) { return opt.defaultSelected; });
+      return el.selectedIndex !== Math.max(found, 0);
+    }
+    return el.value !== el.defaultValue;
+  }
+  function attachFields(form, key) {
+    var tell = teller(form);
+    function save() {
+      var fields = {};
+      kept(form).forEach(function (el) {
+        fields[slotOf(el)] = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+      });
+      store(key, { fields: fields, at: Date.now() });
+    }
+    function restore() {
+      var local = stored(key);
+      if (!local || !local.fields) { return false; }
+      var fresh = {};  // names the member changed already: a whole radio group is theirs then
+      kept(form).forEach(function (el) { if (touched(el)) { fresh[el.name] = true; } });
+      var restored = false;
+      kept(form).forEach(function (el) {
+        var value = local.fields[slotOf(el)];
+        if (value === undefined || fresh[el.name]) { return; }
+        if (el.type === "checkbox" || el.type === "radio") {
+          if (el.checked !== !!value) { el.checked = !!value; restored = true; }
+        } else if (typeof value === "string" && value !== el.value) {
+          el.value = value;
+          restored = true;
+        }
+      });
+      return restored;
+    }
+    var early = kept(form).some(touched);
+    // errors rendered by the portal show what was posted: those values win over the stored copy
+    if (!form.querySelector(".has-error") && restore()) { tell(form.getAttribute("data-restored-text")); }
+    if (early) { save(); }
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    form.addEventListener("submit", function (event) { if (!event.defaultPrevented) { forget(key); } });
+    form.setAttribute("data-autosave-ready", "1");
+  }
+
+  // -- one long text, with a draft at the portal ----------------------------------------------------------------
   function attach(form) {
     var field = form.getAttribute("data-autosave-field");
-    var box = field ? form.elements.namedItem(field) : null;
     var key = form.getAttribute("data-storage-key");
-    if (!box || !key) { return; }
+    if (!key) { return; }
+    if (!field) { attachFields(form, key); return; }
+    var box = form.elements.namedItem(field);
+    if (!box) { return; }
     var extras = (form.getAttribute("data-autosave-extra") || "").split(/\s+/).filter(Boolean);
-    var state = document.getElementById(form.getAttribute("data-autosave-status") || "");
+    var tell = teller(form);
     var tokenInput = form.querySelector("input[name=csrf_token]");
     var token = tokenInput ? tokenInput.value : "";
     var sentText = box.value;
     var beaconText = null;
     var submitted = false;
     var timer = null;
-
-    function store(value) {
-      try {
-        window.localStorage.setItem(key, JSON.stringify({ text: value, at: Date.now() }));
-      } catch (e) { /* private mode: the server draft remains */ }
-    }
-    function stored() {
-      try { return JSON.parse(window.localStorage.getItem(key)); } catch (e) { return null; }
-    }
-    function forget() {
-      try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
-    }
-    function tell(text) { if (state && text) { state.textContent = text; } }
 
     function payload(text) {
       var data = {};
@@ -94,7 +163,7 @@
 
     // A local copy typed after the portal's draft was saved (the save did not go through) wins;
     // an older one (this device, before writing on another) does not.
-    var local = stored();
+    var local = stored(key);
     var serverSaved = parseInt(form.getAttribute("data-server-saved") || "0", 10) || 0;
     if (local && typeof local.text === "string" && local.text.length && local.text !== box.value &&
         local.at > serverSaved) {
@@ -103,7 +172,7 @@
       schedule();
     }
     box.addEventListener("input", function () {
-      store(box.value);
+      store(key, { text: box.value, at: Date.now() });
       beaconText = null;
       form.removeAttribute("data-saved");
       schedule();
@@ -115,13 +184,17 @@
     window.addEventListener("pageshow", function (event) {
       if (event.persisted) { submitted = false; beaconText = null; }  // back to the form (page cache)
     });
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) { return; }  // kept to be sent later: still being written, as far as drafts go
       submitted = true;
       if (timer) { clearTimeout(timer); timer = null; }
-      forget();
+      forget(key);
     });
     form.setAttribute("data-autosave-ready", "1");
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), attach);
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave-discard]"), function (form) {
+    form.addEventListener("submit", function () { forget(form.getAttribute("data-autosave-discard")); });
+  });
 })();

@@ -1,4 +1,5 @@
 """A member takes a quiz on a phone: answers are saved as they are given, a reload resumes with them kept."""
+import pytest
 from sqlalchemy import select
 
 from portal import toolkit as tk
@@ -69,6 +70,8 @@ def test_take_a_quiz_on_a_phone_reload_and_resume(page, live_server, db, org, tm
     assert db.session.scalar(select(tk.Activity).where(tk.Activity.verb == "quiz.passed")) is not None
 
 
+# The script must come over the network late (held): a service worker would serve it from its cache at once.
+@pytest.mark.browser_context_args(service_workers="block")
 def test_answer_given_before_the_script_loaded_is_saved(page, live_server, db, org):
     """Issue 14: on a loaded phone the person answers before quizzes.js arrives; the script saves it on load."""
     quiz = make_quiz(db, pass_percent=80)

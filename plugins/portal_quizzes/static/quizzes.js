@@ -1,17 +1,21 @@
-/* Save each answer as it is given (PUT to the API), so a dropped connection or a closed
-   browser loses nothing. Without JavaScript the form still saves on "next". */
+/* Save each answer as it is given (PUT to the API, idempotent per question) through the portal's offline
+   queue (offline-queue.js, loaded first): without a connection the latest answer to each question is kept
+   on this phone, put back into the form after a reload, and sent when the connection returns.
+   Without JavaScript the form still saves on "next". */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-save-url]");
-  if (!form || !window.fetch) { return; }
+  var queue = window.PortalOfflineQueue;
+  if (!form || !queue) { return; }
   var url = form.getAttribute("data-save-url");
+  var slot = "quiz-answer:" + url;
   var qtype = form.getAttribute("data-qtype");
   var status = form.querySelector(".save-status");
   var timer = null;
   var pending = null;
   // The words come translated from the page (the template's gettext), not from this file.
   var words = {saving: form.getAttribute("data-saving"), saved: form.getAttribute("data-saved-text"),
-               failed: form.getAttribute("data-failed")};
+               failed: form.getAttribute("data-failed"), waiting: form.getAttribute("data-waiting-text")};
 
   function answer() {
     var data = new FormData(form);
@@ -26,22 +30,27 @@
     return value;
   }
 
+  function shown(result) {
+    if (result.state === "sent") { status.textContent = words.saved; form.setAttribute("data-saved", "1"); return; }
+    if (result.state === "waiting" || result.state === "login") { status.textContent = words.waiting; return; }
+    pending = null;
+    status.textContent = result.message || words.failed;
+    if (result.status === 409) { window.location.reload(); }  // the attempt is over: show where it stands
+  }
+
+  function fields() {
+    var out = [];
+    new FormData(form).forEach(function (value, name) { if (typeof value === "string") { out.push([name, value]); } });
+    return out;
+  }
+
   function save() {
     var body = JSON.stringify({answer: answer()});
     if (body === pending) { return; }
     pending = body;
     status.textContent = words.saving;
-    fetch(url, {method: "PUT", credentials: "same-origin",
-                headers: {"Content-Type": "application/json", "Accept": "application/json"}, body: body})
-      .then(function (res) {
-        if (res.ok) { status.textContent = words.saved; form.setAttribute("data-saved", "1"); return; }
-        pending = null;
-        return res.json().then(function (err) {
-          status.textContent = (err && err.error && err.error.message) || words.failed;
-          if (res.status === 409) { window.location.reload(); }
-        });
-      })
-      .catch(function () { pending = null; status.textContent = words.failed; });
+    form.removeAttribute("data-saved");
+    queue.send(slot, {url: url, method: "PUT", body: body, fields: fields()}, shown);
   }
 
   // Server-rendered state: defaultChecked / defaultSelected / defaultValue. On a slow phone a
@@ -68,7 +77,15 @@
     }
   });
 
-  if (changedBeforeLoad()) { save(); }
+  var waiting = queue.waiting(slot);
+  if (changedBeforeLoad()) {
+    save();
+  } else if (waiting) {  // answered offline before a reload: that answer shows, and is on its way
+    if (waiting.fields) { queue.fill(form, waiting.fields); }
+    pending = waiting.body;
+    status.textContent = words.waiting;
+    queue.listen(slot, shown);
+  }
   // Tests (and anything else) wait for this instead of guessing how long loading takes.
   document.documentElement.dataset.autosave = "ready";
 
