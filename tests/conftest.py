@@ -21,6 +21,7 @@ PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 
 # The moto S3 server fixtures (moto_server, s3_app), shared by every test module that asks for them.
 pytest_plugins = ["tests.helpers.s3"]
+pytest_plugins += ["tests.helpers.lrs"]  # the Ralph LRS fixture (ralph_lrs)
 
 
 class IsolatedClient(FlaskClient):

@@ -132,6 +132,8 @@ def test_unknown_fields_are_refused_with_their_names(app, tokens):
     bodies = [(m, p, op) for m, p, op in _operations(client) if "requestBody" in op]
     assert bodies
     for method, path, operation in bodies:
+        if "application/json" not in operation["requestBody"]["content"]:
+            continue  # an upload (multipart/form-data): its form fields are read by name, not as a JSON object
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert schema["additionalProperties"] is False, (method, path)
         if operation.get("security") == []:

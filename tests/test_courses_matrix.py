@@ -61,6 +61,8 @@ def test_permission_matrix(app, db, org, tmp_path):
         "courses_api.course": expect(200, anonymous=401),
         "courses_api.lesson": expect(200, anonymous=401),
         "courses_api.lesson_comments": expect(200, anonymous=401),
+        "courses_api.certificates": expect(200, anonymous=401, organizer=403, admin=403),
+        "courses_api.certificate_pdf": expect(404, anonymous=401, member1=200, admin=200),
         "search.api_search": public(),
     }
     values = {
@@ -77,6 +79,7 @@ def test_permission_matrix(app, db, org, tmp_path):
         "courses_api.course": {"slug": "getting-started"},
         "courses_api.lesson": {"lesson_id": first_lesson.id},
         "courses_api.lesson_comments": {"lesson_id": first_lesson.id},
+        "courses_api.certificate_pdf": {"code": cert.code},
         "search.api_search": {"q": "党费"},
     }
     checked = check_matrix(app, org, expectations, blueprints={"courses", "courses_api", "search"}, url_values=values)

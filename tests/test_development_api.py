@@ -4,14 +4,18 @@ as an enum in the OpenAPI document, and every GET route × every role (writes:
 tests/test_post_matrix_development_api.py)."""
 from __future__ import annotations
 
+import io
 from datetime import date
 from itertools import count
+
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal import toolkit as tk
 from portal.audit.models import AuditEntry
 from portal.org.validation import id_number_check_digit
 from portal_development import cases
-from portal_development.models import DevCase, StepRecord
+from portal_development.models import DevCase, StepFile, StepRecord
 from portal_development.vocabulary import STEP_CODES
 from tests.conftest import api_token
 from tests.helpers.permission_matrix import check_matrix, expect
@@ -294,19 +298,29 @@ def _member2_case(org) -> DevCase:
 
 def test_every_get_route_as_every_role(app, db, org):
     case = _member2_case(org)
+    stored = tk.store_upload("development", tk.check_upload(
+        FileStorage(io.BytesIO(b"%PDF-1.4 letter"), filename="letter.pdf"), allowed=("pdf",), max_bytes=10_000))
+    tk.db.session.add(StepFile(step_id=case.steps[0].id, filename="letter.pdf", stored_name=stored,
+                               content_type="application/pdf", size=15))
+    tk.db.session.commit()
+    seen = expect(404, anonymous=401, member2=200, home_sec=200, organizer=200, admin=200)
     keepers = expect(404, anonymous=401, home_sec=200, organizer=200, admin=200)
     checked = check_matrix(app, org, {
         "development_api.list_cases": keepers,
         "development_api.board_counts": keepers,
-        "development_api.get_case": expect(404, anonymous=401, member2=200, home_sec=200, organizer=200, admin=200),
+        "development_api.get_case": seen,
         "development_api.record_pdf": expect(404, anonymous=401, member2=403, home_sec=200, organizer=200, admin=200),
+        # issue 21: one's own page (every account: no case is null) and a step's document (as the case)
+        "development_api.mine": expect(200, anonymous=401),
+        "development_api.file": seen,
     }, blueprints={"development_api"}, url_values={
         "development_api.list_cases": lambda org: {"unit": org.home.id},
         "development_api.board_counts": lambda org: {"unit": org.home.id},
         "development_api.get_case": {"case_id": case.id},
         "development_api.record_pdf": {"case_id": case.id},
+        "development_api.file": lambda org: {"file_id": tk.db.session.scalar(select(StepFile.id))},
     })
-    assert checked == 4 * 9
+    assert checked == 6 * 9
 
 
 def test_concurrent_openings_for_one_newcomer_make_one_case_and_one_member(app, db, org):

@@ -44,6 +44,7 @@ MEMBER1_RECORD = expect(404, anonymous=302, member1=200, home_sec=200, host_sec=
 # the home side only (approve, return, review): never the host, never the member for the home's decisions
 HOME_SIDE = expect(404, anonymous=302, home_sec=200, organizer=200, admin=200)
 HOST_SIDE = expect(404, anonymous=302, host_sec=200, organizer=200, admin=200)
+API_MEMBER1_RECORD = expect(404, anonymous=401, member1=200, home_sec=200, host_sec=200, organizer=200, admin=200)
 
 EXPECTATIONS = {
     "mobility.index": MEMBERS_ONLY,
@@ -71,6 +72,15 @@ EXPECTATIONS = {
     "mobility.stats_export": HOME_SIDE,
     "mobility.outgoing_export": HOME_SIDE,
     "mobility_api.stats": expect(404, anonymous=401, home_sec=200, organizer=200, admin=200),
+    # the member's side through the API: the same rules as the pages (401 without a login)
+    "mobility_api.me": expect(200, anonymous=401, organizer=403, admin=403),
+    "mobility_api.branches": expect(200, anonymous=401, organizer=403, admin=403),
+    "mobility_api.get_outflow": API_MEMBER1_RECORD,
+    "mobility_api.photo": API_MEMBER1_RECORD,
+    "mobility_api.certificate": API_MEMBER1_RECORD,
+    "mobility_api.certificate_pdf": API_MEMBER1_RECORD,
+    "mobility_api.get_transfer": API_MEMBER1_RECORD,
+    "mobility_api.letter": API_MEMBER1_RECORD,
 }
 
 URL_VALUES = {
@@ -93,6 +103,13 @@ URL_VALUES = {
     "mobility.stats_export": lambda o: {"unit_id": o.home.id},
     "mobility.outgoing_export": lambda o: {"unit_id": o.home.id},
     "mobility_api.stats": lambda o: {"unit": o.home.id},
+    "mobility_api.branches": lambda o: {"city": "深圳"},
+    "mobility_api.get_outflow": lambda o: {"outflow_id": o.outflow.id},
+    "mobility_api.photo": lambda o: {"outflow_id": o.outflow.id},
+    "mobility_api.certificate": lambda o: {"certificate_id": o.certificate.id},
+    "mobility_api.certificate_pdf": lambda o: {"certificate_id": o.certificate.id},
+    "mobility_api.get_transfer": lambda o: {"transfer_id": o.transfer.id},
+    "mobility_api.letter": lambda o: {"transfer_id": o.transfer.id},
 }
 
 

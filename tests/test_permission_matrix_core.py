@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from portal.org.models import Member
 from tests.helpers.permission_matrix import ROLES, admin_only, check_matrix, expect, logged_in, public
 
-CORE_BLUEPRINTS = {"web", "auth", "org", "inbox", "admin", "audit", "api", "search"}
+CORE_BLUEPRINTS = {"web", "auth", "org", "inbox", "admin", "audit", "api", "search", "xapi_api", "pwa"}
 
 
 def only(*allowed: str, status: int = 200, denied: int = 404, anonymous: int = 302) -> dict:
@@ -49,8 +49,15 @@ def expectations(s: SimpleNamespace) -> dict:
         "audit.index": admin_only(),
         # api, search
         "api.me": expect(200, anonymous=401),
+        "api.me_export": expect(200, anonymous=401),
+        "api.inbox_list": expect(200, anonymous=401),
         "api.openapi": public(),
         "search.api_search": public(),
+        # the app shell (issue 21): nothing of an account in it
+        "pwa.manifest": public(),
+        "pwa.service_worker": public(),
+        "pwa.offline": public(),
+        "xapi_api.statements": expect(403, anonymous=401, organizer=200, admin=200),  # admins, organizers
         # org: units
         "org.units": expect(403, anonymous=302, home_sec=200, host_sec=200, foreign_sec=200, organizer=200, admin=200),
         "org.unit": only(*s.unit_staff),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -51,6 +52,10 @@ def test_permission_matrix(app, org, setup):
         "points.rule_edit": admin_only,
         "points_api.me": expect(200, anonymous=401, organizer=404, admin=404),
         "points_api.leaderboard": expect(200, anonymous=401),
+        "points_api.rules": expect(200, anonymous=401),
+        "points_api.campaigns": expect(200, anonymous=401),
+        "points_api.campaign": expect(404, anonymous=401, member1=200, member2=200, home_sec=200, organizer=200,
+                                      admin=200),
     }, blueprints={"points", "points_api"}, url_values={
         "points.leaderboard": lambda o: {"unit": o.home.id},
         "points.standings": lambda o: {"unit_id": o.home.id},
@@ -60,8 +65,9 @@ def test_permission_matrix(app, org, setup):
         "points.campaign": {"campaign_id": campaign_id},
         "points.campaign_edit": {"campaign_id": campaign_id},
         "points.rule_edit": {"rule_id": rule_id},
+        "points_api.campaign": {"campaign_id": campaign_id},
     })
-    assert checked == 16 * 9
+    assert checked == 19 * 9
 
 
 def test_member_page_shows_totals_level_chart_history(client, org, setup):
@@ -71,7 +77,8 @@ def test_member_page_shows_totals_level_chart_history(client, org, setup):
     assert "(campaign: Four comparisons)" not in page  # manual awards show the secretary's reason
     assert '<svg class="chart"' in page and "My points in the last 12 months" in page
     assert "Level 1" in page and "37 points to level 2" in page  # 12 awarded + 1 daily login of 50
-    assert "style=" not in page and "<script" not in page
+    # the chart is plain SVG: no inline style or script (the page's only scripts are the core's files: offline use)
+    assert "style=" not in page and not re.search(r"<script(?![^>]*\bsrc=)", page)
 
 
 def test_api_me_and_leaderboard(client, org, setup):

@@ -8,6 +8,7 @@ one's own request or wish is in tests/test_self_actions.py.
 """
 from __future__ import annotations
 
+import io
 import itertools
 
 from portal import toolkit as tk
@@ -24,6 +25,7 @@ STAFF_NOT_SELF = expect(404, anonymous=302, member2=403, home_sec=302, organizer
 PARTIES = expect(404, anonymous=302, member2=302, home_sec=302, organizer=302, admin=302)
 ADMIN = expect(403, anonymous=302, admin=302)
 MEMBERS = expect(302, organizer=403, admin=403)  # accounts without a member profile file nothing
+PDF = b"%PDF-1.4\n%fake but well-formed enough to sniff\n"
 _serial = itertools.count(1)
 
 
@@ -85,6 +87,14 @@ CASES = [
              _request_of_member2, {"to": "accepted"}, json=True),
     PostCase("care_api.post_comment", expect(404, anonymous=401, member2=201, home_sec=201, organizer=201, admin=201),
              _request_of_member2, {"body": "Any news?"}, json=True),
+    PostCase("care_api.upload_attachments", expect(404, anonymous=401, member2=201, home_sec=201, organizer=201,
+                                                   admin=201),
+             _request_of_member2, lambda _org, _v: {"attachments": [(io.BytesIO(PDF), "letter.pdf")]}),
+    PostCase("care_api.create_wish", expect(201, anonymous=401, organizer=403, admin=403),
+             data=lambda _org, _v: {"title": f"A bicycle {next(_serial)}"}, json=True),
+    PostCase("care_api.wish_action", expect(404, anonymous=401, member1=200, member2=403, home_sec=200, organizer=403,
+                                            admin=403), lambda org: {**_wish(org, approved=True), "action": "claim"},
+             json=True),
 ]
 
 

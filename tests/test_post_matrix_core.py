@@ -154,9 +154,14 @@ CASES = [
     # one's own inbox and password (a wrong current password changes nothing)
     PostCase("inbox.open_message", only("member1"), _message_for_member1),
     PostCase("inbox.read_all", expect(302), _message_for_everyone),
+    PostCase("api.inbox_read", expect(404, anonymous=401, member1=200), _message_for_member1, json=True),
+    PostCase("api.inbox_read_all", expect(200, anonymous=401), _message_for_everyone, json=True),
     PostCase("auth.change_password", expect(422, anonymous=302),
              data={"current": "wrong", "new": "Another-pass-9753", "repeat": "Another-pass-9753"}),
     PostCase("auth.revoke_token", only("member1"), _token_of_member1),
+    PostCase("auth.change_email", expect(302), data={"email": "someone@example.org"}),  # one's own address
+    PostCase("api.change_email", expect(200, anonymous=401), data={"email": "from-the-app@example.org"}, json=True,
+             method="PUT"),
     PostCase("auth.unlock", only(*HOME_EDITORS), _locked_member),
     PostCase("api.change_password", expect(422, anonymous=401), data={"current": "wrong", "new": "Another-pass-9753"},
              json=True),

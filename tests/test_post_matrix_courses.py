@@ -21,6 +21,7 @@ HOME_AUTHORS = expect(404, anonymous=302, home_sec=302, organizer=302, admin=302
 # members of the home branch study its course; accounts without a member profile cannot study
 HOME_STUDENTS = expect(404, anonymous=302, member1=302, member2=302, home_sec=302, organizer=403, admin=403)
 # secretaries elsewhere may author, but not for the home branch: its unit is not among their choices
+API_STUDENTS = expect(404, anonymous=401, organizer=403, admin=403)
 STAFF_ON_HOME = expect(403, anonymous=302, home_sec=302, host_sec=422, foreign_sec=422, organizer=302, admin=302)
 _serial = itertools.count(1)
 
@@ -93,6 +94,13 @@ CASES = [
     PostCase("courses.cancel_assignment", HOME_AUTHORS, _assignment),
     PostCase("courses.revoke_certificate", expect(403, anonymous=302, admin=302), _certificate,
              {"reason": "Issued by mistake"}),
+    # the API: the same rules, 401 without a login
+    PostCase("courses_api.reading", expect(204, anonymous=401, organizer=403, admin=403),
+             lambda _org: {"lesson_id": _course().active_lessons[0].id}, {"state": "beat"}, json=True),
+    PostCase("courses_api.post_comment", API_STUDENTS | {role: (201,) for role in ("member1", "member2", "home_sec")},
+             _lesson, {"body": "I learned a lot."}, json=True),
+    PostCase("courses_api.report_comment", API_STUDENTS | {"member1": (201,), "member2": (403,), "home_sec": (201,)},
+             _comment_of_member2, {"reason": "off_topic", "note": "Not about the lesson"}, json=True),
 ]
 
 

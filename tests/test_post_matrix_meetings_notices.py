@@ -45,6 +45,8 @@ CASES = [
              data=lambda org, _v: {**NOTICE, "requires_ack": True, "unit_id": org.home.id}, json=True),
     PostCase("meetings_notices_api.ack", expect(404, anonymous=401, member1=200, member2=200, home_sec=200),
              _notice, {"reply": "Noted"}, json=True),
+    PostCase("meetings_notices_api.reply", expect(404, anonymous=401, member1=200, member2=200, home_sec=200),
+             _notice, {"reply": "I will come."}, json=True),
 ]
 
 

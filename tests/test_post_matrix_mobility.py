@@ -32,6 +32,9 @@ API_HOME_SIDE = expect(404, anonymous=401, home_sec=200, organizer=200, admin=20
 # one's own check-in, move report or confirmation: only member2 is away; the others have no approved
 # outflow (409 in a page, or a redirect to the mobility page saying so); accounts without a member profile: 403
 MEMBER2_ONLY_AWAY = expect(409, anonymous=302, member2=302, organizer=403, admin=403)
+API_MEMBER2_RECORD = expect(404, anonymous=401, member2=200, home_sec=200, organizer=200, admin=200)
+# the foreign branch is the outsider's and its secretary's home branch already: 422
+API_OWN_TRANSFER = expect(201, anonymous=401, outsider=422, foreign_sec=422, organizer=403, admin=403)
 
 
 def _reset_member2(org) -> None:
@@ -139,6 +142,21 @@ CASES = [
              _approved_member2, lambda org, _v: {"host_unit_id": org.host.id}, json=True),
     PostCase("mobility_api.confirm_checkin", expect(404, anonymous=401, host_sec=200, organizer=200, admin=200),
              _pending_checkin, json=True),
+    # the member's side through the API (issue 21): the same rules as the pages above
+    PostCase("mobility_api.update_outflow", API_MEMBER2_RECORD, _pending, {**OUTFLOW, "destination_city": "宁波市"},
+             json=True, method="PUT"),
+    PostCase("mobility_api.withdraw", API_MEMBER2_RECORD, _pending, json=True),
+    PostCase("mobility_api.upload_photo", API_MEMBER2_RECORD | {"member2": (201,), "home_sec": (201,),
+                                                                "organizer": (201,), "admin": (201,)}, _pending, _png),
+    PostCase("mobility_api.record_return", API_MEMBER2_RECORD, _approved, lambda _org, _v: {"returned_on": _today()},
+             json=True),
+    PostCase("mobility_api.report", expect(409, anonymous=401, member2=201, organizer=403, admin=403),
+             _approved_member2, lambda _org, _v: {"changed_on": _today(), "employer": "杭州服装厂"}, json=True),
+    PostCase("mobility_api.confirm", expect(409, anonymous=401, member2=200, organizer=403, admin=403),
+             _approved_member2, json=True),
+    # one's own transfer: each member asks for themself (to the host branch, not their home branch)
+    PostCase("mobility_api.create_transfer", API_OWN_TRANSFER, _approved_member2,
+             lambda org, _v: {"to_unit_id": org.foreign.id, "reason": "在外地定居"}, json=True),
 ]
 
 

@@ -53,6 +53,8 @@ CASES = [
     PostCase("points.reverse", HOME_AWARDERS, _entry_of_member2, {"reason": "Entered twice"}),
     # one's own privacy choice: every account with a member profile
     PostCase("points.privacy", expect(302, organizer=403, admin=403), data={"hide": "y"}),
+    PostCase("points_api.privacy", expect(200, anonymous=401, organizer=403, admin=403), data={"hide": False},
+             json=True),
     PostCase("points.campaign_new", CAMPAIGN_RUNNERS, data=_campaign_form),
     PostCase("points.campaign_edit", expect(404, anonymous=302, organizer=302, admin=302), _campaign, _campaign_form),
     PostCase("points.rule_new", ADMIN, data=RULE),

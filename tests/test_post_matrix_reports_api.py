@@ -51,12 +51,22 @@ def _member2s_report(org) -> dict:
     return _report_of(org.member2)
 
 
+def _quarter_path(org) -> dict:
+    """Everyone reports quarterly; the URL names this quarter (a draft per role's own member, none sent yet)."""
+    _everyone_quarterly(org)
+    tk.db.session.execute(delete(Report))
+    return {"period": schedule.period_of(tk.local_today(), 3).key}
+
+
 COMMENT = {"body": "请结合工作再谈谈体会。", "return": True}
 
 CASES = [
     PostCase("reports_api.post_report", expect(201, anonymous=401, organizer=403, admin=403), _everyone_quarterly,
              _quarter, json=True),
     PostCase("reports_api.post_comment", READERS, _fresh_report, COMMENT, json=True),
+    # issue 21: every member keeps their own draft (PUT); accounts without a member profile cannot
+    PostCase("reports_api.put_draft", expect(200, anonymous=401, organizer=403, admin=403), _quarter_path,
+             {"body": "写到一半的汇报。"}, json=True, method="PUT"),
     PostCase("reports_api.post_comment", expect(404, anonymous=401, home_sec=201, host_sec=201, organizer=201,
                                                 admin=201), _shared_with_host, COMMENT, json=True),
     # the author reads their report but does not comment on it

@@ -697,3 +697,19 @@ def test_review_round_page_shows_the_many_entries_it_is_pinned_with(app, review_
         pages.append(review_clients["home-secretary"].get(f"{url}?page={len(pages) + 1}").get_data(as_text=True))
     assert len(re.findall(r'<tr id="entry-\d+"', pages[0])) == app.config["PER_PAGE"]
     assert len(set(re.findall(r"评议党员\d\d", "".join(pages)))) == 30
+
+
+#: ``GET /api/v1/xapi/statements`` for 50 statements of the demo's stream, whatever their verbs: one
+#: ``describe`` per verb present and one query for the branches' names, never one per statement (issue 21).
+XAPI_STATEMENTS_PINNED = 15
+
+
+def test_xapi_statements_are_pinned(app, demo):
+    client = app.test_client()
+    assert client.post("/login", data={"login": "admin", "password": PASSWORD}).status_code == 302
+    response, queries = measure(app, client, "/api/v1/xapi/statements?limit=50")
+    assert response.status_code == 200
+    statements = response.json["statements"]
+    assert len(statements) == 50 and len({s["verb"]["id"] for s in statements}) > 1
+    assert len(queries) <= XAPI_STATEMENTS_PINNED, (
+        f"50 xAPI statements now take {len(queries)} statements (pinned {XAPI_STATEMENTS_PINNED}).\n" + queries.report())

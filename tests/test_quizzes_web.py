@@ -69,6 +69,7 @@ def test_permission_matrix(app, db, org):
         "quizzes_api.quiz": api_member,
         "quizzes_api.attempt": expect(404, anonymous=401, member1=200, organizer=403, admin=403),
         "quizzes_api.daily": api_member,
+        "quizzes_api.quizzes": expect(200, anonymous=401, organizer=403, admin=403),
     }, blueprints={"quizzes", "quizzes_api"}, url_values={
         "quizzes.quiz": ids, "quizzes.edit_quiz": ids, "quizzes.results": ids, "quizzes.results_xlsx": ids,
         "quizzes.analysis": ids, "quizzes_api.quiz": ids,
@@ -78,7 +79,7 @@ def test_permission_matrix(app, db, org):
         "quizzes.edit_question": {"question_id": response.question_id},
         "quizzes.grade_response": {"response_id": response.id},
     })
-    assert checked == 23 * 9
+    assert checked == 24 * 9
 
 
 def test_take_a_quiz_without_javascript_and_resume(client, db, org):

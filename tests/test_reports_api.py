@@ -44,11 +44,16 @@ def test_get_permission_matrix(app, db, org):
     checked = check_matrix(app, org, {
         "reports_api.list_reports": readers,
         "reports_api.get_report": {**readers, "member1": (200,)},
+        # one's own (issue 21): every member; accounts without a member record are refused
+        "reports_api.mine": expect(200, anonymous=401, organizer=403, admin=403),
+        # member1 (away) writes quarterly; the others' periods are not quarters
+        "reports_api.get_draft": expect(422, anonymous=401, member1=200, organizer=403, admin=403),
     }, blueprints={"reports_api"}, url_values={
         "reports_api.list_reports": {"unit": org.home.id, "period": current},
         "reports_api.get_report": {"report_id": report.id},
+        "reports_api.get_draft": {"period": current},
     })
-    assert checked == 2 * 9
+    assert checked == 4 * 9
 
 
 def test_submit_then_409_then_resubmit_after_return(client, db, org, tokens):

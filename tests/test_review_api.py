@@ -50,13 +50,19 @@ def test_get_permission_matrix(app, db, org):
         "review_api.get_round": {**managers, "member1": (200,), "member2": (200,), "host_sec": (200,)},
         "review_api.get_evidence": {**managers, "member2": (200,)},
         "review_api.get_results": managers,
+        # issue 21: the round's members read whom they rate; the host secretary sees the round but is not in it
+        "review_api.get_ratees": expect(404, anonymous=401, member1=200, member2=200, home_sec=200, organizer=403,
+                                        admin=403),
+        "review_api.year_pdf": expect(200, anonymous=401, organizer=403, admin=403),
     }, blueprints={"review_api"}, url_values={
         "review_api.list_rounds": {"unit": org.home.id, "year": YEAR},
         "review_api.get_round": {"round_id": round_.id},
         "review_api.get_evidence": {"round_id": round_.id, "member_id": org.member2.id},
         "review_api.get_results": {"round_id": round_.id},
+        "review_api.get_ratees": {"round_id": round_.id},
+        "review_api.year_pdf": {"year": YEAR},
     })
-    assert checked == 5 * 9
+    assert checked == 7 * 9
 
 
 def test_open_then_409_then_list(client, db, org, tokens):

@@ -155,3 +155,17 @@ def portal_demo_data(context):
     from portal_care.demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_care.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("care", _l("Care requests and micro-wishes"), urgent=True),
+    ]

@@ -6,8 +6,8 @@ from portal.toolkit import gettext as _
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal_care import access, attachments, filing, sla, vocabulary, workflow
-from portal_care.models import CareRequest
+from portal_care import access, attachments, filing, microwishes, sla, vocabulary, workflow
+from portal_care.models import CareAttachment, CareRequest, CareWish
 
 bp = Blueprint("care_api", __name__, url_prefix="/api/v1/care")
 db = tk.db
@@ -37,9 +37,7 @@ def request_json(req: CareRequest, account) -> dict:
         "events": [{"id": e.id, "kind": e.kind, "internal": e.internal, "body": e.body, "from": e.from_status,
                     "to": e.to_status, "by": e.account.display_name if e.account else None,
                     "at": tk.isoformat(e.created_at)} for e in workflow.timeline(req, account)],
-        "attachments": [{"id": a.id, "name": a.original_name, "size": a.size,
-                         "url": f"{vocabulary.URL_PREFIX}/attachments/{a.id}"}
-                        for a in attachments.visible_attachments(req, account)],
+        "attachments": [attachment_json(a) for a in attachments.visible_attachments(req, account)],
     }
 
 
@@ -74,12 +72,10 @@ def list_requests():
     query = select(CareRequest).where(access.list_condition(account))
     if condition is not None:
         query = query.where(condition)
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
-    rows = db.session.scalars(query.order_by(CareRequest.created_at.desc(), CareRequest.id.desc()).limit(limit))
-    return jsonify({"requests": [
-        {"id": r.id, "title": r.title, "status": r.status, "category": r.category,
-         "due_at": tk.isoformat(sla.due_at(r)),
-         "unit": {"id": r.unit.id, "name": r.unit.name}, "created_at": tk.isoformat(r.created_at)} for r in rows]})
+    query = query.order_by(CareRequest.created_at.desc(), CareRequest.id.desc())
+    return jsonify(tk.api_page(query, lambda r: {
+        "id": r.id, "title": r.title, "status": r.status, "category": r.category, "due_at": tk.isoformat(sla.due_at(r)),
+        "unit": {"id": r.unit.id, "name": r.unit.name}, "created_at": tk.isoformat(r.created_at)}, key="requests"))
 
 
 @bp.get("/requests/<int:request_id>")
@@ -134,6 +130,124 @@ def _text(value):
     return value if isinstance(value, str) else None
 
 
+def attachment_json(item: CareAttachment) -> dict:
+    """An attachment: its page URL (``url``, the web route) and its API download (``download``)."""
+    return {"id": item.id, "name": item.original_name, "size": item.size,
+            "url": f"{vocabulary.URL_PREFIX}/attachments/{item.id}",
+            "download": f"/api/v1/care/requests/{item.request_id}/attachments/{item.id}"}
+
+
+@bp.post("/requests/<int:request_id>/attachments")
+@tk.api_login_required
+def upload_attachments(request_id: int):
+    """Multipart ``attachments`` (one or more files), optional ``body`` and ``internal``: added as a comment → 201."""
+    account = tk.current_account()
+    req = access.get_visible(request_id, account)
+    if req is None:
+        return _not_found()
+    files = [f for f in request.files.getlist("attachments") if f.filename]
+    if not files:
+        raise tk.Invalid(_("Choose a file to upload."), {"attachments": _("Choose a file to upload.")})
+    event = workflow.add_comment(req, account, request.form.get("body", ""), now=tk.utcnow(),
+                                 internal=request.form.get("internal") in ("1", "true", "on", "y"), files=files)
+    db.session.commit()
+    rows = db.session.scalars(select(CareAttachment).where(CareAttachment.event_id == event.id)
+                              .order_by(CareAttachment.id)).all()
+    return jsonify({"event_id": event.id, "attachments": [attachment_json(a) for a in rows]}), 201
+
+
+@bp.get("/requests/<int:request_id>/attachments/<int:attachment_id>")
+@tk.api_login_required
+def download_attachment(request_id: int, attachment_id: int):
+    """The file, after the web route's permission check (internal ones only for staff and handlers)."""
+    account = tk.current_account()
+    item = attachments.attachment_for(attachment_id, account, request_id=request_id)
+    if item is None:
+        return _not_found()
+    response = attachments.send_attachment(item)
+    access.record_view(item.request, account, via=f"attachment:{item.id}")
+    db.session.commit()
+    return response
+
+
+# -- micro-wishes -------------------------------------------------------------
+
+WISH_LISTS = ("board", "mine", "claimed", "pending")
+
+
+def wish_json(wish: CareWish, account) -> dict:
+    """A wish as ``account`` sees it, with the steps the caller's member may take (``actions``)."""
+    own = account.member is not None and account.member.id == wish.member_id
+    return {"id": wish.id, "title": wish.title, "description": wish.description, "status": wish.status,
+            "wisher": wish.member.name if wish.member else None, "own": own,
+            "visible_to": {"id": wish.visible_unit.id, "name": wish.visible_unit.name} if wish.visible_unit else None,
+            "claimer": wish.claimer.name if wish.claimer else None,
+            "reject_reason": wish.reject_reason if own or microwishes.wish_reviewer(wish, account) else None,
+            "created_at": tk.isoformat(wish.created_at), "claimed_at": tk.isoformat(wish.claimed_at),
+            "fulfilled_at": tk.isoformat(wish.fulfilled_at), "confirmed_at": tk.isoformat(wish.confirmed_at),
+            "actions": microwishes.member_actions(wish, account.member)}
+
+
+def _wish_query(which: str, account):
+    """The query of one of the lists of the web's wishes page."""
+    if which == "pending":
+        return microwishes.pending_wishes_query(account)
+    member = account.member
+    if member is None:
+        return select(CareWish).where(CareWish.id.is_(None))
+    return {"board": microwishes.open_wishes_query, "mine": microwishes.own_wishes_query,
+            "claimed": microwishes.claimed_wishes_query}[which](member)
+
+
+@bp.get("/wishes")
+@tk.api_login_required
+def list_wishes():
+    """``?list=board`` (open wishes near me, the default), ``mine``, ``claimed`` or ``pending`` (to approve), paged."""
+    which = request.args.get("list", "board")
+    if which not in WISH_LISTS:
+        raise tk.BadRequest(_("list must be one of: %(names)s.", names=", ".join(WISH_LISTS)))
+    account = tk.current_account()
+    return jsonify(tk.api_page(_wish_query(which, account), lambda wish: wish_json(wish, account), key="wishes"))
+
+
+@bp.post("/wishes")
+@tk.api_login_required
+def create_wish():
+    """``{"title", "description"}`` → 201; the home branch's secretary approves it before others see it."""
+    account = tk.current_account()
+    if account.member is None:
+        raise tk.Forbidden(_("Only members can post micro-wishes."))
+    wish = microwishes.create_wish(account.member, tk.api_json(), now=tk.utcnow())
+    db.session.commit()
+    return jsonify(wish_json(wish, account)), 201
+
+
+def _visible_wish(wish_id: int, account) -> CareWish:
+    wish = microwishes.get_visible_wish(wish_id, account) if wish_id <= tk.MAX_ID else None
+    if wish is None:
+        raise tk.NotFound(_("Not found."))
+    return wish
+
+
+@bp.get("/wishes/<int:wish_id>")
+@tk.api_login_required
+def get_wish(wish_id: int):
+    """One wish (404 unless the caller may see it, as on the web)."""
+    account = tk.current_account()
+    return jsonify(wish_json(_visible_wish(wish_id, account), account))
+
+
+@bp.post("/wishes/<int:wish_id>/<any(claim, unclaim, fulfil, confirm):action>")
+@tk.api_login_required
+def wish_action(wish_id: int, action: str):
+    """claim / unclaim / fulfil (the helper), confirm (the wisher) → the wish; 409 when the wish's state forbids it."""
+    account = tk.current_account()
+    wish = _visible_wish(wish_id, account)
+    microwishes.act_on_wish(wish, account.member, action, now=tk.utcnow())
+    db.session.commit()
+    return jsonify(wish_json(wish, account))
+
+
 REQUEST_BODY = {"type": "object", "required": ["category", "title", "description", "where"], "properties": {
     "category": {"type": "string"}, "title": {"type": "string", "maxLength": vocabulary.TITLE_MAX},
     "description": {"type": "string", "maxLength": vocabulary.TEXT_MAX},
@@ -143,7 +257,69 @@ REQUEST_BODY = {"type": "object", "required": ["category", "title", "description
     "contact_detail": {"type": "string"}, "consent_host": {"type": "boolean"},
     "member_id": {"type": "integer", "description": "file on behalf of this member (secretaries)"}}}
 
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+_NULLABLE_TIME = {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+_PAGE = {"page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+         "next": {"oneOf": [{"type": "string"}, {"type": "null"}]}}
+ATTACHMENT_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "size": {"type": "integer"}, "url": {"type": "string"},
+    "download": {"type": "string"}}}
+WISH_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "title": {"type": "string"}, "description": {"type": "string"},
+    "status": {"type": "string", "enum": list(vocabulary.WISH_STATUSES)},
+    "wisher": {"oneOf": [{"type": "string"}, {"type": "null"}]}, "own": {"type": "boolean"},
+    "visible_to": {"oneOf": [{"$ref": "#/components/schemas/UnitRef"}, {"type": "null"}]},
+    "claimer": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+    "reject_reason": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+    "created_at": {"type": "string", "format": "date-time"}, "claimed_at": _NULLABLE_TIME,
+    "fulfilled_at": _NULLABLE_TIME, "confirmed_at": _NULLABLE_TIME,
+    "actions": {"type": "array", "items": {"type": "string", "enum": list(microwishes.WISH_ACTIONS)}}}}
+_WISH_ACTION_SUMMARIES = {
+    "claim": "Offer to fulfil an open wish (not one's own)", "unclaim": "Give a claimed wish back",
+    "fulfil": "Mark a wish one claimed as fulfilled", "confirm": "The wisher confirms the wish came true"}
+
 API_PATHS = {
+    "/api/v1/care/requests/{id}/attachments": {"post": {
+        "summary": "Attach files to a request (added as a comment; internal ones for secretaries and handlers)",
+        "description": "Files are checked by content (type and size from the care settings); 422 names the bad "
+                       "file in error.fields.attachments and nothing is stored.",
+        "tags": ["care"], "parameters": [_ID],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["attachments"], "properties": {
+                "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "body": {"type": "string", "maxLength": vocabulary.TEXT_MAX},
+                "internal": {"type": "string", "enum": ["0", "1"]}}}}}},
+        "responses": tk.openapi_responses("403", "409", "413", "422", ok="201", description="Stored", schema={
+            "type": "object", "properties": {"event_id": {"type": "integer"},
+                                             "attachments": {"type": "array", "items": ATTACHMENT_SCHEMA}}})}},
+    "/api/v1/care/requests/{id}/attachments/{attachment_id}": {"get": {
+        "summary": "Download an attachment (same permission as the request; internal ones for staff and handlers)",
+        "tags": ["care"], "parameters": [_ID, {"name": "attachment_id", "in": "path", "required": True,
+                                               "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The file", "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}}}}},
+    "/api/v1/care/wishes": {
+        "get": {"summary": "Micro-wishes: the board near me (list=board), my own (mine), those I claimed (claimed), "
+                           "those waiting for my approval (pending), paged", "tags": ["care"],
+                "parameters": [{"name": "list", "in": "query", "schema": {"type": "string", "enum": list(WISH_LISTS)}},
+                               *_PAGING],
+                "responses": tk.openapi_responses("400", schema={"type": "object", "properties": {
+                    "wishes": {"type": "array", "items": WISH_SCHEMA}, **_PAGE}})},
+        "post": {"summary": "Post a micro-wish; the home branch's secretary approves it", "tags": ["care"],
+                 "requestBody": tk.openapi_json_body({"type": "object", "required": ["title"], "properties": {
+                     "title": {"type": "string", "maxLength": vocabulary.TITLE_MAX},
+                     "description": {"type": "string", "maxLength": 2000}}}),
+                 "responses": tk.openapi_responses("403", "422", ok="201", description="Posted", schema=WISH_SCHEMA)},
+    },
+    "/api/v1/care/wishes/{id}": {"get": {
+        "summary": "One micro-wish (404 unless the caller may see it)", "tags": ["care"], "parameters": [_ID],
+        "responses": tk.openapi_responses(schema=WISH_SCHEMA)}},
+    **{f"/api/v1/care/wishes/{{id}}/{action}": {"post": {
+        "summary": summary, "tags": ["care"], "parameters": [_ID],
+        "responses": tk.openapi_responses("403", "409", description="The wish after the step", schema=WISH_SCHEMA)}}
+       for action, summary in _WISH_ACTION_SUMMARIES.items()},
     "/api/v1/care/requests": {
         "post": {"summary": "File a care request", "tags": ["care"],
                  "requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_BODY}}},
@@ -154,13 +330,14 @@ API_PATHS = {
                      "422": tk.openapi_error_ref()}},
         "get": {"summary": "Care requests: one's own and handled ones, or those routed to one's units", "tags": ["care"],
                 "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"},
-                                "description": "open, all, or a status: " + ", ".join(vocabulary.STATUSES)}],
-                "responses": {"200": {"description": "Requests", "content": {"application/json": {"schema": {
+                                "description": "open, all, or a status: " + ", ".join(vocabulary.STATUSES)}, *_PAGING],
+                "responses": {"200": {"description": "Requests, paged", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"requests": {"type": "array", "items": {
                         "type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
                                                          "status": {"type": "string"}, "category": {"type": "string"},
-                                                         "due_at": {"type": "string", "nullable": True}}}}}}}}},
-                    "401": tk.openapi_error_ref(), "422": tk.openapi_error_ref()}},
+                                                         "due_at": {"type": "string", "nullable": True}}}},
+                        **_PAGE}}}}},
+                    "400": tk.openapi_error_ref(), "401": tk.openapi_error_ref(), "422": tk.openapi_error_ref()}},
     },
     "/api/v1/care/requests/{id}": {"get": {
         "summary": "One care request (404 unless visible to the caller)", "tags": ["care"],

@@ -5,7 +5,7 @@ from typing import Iterable
 
 from portal import toolkit as tk
 
-from .access import HANDLER, STAFF, roles_on
+from .access import HANDLER, STAFF, get_visible, roles_on
 from .models import CareAttachment, CareEvent, CareRequest
 from .vocabulary import PLUGIN
 
@@ -55,3 +55,12 @@ def visible_attachments(req: CareRequest, account) -> list[CareAttachment]:
     """Attachments ``account`` may open (internal ones only for staff and handlers)."""
     roles = roles_on(req, account)
     return [a for a in req.attachments if not a.internal or roles & {STAFF, HANDLER}]
+
+
+def attachment_for(attachment_id: int, account, *, request_id: int | None = None) -> CareAttachment | None:
+    """The attachment when ``account`` may open it (and it belongs to ``request_id`` when given), else None."""
+    item = tk.db.session.get(CareAttachment, attachment_id) if 0 < attachment_id <= tk.MAX_ID else None
+    if item is None or (request_id is not None and item.request_id != request_id):
+        return None
+    req = get_visible(item.request_id, account)
+    return item if req is not None and item in visible_attachments(req, account) else None

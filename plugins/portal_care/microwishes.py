@@ -5,7 +5,7 @@ from datetime import datetime
 
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 
 from portal import toolkit as tk
 
@@ -89,22 +89,57 @@ def get_visible_wish(wish_id, account) -> CareWish | None:
     return wish if wish is not None and can_view_wish(wish, account) else None
 
 
+def open_wishes_query(member) -> Select:
+    """The board: open wishes visible to ``member`` (posted within a subtree containing their home or host branch)."""
+    return select(CareWish).where(
+        CareWish.status == "open", CareWish.visible_unit_id.in_(_member_unit_ids(member)),
+        CareWish.member_id != member.id).order_by(CareWish.created_at.desc(), CareWish.id.desc())
+
+
+def own_wishes_query(member) -> Select:
+    """The wishes ``member`` posted, newest first."""
+    return select(CareWish).where(CareWish.member_id == member.id).order_by(CareWish.created_at.desc(),
+                                                                           CareWish.id.desc())
+
+
+def claimed_wishes_query(member) -> Select:
+    """The wishes ``member`` claimed to fulfil, latest claim first."""
+    return select(CareWish).where(CareWish.claimer_member_id == member.id).order_by(CareWish.claimed_at.desc(),
+                                                                                   CareWish.id.desc())
+
+
+def pending_wishes_query(account) -> Select:
+    """Wishes waiting for ``account``'s approval (members of branches they handle; nothing for others)."""
+    if not tk.can("care.manage", None, account):
+        return select(CareWish).where(false())
+    return select(CareWish).where(
+        CareWish.status == "pending", CareWish.member.has(tk.member_scope("care.manage", account, include_hosted=False))
+    ).order_by(CareWish.created_at, CareWish.id)
+
+
 def open_wishes_for(member, limit: int = 50) -> list[CareWish]:
-    """Open wishes visible to ``member`` (posted within a subtree containing their home or host branch)."""
+    """The first ``limit`` wishes of the board (:func:`open_wishes_query`); none without a member."""
     if member is None:
         return []
-    return list(tk.db.session.scalars(select(CareWish).where(
-        CareWish.status == "open", CareWish.visible_unit_id.in_(_member_unit_ids(member)),
-        CareWish.member_id != member.id).order_by(CareWish.created_at.desc()).limit(limit)))
+    return list(tk.db.session.scalars(open_wishes_query(member).limit(limit)))
 
 
 def pending_wishes_for(account, limit: int = 100) -> list[CareWish]:
-    """Wishes waiting for ``account``'s approval (members of branches they handle)."""
-    if not tk.can("care.manage", None, account):
+    """The first ``limit`` wishes waiting for ``account``'s approval (:func:`pending_wishes_query`)."""
+    return list(tk.db.session.scalars(pending_wishes_query(account).limit(limit)))
+
+
+def member_actions(wish: CareWish, member) -> list[str]:
+    """What ``member`` may do to ``wish`` now (keys of :data:`WISH_ACTIONS`), as the wish page offers them."""
+    if member is None:
         return []
-    return list(tk.db.session.scalars(select(CareWish).where(
-        CareWish.status == "pending", CareWish.member.has(tk.member_scope("care.manage", account, include_hosted=False)))
-        .order_by(CareWish.created_at).limit(limit)))
+    if wish.status == "open" and member.id != wish.member_id:
+        return ["claim"]
+    if wish.status == "claimed" and member.id == wish.claimer_member_id:
+        return ["fulfil", "unclaim"]
+    if wish.status == "fulfilled" and member.id == wish.member_id:
+        return ["confirm"]
+    return []
 
 
 def review_wish(wish: CareWish, account, *, approve: bool, now: datetime, unit_id=None, reason: str = "") -> None:
@@ -182,3 +217,11 @@ def confirm_wish(wish: CareWish, member, *, now: datetime) -> None:
 
 
 WISH_ACTIONS = {"claim": claim_wish, "unclaim": unclaim_wish, "fulfil": fulfil_wish, "confirm": confirm_wish}
+
+
+def act_on_wish(wish: CareWish, member, action: str, *, now: datetime) -> None:
+    """A member's own step on a wish: ``claim``, ``unclaim``, ``fulfil`` or ``confirm`` (web and API alike)."""
+    if action == "unclaim":
+        unclaim_wish(wish, member)
+    else:
+        WISH_ACTIONS[action](wish, member, now=now)

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from portal import toolkit as tk
 from portal_care import access, attachments, figures, filing, microwishes, sla, vocabulary, workflow
 from portal_care.forms import CategoryForm, RequestForm, RuleForm, WishForm, as_choices
-from portal_care.models import CareAttachment, CareRequest, CareRoutingRule, CareWish
+from portal_care.models import CareRequest, CareRoutingRule, CareWish
 
 bp = Blueprint("care", __name__, url_prefix=vocabulary.URL_PREFIX, template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -69,7 +69,8 @@ def _target_member():
 @login_required
 def new():
     """File a request. "Save as draft" keeps the text on the server (no JavaScript needed);
-    with JavaScript, care-draft.js also keeps it in the browser while typing."""
+    with JavaScript, autosave.js also keeps it in the browser while typing and offline-queue.js
+    sends it later when it was sent without a connection."""
     member = _target_member()
     own = member.account_id == current_user.id
     draft = filing.get_draft(member) if own else None
@@ -189,12 +190,9 @@ def assign(request_id: int):
 @login_required
 def attachment(attachment_id: int):
     """An attachment, after the same permission check as its request (never from static)."""
-    item = db.session.get(CareAttachment, attachment_id)
-    req = access.get_visible(item.request_id, current_user) if item else None
-    if req is None or item not in attachments.visible_attachments(req, current_user):
-        abort(404)
+    item = attachments.attachment_for(attachment_id, current_user) or abort(404)
     response = attachments.send_attachment(item)  # 404 before the view is recorded when the file is gone
-    access.record_view(req, current_user, via=f"attachment:{item.id}")
+    access.record_view(item.request, current_user, via=f"attachment:{item.id}")
     db.session.commit()
     return response
 
@@ -362,10 +360,8 @@ def wishes():
     member = current_user.member
     mine = claimed = []
     if member is not None:
-        mine = db.session.scalars(select(CareWish).where(CareWish.member_id == member.id)
-                                  .order_by(CareWish.created_at.desc()).limit(50)).all()
-        claimed = db.session.scalars(select(CareWish).where(CareWish.claimer_member_id == member.id)
-                                     .order_by(CareWish.claimed_at.desc()).limit(50)).all()
+        mine = db.session.scalars(microwishes.own_wishes_query(member).limit(50)).all()
+        claimed = db.session.scalars(microwishes.claimed_wishes_query(member).limit(50)).all()
     return render_template("care/wishes.html", open_wishes=microwishes.open_wishes_for(member), mine=mine,
                            claimed=claimed, pending=microwishes.pending_wishes_for(current_user), s=TEMPLATE_NAMES)
 
@@ -410,10 +406,8 @@ def wish_action(wish_id: int, action: str):
         if action in ("approve", "reject"):
             microwishes.review_wish(wish, current_user, approve=action == "approve", now=_now(),
                                     unit_id=request.form.get("unit"), reason=request.form.get("reason", ""))
-        elif action == "unclaim":
-            microwishes.WISH_ACTIONS[action](wish, current_user.member)
         else:
-            microwishes.WISH_ACTIONS[action](wish, current_user.member, now=_now())
+            microwishes.act_on_wish(wish, current_user.member, action, now=_now())
 
     return tk.form_post(act, success=_("Saved."), redirect_to=url_for("care.wish_detail", wish_id=wish.id),
                         on_error=lambda error: _render_wish(wish, errors=error.field_errors, status=error.status))

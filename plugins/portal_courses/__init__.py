@@ -171,3 +171,17 @@ def portal_cli_commands():
     from portal_courses.cli import courses_group
 
     return [courses_group]
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_courses.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("courses", _l("Courses: assigned learning and the discussion")),
+    ]

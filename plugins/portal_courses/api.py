@@ -7,9 +7,25 @@ from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal_courses import services
-from portal_courses.models import Course, Lesson
+from portal_courses.models import Certificate, Comment, Course, Lesson
 
 bp = Blueprint("courses_api", __name__, url_prefix="/api/v1")
+
+
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+_PAGE = {"page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+         "next": {"oneOf": [{"type": "string"}, {"type": "null"}]}}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_COMMENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "author": {"type": "string"}, "created_at": {"type": "string"},
+    "html": {"type": "string"}, "hidden": {"type": "boolean"}, "hidden_reason": {"type": "string", "nullable": True},
+    "hidden_pending_review": {"type": "boolean"}}}
+_CERTIFICATE = {"type": "object", "properties": {
+    "code": {"type": "string"}, "course": {"type": "string"}, "course_id": {"type": "integer"},
+    "holder": {"type": "string"}, "issuing_unit": {"type": "string"}, "issued_at": {"type": "string", "format": "date-time"},
+    "valid": {"type": "boolean"}, "revoked_at": {"type": "string", "format": "date-time", "nullable": True},
+    "verify_url": {"type": "string"}, "pdf": {"type": "string"}}}
 
 
 def _member_or_none():
@@ -32,9 +48,13 @@ def courses():
     locale = services.current_locale()
     account = tk.current_account()
     member = _member_or_none()
-    items = services.catalogue(account, locale=locale)
-    progress = services.progress_map(member, items) if member else {}
-    return jsonify({"courses": [_course_json(c, locale, progress.get(c.id)) for c in items]})
+    ids = [course.id for course in services.catalogue(account, locale=locale)]
+    # The catalogue's order, paged as every API list (the catalogue itself is a list: tags are matched in Python).
+    query = select(Course).where(Course.id.in_(ids)).order_by(Course.position, Course.id)
+    data = tk.api_page(query, lambda course: course, key="courses")
+    progress = services.progress_map(member, data["courses"]) if member else {}
+    data["courses"] = [_course_json(c, locale, progress.get(c.id)) for c in data["courses"]]
+    return jsonify(data)
 
 
 @bp.get("/courses/<slug>")
@@ -99,7 +119,92 @@ def lesson_comments(lesson_id: int):
     """The lesson's discussion, oldest first; hide reasons only for the author and the moderators."""
     lesson = _lesson_for_api(lesson_id)
     member = _member_or_none()
-    return jsonify({"comments": [_comment_json(c, member) for c in services.lesson_comments(lesson)]})
+    return jsonify(tk.api_page(services.lesson_comments_query(lesson), lambda c: _comment_json(c, member),
+                               key="comments"))
+
+
+def _studying_member():
+    member = _member_or_none()
+    if member is None:
+        raise tk.Forbidden(_("Only members can study courses."))
+    return member
+
+
+@bp.post("/lessons/<int:lesson_id>/comments")
+@tk.api_login_required
+def post_comment(lesson_id: int):
+    """``{"body"}`` (Markdown) under the lesson → 201 with the comment."""
+    lesson = _lesson_for_api(lesson_id)
+    member = _studying_member()
+    body = tk.api_json().get("body")
+    if not isinstance(body, str):
+        raise tk.Invalid(_("Write something before posting."), field="body")
+    comment = services.add_comment(member, lesson, body)
+    tk.db.session.commit()
+    return jsonify(_comment_json(comment, member)), 201
+
+
+@bp.post("/comments/<int:comment_id>/report")
+@tk.api_login_required
+def report_comment(comment_id: int):
+    """``{"reason", "note"}``: report a comment to the moderators (once; never one's own) → 201."""
+    comment = tk.db.session.get(Comment, comment_id)
+    if comment is None or not services.can_view_course(comment.lesson.course, tk.current_account()):
+        raise tk.NotFound(_("Not found."))
+    member = _studying_member()
+    data = tk.api_json()
+    reason, note = data.get("reason"), data.get("note", "")
+    if not isinstance(note, str) or len(note) > 300:
+        raise tk.Invalid(_("At most %(num)d characters.", num=300), field="note")
+    report = services.report_comment(member, comment, reason if isinstance(reason, str) else "", note)
+    tk.db.session.commit()
+    return jsonify({"id": report.id, "comment": comment.id, "hidden": comment.hidden_at is not None}), 201
+
+
+@bp.post("/lessons/<int:lesson_id>/reading")
+@tk.api_login_required
+def reading(lesson_id: int):
+    """``{"state": "beat" | "pause"}`` while the lesson is on screen, as the web page's heartbeat → 204.
+
+    Like the web's heartbeat it loads no lesson: time is credited only to a lesson the member opened
+    (``GET /api/v1/lessons/{id}``), which checked they may read it.
+    """
+    member = _studying_member()
+    state = tk.api_json().get("state")
+    if state not in services.HEARTBEAT_STATES:
+        raise tk.Invalid(_("Send state: beat or pause."), field="state")
+    services.record_reading(member, lesson_id, state)
+    tk.db.session.commit()
+    return "", 204
+
+
+def _certificate_json(cert: Certificate, locale: str) -> dict:
+    return {"code": cert.code, "course": cert.course_title(locale), "course_id": cert.course_id,
+            "holder": cert.member_name, "issuing_unit": cert.issuing_unit_name,
+            "issued_at": tk.isoformat(cert.issued_at), "valid": cert.valid, "revoked_at": tk.isoformat(cert.revoked_at),
+            "verify_url": url_for("courses.verify_certificate", code=cert.code, _external=True),
+            "pdf": url_for("courses_api.certificate_pdf", code=cert.code)}
+
+
+@bp.get("/certificates")
+@tk.api_login_required
+def certificates():
+    """The caller's course certificates, newest first, paged."""
+    member = _studying_member()
+    locale = services.current_locale()
+    return jsonify(tk.api_page(services.own_certificates_query(member), lambda c: _certificate_json(c, locale),
+                               key="certificates"))
+
+
+@bp.get("/certificates/<code>/certificate.pdf")
+@tk.api_login_required
+def certificate_pdf(code: str):
+    """A certificate as PDF (its holder, or those who manage certificates), as on the web."""
+    cert = services.certificate_by_code(code)
+    if cert is None or not services.may_download_certificate(cert, tk.current_account()):
+        raise tk.NotFound(_("Not found."))
+    locale = services.current_locale()
+    return tk.pdf_response(services.certificate_pdf(cert, locale), f"{cert.member_name}-{cert.course_title(locale)}.pdf")
 
 
 @bp.post("/lessons/<int:lesson_id>/complete")
@@ -119,12 +224,13 @@ def complete(lesson_id: int):
 
 API_PATHS = {
     "/api/v1/courses": {"get": {
-        "summary": "Courses the caller may study, in the request's locale, with the caller's progress",
+        "summary": "Courses the caller may study, in the request's locale, with the caller's progress, paged",
+        "parameters": _PAGING,
         "responses": {"200": {"description": "Courses", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"courses": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "slug": {"type": "string"}, "title": {"type": "string"},
-                "summary": {"type": "string"}, "progress": {"type": "object", "nullable": True}}}}}}}}},
-            "401": {"$ref": "#/components/responses/Error"}}}},
+                "summary": {"type": "string"}, "progress": {"type": "object", "nullable": True}}}}, **_PAGE}}}}},
+            "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/courses/{slug}": {"get": {
         "summary": "A course with its lessons (ids, completion, minimum reading time) and final quiz",
         "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -134,16 +240,39 @@ API_PATHS = {
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "The lesson"}, "404": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/lessons/{id}/comments": {"get": {
-        "summary": "A lesson's comments, oldest first; a hidden comment is only {id, hidden} except to its author "
-                   "and the moderators, who also see hidden_reason and hidden_pending_review",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "summary": "A lesson's comments, oldest first, paged; a hidden comment is only {id, hidden} except to its "
+                   "author and the moderators, who also see hidden_reason and hidden_pending_review",
+        "parameters": [_ID, *_PAGING],
         "responses": {"200": {"description": "Comments", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"comments": {"type": "array", "items": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "author": {"type": "string"}, "created_at": {"type": "string"},
-                "html": {"type": "string"}, "hidden": {"type": "boolean"},
-                "hidden_reason": {"type": "string", "nullable": True},
-                "hidden_pending_review": {"type": "boolean"}}}}}}}}},
-            "404": {"$ref": "#/components/responses/Error"}}}},
+            "type": "object", "properties": {"comments": {"type": "array", "items": _COMMENT}, **_PAGE}}}}},
+            "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+        "post": {
+            "summary": "Comment under a lesson (Markdown; members)", "parameters": [_ID],
+            "requestBody": tk.openapi_json_body({"type": "object", "required": ["body"], "properties": {
+                "body": {"type": "string", "maxLength": services.COMMENT_MAX}}}),
+            "responses": tk.openapi_responses("403", "422", ok="201", description="Posted", schema=_COMMENT)}},
+    "/api/v1/lessons/{id}/reading": {"post": {
+        "summary": "Reading heartbeat of a lesson on screen (beat every reading_heartbeat_seconds; pause when hidden)",
+        "parameters": [_ID],
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["state"], "properties": {
+            "state": {"type": "string", "enum": list(services.HEARTBEAT_STATES)}}}),
+        "responses": tk.openapi_responses("403", "422", ok="204", description="Counted")}},
+    "/api/v1/comments/{id}/report": {"post": {
+        "summary": "Report a comment to the moderators (once per member; not one's own)", "parameters": [_ID],
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["reason"], "properties": {
+            "reason": {"type": "string", "enum": list(services.REPORT_REASON_LABELS)},
+            "note": {"type": "string", "maxLength": 300}}}),
+        "responses": tk.openapi_responses("403", "409", "422", ok="201", description="Reported", schema={
+            "type": "object", "properties": {"id": {"type": "integer"}, "comment": {"type": "integer"},
+                                             "hidden": {"type": "boolean"}}})}},
+    "/api/v1/certificates": {"get": {
+        "summary": "The caller's course certificates, newest first, paged", "parameters": _PAGING,
+        "responses": tk.openapi_responses("400", "403", schema={"type": "object", "properties": {
+            "certificates": {"type": "array", "items": _CERTIFICATE}, **_PAGE}})}},
+    "/api/v1/certificates/{code}/certificate.pdf": {"get": {
+        "summary": "A course certificate as PDF (its holder, or those who manage certificates)",
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": tk.openapi_responses(schema={"type": "string", "format": "binary"}, content="application/pdf")}},
     "/api/v1/lessons/{id}/complete": {"post": {
         "summary": "Mark a lesson complete (idempotent)",
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],

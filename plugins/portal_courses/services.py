@@ -18,7 +18,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale
 from portal.toolkit import gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from sqlalchemy import and_, case, func, literal_column, not_, or_, select, union_all, update
+from sqlalchemy import Select, and_, case, func, literal_column, not_, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -392,8 +392,8 @@ def complete_lesson(member, lesson: Lesson, now: datetime | None = None) -> tupl
         raise tk.Conflict(_("Please keep reading: you can mark this lesson complete in %(num)d seconds.", num=left),
                           code="too_soon", details={"seconds_left": left})
     progress.completed_at = now
-    tk.record_activity(member, "lesson.completed", "lesson", lesson.id, at=now,
-                       extras={"course": lesson.course.slug, "lesson": lesson.slug})
+    tk.record_activity(member, "lesson.completed", "lesson", lesson.id, at=now,  # seconds: the xAPI result's duration
+                       extras={"course": lesson.course.slug, "lesson": lesson.slug, "seconds": progress.seconds_spent})
     tk.db.session.flush()
     check_course_completion(member, lesson.course, now)
     return progress, True
@@ -461,7 +461,53 @@ def issue_certificate(member, course: Course, now: datetime | None = None) -> Ce
         return tk.db.session.scalar(select(Certificate).where(Certificate.member_id == member.id, Certificate.course_id == course.id))
     tk.record_activity(member, "certificate.issued", "certificate", cert.id, at=now,
                        extras={"course": course.slug, "code": cert.code})
+    issue_certificate_badge(cert)
     return cert
+
+
+def issue_certificate_badge(cert: Certificate) -> None:
+    """The certificate as an Open Badge too (``tk.issue_badge``: the same certificate twice issues it once)."""
+    course = cert.course
+    criteria = (_l("Complete every lesson of the course and pass its final quiz.") if course.needs_quiz
+                else _l("Complete every lesson of the course."))
+    tk.issue_badge(
+        cert.member, key=f"course:{course.slug}", plugin="courses", name=course.titles,
+        description=course.summaries if any((course.summaries or {}).values()) else criteria,
+        criteria_narrative=criteria, criteria_path=tk.path_for("courses.course", slug=course.slug),
+        source=f"certificate:{cert.id}", evidence_path=tk.path_for("courses.verify_certificate", code=cert.code),
+        now=cert.issued_at)
+
+
+def may_download_certificate(cert: Certificate, account) -> bool:
+    """The holder downloads their certificate; those who manage certificates (admins) any of them."""
+    member = getattr(account, "member", None)
+    return (member is not None and cert.member_id == member.id) or tk.can("courses.certificates", None, account)
+
+
+def own_certificates_query(member) -> Select:
+    """The member's certificates, newest first."""
+    return select(Certificate).where(Certificate.member_id == member.id).order_by(Certificate.issued_at.desc(),
+                                                                                 Certificate.id.desc())
+
+
+def lesson_comments_query(lesson: Lesson) -> Select:
+    """A lesson's comments, oldest first, with their authors."""
+    return (select(Comment).options(joinedload(Comment.member)).where(Comment.lesson_id == lesson.id)
+            .order_by(Comment.created_at, Comment.id))
+
+
+def sync_certificate_badges() -> int:
+    """Issue every certificate as an Open Badge, revoked ones revoked too; returns how many. Caller commits.
+
+    The backfill for certificates issued before Open Badges existed: running it again changes nothing.
+    """
+    certificates = tk.db.session.scalars(select(Certificate).options(joinedload(Certificate.course))
+                                         .order_by(Certificate.id)).all()
+    for cert in certificates:
+        issue_certificate_badge(cert)
+        if cert.revoked_at is not None:
+            tk.revoke_badge(f"certificate:{cert.id}", cert.revoke_reason or "", now=cert.revoked_at)
+    return len(certificates)
 
 
 def certificate_by_code(code: str) -> Certificate | None:
@@ -486,6 +532,7 @@ def revoke_certificate(cert: Certificate, reason: str, now: datetime | None = No
 
         cert.revoked_by_id = current_user.id if current_user.is_authenticated else None
     tk.audit("certificate.revoked", "certificate", cert.id, code=cert.code, reason=cert.revoke_reason)
+    tk.revoke_badge(f"certificate:{cert.id}", cert.revoke_reason, now=cert.revoked_at)
 
 
 def verify_url(cert: Certificate) -> str:
@@ -849,8 +896,7 @@ def reported_count(account, unit) -> int:
 
 
 def lesson_comments(lesson: Lesson) -> list[Comment]:
-    return list(tk.db.session.scalars(select(Comment).options(joinedload(Comment.member))
-                                      .where(Comment.lesson_id == lesson.id).order_by(Comment.created_at, Comment.id)))
+    return list(tk.db.session.scalars(lesson_comments_query(lesson)))
 
 
 # -- authoring ----------------------------------------------------------------------------------

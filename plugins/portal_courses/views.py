@@ -534,9 +534,7 @@ def cancel_assignment(assignment_id: int):
 @tk.login_required_member
 def certificates():
     """The member's own certificates."""
-    member = tk.current_member()
-    certs = tk.db.session.scalars(select(Certificate).where(Certificate.member_id == member.id)
-                                  .order_by(Certificate.issued_at.desc())).all()
+    certs = tk.db.session.scalars(services.own_certificates_query(tk.current_member())).all()
     return render_template("courses/certificates.html", certificates=certs, locale=services.current_locale())
 
 
@@ -552,8 +550,7 @@ def _certificate_or_404(code: str) -> Certificate:
 def certificate_pdf(code: str):
     """Download a certificate as PDF (its holder, or an admin)."""
     cert = _certificate_or_404(code)
-    member = tk.current_member()
-    if not (member is not None and cert.member_id == member.id) and not tk.can("courses.certificates"):
+    if not services.may_download_certificate(cert, current_user):
         abort(404)
     locale = services.current_locale()
     return tk.pdf_response(services.certificate_pdf(cert, locale), f"{cert.member_name}-{cert.course_title(locale)}.pdf")

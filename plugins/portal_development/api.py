@@ -18,7 +18,7 @@ from portal.toolkit import gettext as _
 from portal import toolkit as tk
 from portal_development import board, cases, mentors, notices, rules, vetting
 from portal_development.models import (MENTOR_PLACES, OUTCOMES, PLACES, STAGES, VETTING_PARTS, DevCase, Mentor,
-                                       Objection, PublicNotice, StepRecord, Vetting)
+                                       Objection, PublicNotice, StepFile, StepRecord, Vetting)
 from portal_development.vocabulary import ADVANCE_STEP, STEP_BY_CODE, STEP_CODES
 
 bp = Blueprint("development_api", __name__, url_prefix="/api/v1/development")
@@ -243,6 +243,33 @@ def get_case(case_id: int):
     case = _case(case_id)
     db.session.commit()  # the audited read
     return jsonify(case_json(case, tk.current_account()))
+
+
+@bp.get("/mine")
+@tk.api_login_required
+def mine():
+    """The caller's own case as on the web's ``/development/mine`` (stage, dates, steps, the deadlines they owe,
+    mentors; null without one) and the open cases they mentor."""
+    account = tk.current_account()
+    own = cases.own_case(account)
+    body = None
+    if own is not None:
+        own = cases.visible_case(own.id, account)
+        today = tk.local_today()
+        body = {**case_json(own, account, today=today),
+                "deadlines": [deadline_json(d) for d in cases.person_deadlines(own, today)]}
+    return jsonify({"case": body, "mentored": [summary_json(case) for case in mentors.cases_mentored(account)]})
+
+
+@bp.get("/files/<int:file_id>")
+@tk.api_login_required
+def file(file_id: int):
+    """A step's document, for whoever may see its case (the read is audited as the case's)."""
+    stored = _get(StepFile, file_id)
+    cases.visible_case(stored.step.case_id, tk.current_account())
+    db.session.commit()  # the audited read
+    return tk.send_upload("development", stored.stored_name, download_name=stored.filename,
+                          mimetype=stored.content_type)
 
 
 @bp.get("/cases/<int:case_id>/record.pdf")
@@ -503,6 +530,15 @@ API_PATHS = {
     "/api/v1/development/cases/{case_id}": {"get": {
         "summary": "A case: stage, steps with dates, deadlines, mentors", "tags": _TAGS, "parameters": _id("case_id"),
         "responses": tk.openapi_responses("401", "404", description="The case", schema=_CASE)}},
+    "/api/v1/development/mine": {"get": {
+        "summary": "One's own case (the deadlines one owes; null without a case) and the open cases one mentors",
+        "tags": _TAGS, "responses": tk.openapi_responses("401", description="My development", schema={
+            "type": "object", "properties": {"case": {"oneOf": [_CASE, {"type": "null"}]},
+                                             "mentored": {"type": "array", "items": _SUMMARY}}})}},
+    "/api/v1/development/files/{file_id}": {"get": {
+        "summary": "A step's document (whoever may see its case)", "tags": _TAGS, "parameters": _id("file_id"),
+        "responses": tk.openapi_responses("401", "404", description="The file", content="*/*",
+                                          schema={"type": "string", "format": "binary"})}},
     "/api/v1/development/cases/{case_id}/record.pdf": {"get": {
         "summary": "The per-person record (纪实表) as PDF", "tags": _TAGS, "parameters": _id("case_id"),
         "responses": tk.openapi_responses("401", "403", "404", description="PDF", content="application/pdf",

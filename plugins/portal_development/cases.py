@@ -86,6 +86,22 @@ def visible_case(case_id: Any, account) -> DevCase:
     return case
 
 
+def own_case(account) -> DevCase | None:
+    """The case of ``account``'s own member record (an open one first, else the latest), if any."""
+    member = getattr(account, "member", None)
+    if member is None:
+        return None
+    return db.session.scalar(select(DevCase).where(DevCase.member_id == member.id)
+                             .order_by(DevCase.closed_on.is_not(None), DevCase.id.desc()).limit(1))
+
+
+def person_deadlines(case: DevCase, today: date) -> list:
+    """The deadlines of an open case the person owes (what their own page warns of); none once closed."""
+    if case.closed_on is not None:
+        return []
+    return [d for d in rules.deadlines(rules.facts_for([case])[case.id], today) if d.side == "person"]
+
+
 def printable_case(case_id: Any, account) -> DevCase:
     """The case for its record PDF (纪实表): readers as :func:`visible_case`, except the person (Forbidden): the
     record holds vetting findings, objections and tallies their own page does not show."""

@@ -447,16 +447,11 @@ def new_case():
 @login_required
 def mine():
     """My own progress (steps and dates, what comes next, my mentors) and, for a mentor, the people I mentor."""
-    member = current_user.member
-    own = None
-    if member is not None:
-        own = db.session.scalar(select(DevCase).where(DevCase.member_id == member.id)
-                                .order_by(DevCase.closed_on.is_not(None), DevCase.id.desc()).limit(1))
+    own = cases.own_case(current_user)
     deadlines: list = []
     if own is not None:
         own = cases.visible_case(own.id, current_user)
-        deadlines = [d for d in rules.deadlines(rules.facts_for([own])[own.id], _today()) if d.side == "person"] \
-            if own.closed_on is None else []
+        deadlines = cases.person_deadlines(own, _today())
     mentored = mentors.cases_mentored(current_user)
     return render_template("development/mine.html", own=own, deadlines=deadlines, mentored=mentored,
                            steps=vocabulary.STEPS)

@@ -159,3 +159,17 @@ def portal_demo_data(context):
     from portal_dues.demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_dues.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("dues", _l("Party dues")),
+    ]

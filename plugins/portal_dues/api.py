@@ -6,12 +6,12 @@ Money is a string with two decimals (``"40.00"``), a rate a string (``"0.01"``),
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from portal.toolkit import gettext as _
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal_dues import arrears, money, payments, profiles, statement
+from portal_dues import arrears, money, payments, profiles, providers, receipts, statement
 from portal_dues.models import CATEGORIES, CHANNELS, DuesProfile
 
 bp = Blueprint("dues_api", __name__, url_prefix="/api/v1/dues")
@@ -157,7 +157,79 @@ def me():
         "months_paid": sorted(money.month_key(month) for month in paid),
         "months_reported": sorted(state.key for state in recent if state.status == "reported"),
         "months_due": sorted(state.key for state in recent if state.status == "unpaid"),
-        "arrears": {"months_unpaid": months_unpaid, "since": money.month_key(since) if since else None}})
+        "arrears": {"months_unpaid": months_unpaid, "since": money.month_key(since) if since else None},
+        "payable_months": [{"month": state.key, "due": money.money_text(state.due)}
+                           for state in statement.payable_months(member)],
+        "providers": [{"name": provider.name, "label": str(provider.label)} for provider in providers.available()]})
+
+
+def _caller_member() -> tk.Member:
+    member = tk.current_account().member
+    if member is None:
+        raise tk.Forbidden(_("Only members can do this."))
+    return member
+
+
+@bp.get("/me/payments")
+@tk.api_login_required
+def my_payments():
+    """The caller's payments, newest first (paged), with their receipts once confirmed (the web's ``/dues/``)."""
+    return jsonify(tk.api_page(statement.payments_of(_caller_member()), _my_payment_json, key="payments"))
+
+
+def _my_payment_json(payment) -> dict:
+    receipt = tk.path_for("dues_api.receipt", payment_id=payment.id) if payment.status == "confirmed" else None
+    return {**payments.payment_json(payment), "receipt_pdf_url": receipt}
+
+
+@bp.get("/me/reductions")
+@tk.api_login_required
+def my_reductions():
+    """The caller's reduction requests and their decisions, newest first (paged)."""
+    return jsonify(tk.api_page(profiles.reductions_of(_caller_member()), profiles.reduction_json, key="reductions"))
+
+
+@bp.get("/payments/<int:payment_id>/receipt.pdf")
+@tk.api_login_required
+def receipt(payment_id: int):
+    """A confirmed payment's receipt as PDF: the member who paid and the secretaries keeping the books (else 404)."""
+    payment = payments.get_payment(payment_id)
+    if payment.status != "confirmed" or not receipts.may_see_receipt(payment, tk.current_account()):
+        raise tk.NotFound(_("Not found."))
+    return receipts.receipt_pdf(payment)
+
+
+@bp.post("/reports")
+@tk.api_login_required
+def post_report():
+    """The caller tells the branch they paid by transfer (multipart: ``months``, ``amount``, ``paid_on``, ``note`` and
+    the receipt photo ``proof``) → 201 ``reported``; the secretary confirms it (the web's ``/dues/report``)."""
+    member = _caller_member()
+    form = request.form
+    data = {"months": form.getlist("months"), "amount": form.get("amount", ""), "paid_on": form.get("paid_on", ""),
+            "note": form.get("note", "")}
+    payment = payments.report_payment(member, data, request.files.get("proof"), now=tk.utcnow())
+    db.session.commit()
+    return jsonify(payments.payment_json(payment)), 201
+
+
+@bp.post("/pay/<provider>")
+@tk.api_login_required
+def pay(provider: str):
+    """``{"months"}``: hold the months with a pending online payment → 201 with the provider's ``checkout_url``
+    (open it; the provider's callback confirms the payment, as on the web's ``/dues/pay/<provider>``)."""
+    member = _caller_member()
+    chosen = providers.get_provider(provider)
+    data = tk.api_json()
+    months = data.get("months")
+    if not isinstance(months, list) or not all(isinstance(month, str) for month in months):
+        raise tk.Invalid(_("Please correct the marked fields."), {"months": _("Choose at least one month.")})
+    payment, url = providers.start_payment(
+        member, chosen, {"months": months}, now=tk.utcnow(),
+        notify_url=url_for("dues.callback", provider=chosen.name, _external=True),
+        return_url=url_for("dues.mine", _external=True))
+    db.session.commit()
+    return jsonify({"payment": payments.payment_json(payment), "checkout_url": url}), 201
 
 
 _MONEY = {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$", "description": "yuan, e.g. 40.00"}
@@ -234,6 +306,54 @@ API_PATHS = {
                                         "member_id": {"type": "integer"}, "months_unpaid": {"type": "integer"},
                                         "since": {"type": "string"}}}}}})}},
     "/api/v1/dues/me": {"get": {
-        "summary": "The caller's dues: profile, months paid and due, arrears", "tags": ["dues"],
-        "responses": tk.openapi_responses("401", "403", description="The statement")}},
+        "summary": "The caller's dues: profile, months paid and due, arrears, months payable now and the online "
+                   "payment providers", "tags": ["dues"],
+        "responses": tk.openapi_responses("401", "403", description="The statement", schema={
+            "type": "object", "properties": {
+                "profile": {"oneOf": [_PROFILE, {"type": "null"}]},
+                **{name: {"type": "array", "items": {"type": "string"}}
+                   for name in ("months_paid", "months_reported", "months_due")},
+                "arrears": {"type": "object", "properties": {"months_unpaid": {"type": "integer"},
+                                                             "since": _NULLABLE_STRING}},
+                "payable_months": {"type": "array", "items": {"type": "object", "properties": {
+                    "month": {"type": "string"}, "due": {"type": "string"}}}},
+                "providers": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "label": {"type": "string"}}}}}})}},
+    "/api/v1/dues/me/payments": {"get": {
+        "summary": "The caller's payments, newest first (paged), with the receipt PDF once confirmed",
+        "tags": ["dues"], "parameters": tk.OPENAPI_PAGE_PARAMETERS,
+        "responses": tk.openapi_responses("400", "401", "403", description="Payments", schema=tk.openapi_page(
+            "payments", {**_PAYMENT, "properties": {**_PAYMENT["properties"], "receipt_pdf_url": _NULLABLE_STRING}}))}},
+    "/api/v1/dues/me/reductions": {"get": {
+        "summary": "The caller's reduction requests and their decisions, newest first (paged)", "tags": ["dues"],
+        "parameters": tk.OPENAPI_PAGE_PARAMETERS,
+        "responses": tk.openapi_responses("400", "401", "403", description="Reduction requests",
+                                          schema=tk.openapi_page("reductions", _REDUCTION))}},
+    "/api/v1/dues/payments/{id}/receipt.pdf": {"get": {
+        "summary": "A confirmed payment's receipt (the member who paid, the secretaries keeping the books)",
+        "tags": ["dues"], "parameters": _ID,
+        "responses": tk.openapi_responses("401", "404", description="PDF", content="application/pdf",
+                                          schema={"type": "string", "format": "binary"})}},
+    "/api/v1/dues/reports": {"post": {
+        "summary": "Tell the branch one paid by transfer, with a photo of the receipt; the secretary confirms it",
+        "tags": ["dues"],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["months", "amount", "proof"], "properties": {
+                "months": {"type": "array", "items": _MONTH, "description": "repeat the field for each month"},
+                "amount": {**_MONEY, "description": "at least the months' dues; the rest is a voluntary extra"},
+                "paid_on": {"type": "string", "format": "date", "description": "default: today"},
+                "note": {"type": "string", "maxLength": payments.TEXT_MAX},
+                "proof": {"type": "string", "format": "binary", "description": "the photo (types and size from "
+                                                                                "the dues settings)"}}}}}},
+        "responses": tk.openapi_responses("400", "401", "403", "409", "422", ok="201", description="Reported",
+                                          schema=_PAYMENT)}},
+    "/api/v1/dues/pay/{provider}": {"post": {
+        "summary": "Pay months online: a pending payment holds them and the answer names the provider's checkout URL",
+        "tags": ["dues"],
+        "parameters": [{"name": "provider", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "a name from /api/v1/dues/me's providers"}],
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["months"], "properties": {
+            "months": {"type": "array", "items": _MONTH}}}),
+        "responses": tk.openapi_responses("403", "404", "409", "422", ok="201", description="Started", schema={
+            "type": "object", "properties": {"payment": _PAYMENT, "checkout_url": {"type": "string"}}})}},
 }

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from portal import toolkit as tk
 from portal_dues import money
@@ -198,6 +198,12 @@ def profile_json(profile: DuesProfile) -> dict:
 
 
 # --- reductions -------------------------------------------------------------------------------------------------
+
+def reductions_of(member: tk.Member) -> Select:
+    """A query of the member's reduction requests, newest first (their page and ``tk.api_page``)."""
+    return (select(Reduction).where(Reduction.member_id == member.id)
+            .order_by(Reduction.requested_at.desc(), Reduction.id.desc()))
+
 
 def get_reduction(reduction_id: int) -> Reduction:
     """The reduction or ``tk.NotFound``."""

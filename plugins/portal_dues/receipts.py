@@ -64,6 +64,15 @@ def receipt_document(payment: Payment) -> tk.Document:
                        status=receipt_status(payment))
 
 
+def may_see_receipt(payment: Payment, account: tk.Account) -> bool:
+    """The member who paid, the home branch's secretaries, and the host branch's for what it collected."""
+    member = payment.member
+    if member.account_id == account.id or tk.can("dues.manage", member.home_unit, account):
+        return True
+    collecting = db.session.get(tk.OrgUnit, payment.collecting_unit_id)
+    return collecting is not None and tk.can("dues.collect_hosted", collecting, account)
+
+
 def receipt_pdf(payment: Payment) -> Response:
     """The receipt as a one-page PDF download (the certificate layout with the QR code to the public check).
 

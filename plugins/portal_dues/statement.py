@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, String, and_, func, literal, null, select, union_all
+from sqlalchemy import Date, Select, String, and_, func, literal, null, select, union_all
 
 from portal import toolkit as tk
 from portal_dues import arrears, money, payments
@@ -130,7 +130,12 @@ def countdown(months_unpaid: int) -> list[Step]:
     return [Step(months, step, months_unpaid >= months) for step, months in arrears.thresholds().items()]
 
 
+def payments_of(member: tk.Member) -> Select:
+    """A query of the member's payments, newest first (for the page's list and ``tk.api_page``)."""
+    return (select(Payment).where(Payment.member_id == member.id)
+            .order_by(Payment.created_at.desc(), Payment.id.desc()))
+
+
 def my_payments(member: tk.Member, limit: int = 50) -> list[Payment]:
     """The member's payments, newest first (at most ``limit``)."""
-    return list(db.session.scalars(select(Payment).where(Payment.member_id == member.id)
-                                   .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit)))
+    return list(db.session.scalars(payments_of(member).limit(limit)))

@@ -19,7 +19,6 @@ from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
 from portal_dues import arrears, money, payments, profiles, providers, receipts, statement, vocabulary
-from portal_dues.models import Payment, Reduction
 
 bp = Blueprint("dues", __name__, url_prefix="/dues", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -107,8 +106,7 @@ def report():
 
 def _render_reduction(member: tk.Member, *, values: dict | None = None, errors: dict | None = None,
                       status: int = 200):
-    requests = list(db.session.scalars(db.select(Reduction).where(Reduction.member_id == member.id)
-                                       .order_by(Reduction.requested_at.desc(), Reduction.id.desc())))
+    requests = list(db.session.scalars(profiles.reductions_of(member)))
     return render_template("dues/member/reduction.html", member=member, requests=requests,
                            values=values or {"from_month": money.month_key(money.current_month(_now()))},
                            errors=errors or {}, month_key=money.month_key, money_text=money.money_text,
@@ -177,18 +175,9 @@ def callback(provider: str):
 def receipt(payment_id: int):
     """The receipt of a confirmed payment: for the member who paid and the secretaries who keep the books."""
     payment = payments.get_payment(payment_id)
-    if payment.status != "confirmed" or not _may_see_receipt(payment, current_user):
+    if payment.status != "confirmed" or not receipts.may_see_receipt(payment, current_user):
         abort(404)
     return receipts.receipt_pdf(payment)
-
-
-def _may_see_receipt(payment: Payment, account: tk.Account) -> bool:
-    """The member who paid, the home branch's secretaries, and the host branch's for what it collected."""
-    member = payment.member
-    if member.account_id == account.id or tk.can("dues.manage", member.home_unit, account):
-        return True
-    collecting = db.session.get(tk.OrgUnit, payment.collecting_unit_id)
-    return collecting is not None and tk.can("dues.collect_hosted", collecting, account)
 
 
 @bp.get("/receipts/<code>")

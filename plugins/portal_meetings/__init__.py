@@ -157,3 +157,18 @@ def portal_demo_data(context):
     from portal_meetings.demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_meetings.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("meetings", _l("Meetings and theme days"), urgent=True),
+        tk.NotificationKind("notice", _l("Notices to read and sign")),
+    ]

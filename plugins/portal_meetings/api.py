@@ -12,12 +12,11 @@ from portal.toolkit import gettext as _
 from sqlalchemy import select
 
 from portal import toolkit as tk
-from portal_meetings import attendance, meetings
+from portal_meetings import attendance, calendar, meetings
 from portal_meetings.models import KINDS, MODES, STATUSES, Attendee, Meeting
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1/meetings")
 db = tk.db
-LIST_LIMIT = 500
 
 
 def meeting_json(meeting: Meeting, account, *, now=None) -> dict:
@@ -106,7 +105,8 @@ def create():
 @bp.get("")
 @tk.api_login_required
 def list_meetings():
-    """Meetings of ``unit`` (managers and its members) or, without it, the caller's own, from/to local dates."""
+    """Meetings of ``unit`` (managers and its members) or, without it, the caller's own, from/to local dates
+    (newest first, paged by ``tk.api_page``)."""
     account = tk.current_account()
     unit, since, until = _unit_arg(), _date_arg("from"), _date_arg("to")
     start = tk.local_day_bounds(since)[0] if since else None
@@ -116,21 +116,17 @@ def list_meetings():
         if not manager and not meetings.is_member_there(unit, account.member):
             raise tk.NotFound(_("Not found."))
         statuses = None if manager else tuple(s for s in STATUSES if s != "draft")
-        rows = list(db.session.scalars(meetings.meetings_of_unit(unit, since=start, until=end, statuses=statuses)
-                                       .limit(LIST_LIMIT)))
-    elif account.member is not None:
-        member = account.member
-        found = {m.id: m for m in meetings.upcoming_for_member(member, limit=LIST_LIMIT)}
-        found.update({m.id: m for m, _row in meetings.past_for_member(member, limit=LIST_LIMIT)})
-        rows = sorted((m for m in found.values() if (start is None or m.starts_at >= start)
-                       and (end is None or m.starts_at < end)), key=lambda m: (m.starts_at, m.id), reverse=True)
+        query = meetings.meetings_of_unit(unit, since=start, until=end, statuses=statuses)
     else:
-        query = (select(Meeting).join(tk.OrgUnit, tk.OrgUnit.id == Meeting.unit_id)
-                 .where(tk.unit_scope("meetings.manage", account)))
+        if account.member is not None:
+            query = meetings.member_meetings(account.member)
+        else:
+            query = (select(Meeting).join(tk.OrgUnit, tk.OrgUnit.id == Meeting.unit_id)
+                     .where(tk.unit_scope("meetings.manage", account))
+                     .order_by(Meeting.starts_at.desc(), Meeting.id.desc()))
         query = query.where(Meeting.starts_at >= start) if start else query
         query = query.where(Meeting.starts_at < end) if end else query
-        rows = list(db.session.scalars(query.order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(LIST_LIMIT)))
-    return jsonify({"meetings": [_list_item(m) for m in rows]})
+    return jsonify(tk.api_page(query, _list_item, key="meetings"))
 
 
 def _list_item(meeting: Meeting) -> dict:
@@ -165,6 +161,23 @@ def get(meeting_id: int):
     """One meeting; 404 unless the caller manages it, is listed or belongs (or is hosted) below its unit."""
     account = tk.current_account()
     return jsonify(meeting_json(_visible(meeting_id, account), account))
+
+
+@bp.get("/<int:meeting_id>.ics")
+@tk.api_login_required
+def ics(meeting_id: int):
+    """One meeting as an iCalendar file for the phone's calendar (the web's ``meetings.ics``)."""
+    meeting = _visible(meeting_id, tk.current_account())
+    return calendar.ics_response([meeting], base_url=request.host_url, filename=f"meeting-{meeting.id}.ics")
+
+
+@bp.get("/calendar.ics")
+@tk.api_login_required
+def calendar_feed():
+    """The caller's upcoming meetings (home and host branch, cancelled ones marked) as one calendar."""
+    member = _member_of(tk.current_account())
+    return calendar.ics_response(meetings.upcoming_for_member(member), base_url=request.host_url,
+                                 filename="meetings.ics", name=_("My meetings"))
 
 
 @bp.post("/<int:meeting_id>/checkin")
@@ -265,6 +278,11 @@ _MEETING = {"type": "object", "properties": {
     "topic": {"type": "string"}, "starts_at": {"type": "string"}, "ends_at": {"type": "string"},
     "status": {"type": "string"}, "checkin_code": {"type": "string", "description": "managers only"},
     "checkin_url": {"type": "string", "description": "managers only"}}}
+_LIST_ITEM = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "unit_id": {"type": "integer"}, "kind": {"type": "string"}, "topic": {"type": "string"},
+    "starts_at": {"type": "string", "description": "local time with its offset"}, "ends_at": {"type": "string"},
+    "mode": {"type": "string"}, "place": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+    "status": {"type": "string"}, "url": {"type": "string"}}}
 _SUMMARY = {"type": "object", "properties": {
     **{name: {"type": "integer"} for name in ("expected", "present", "online", "leave", "absent")},
     "members": {"type": "array", "items": {"type": "object", "properties": {
@@ -278,12 +296,24 @@ API_PATHS = {
                  "responses": {"201": {"description": "Created", "content": {"application/json": {
                      "schema": _MEETING}}}, "401": tk.openapi_error_ref(), "403": tk.openapi_error_ref(), "404": tk.openapi_error_ref(),
                      "422": tk.openapi_error_ref()}},
-        "get": {"summary": "Meetings of a unit, or the caller's own upcoming and past meetings", "tags": ["meetings"],
+        "get": {"summary": "Meetings of a unit, or the caller's own upcoming and past meetings (newest first, paged)",
+                "tags": ["meetings"],
                 "parameters": [{"name": "unit", "in": "query", "schema": {"type": "integer"}},
                                {"name": "from", "in": "query", "schema": _DATE, "description": "local date"},
-                               {"name": "to", "in": "query", "schema": _DATE, "description": "local date, inclusive"}],
-                "responses": tk.openapi_responses("401", "404", "422", description="Meetings")},
+                               {"name": "to", "in": "query", "schema": _DATE, "description": "local date, inclusive"},
+                               *tk.OPENAPI_PAGE_PARAMETERS],
+                "responses": tk.openapi_responses("400", "401", "404", "422", description="Meetings",
+                                                  schema=tk.openapi_page("meetings", _LIST_ITEM))},
     },
+    "/api/v1/meetings/calendar.ics": {"get": {
+        "summary": "The caller's upcoming meetings as one iCalendar file (cancelled ones marked)",
+        "tags": ["meetings"], "responses": tk.openapi_responses("401", "403", description="text/calendar",
+                                                                 content="text/calendar",
+                                                                 schema={"type": "string"})}},
+    "/api/v1/meetings/{id}.ics": {"get": {
+        "summary": "One meeting as an iCalendar file for the phone's calendar", "tags": ["meetings"],
+        "parameters": _ID, "responses": tk.openapi_responses("401", "404", description="text/calendar",
+                                                              content="text/calendar", schema={"type": "string"})}},
     "/api/v1/meetings/compliance": {"get": {
         "summary": "Required vs held meetings per kind of a unit in a period", "tags": ["meetings"],
         "parameters": [{"name": "unit", "in": "query", "required": True, "schema": {"type": "integer"}},
@@ -295,7 +325,8 @@ API_PATHS = {
         "parameters": _ID, "responses": {"200": {"description": "The meeting", "content": {"application/json": {
             "schema": _MEETING}}}, "401": tk.openapi_error_ref(), "404": tk.openapi_error_ref()}}},
     "/api/v1/meetings/{id}/checkin": {"post": {
-        "summary": "Check in with the scanned code (online meetings: without a code)", "tags": ["meetings"],
+        "summary": "Check in with the scanned code; join an online or hybrid meeting without one (then open its "
+                   "online_url)", "tags": ["meetings"],
         "parameters": _ID, "requestBody": tk.openapi_json_body({"type": "object", "properties": {
             "code": {"type": "string", "description": "the value of the meeting's QR code"}}}),
         "responses": {"201": {"description": "Checked in"}, "200": {"description": "Already checked in"},

@@ -392,15 +392,19 @@ def _member_units_condition(member: tk.Member):
     return Meeting.unit_id.in_(sorted(ids))
 
 
-def upcoming_for_member(member: tk.Member, *, now: datetime | None = None, limit: int = 20) -> list[Meeting]:
+def _upcoming_condition(member: tk.Member, now: datetime):
     """Called (or cancelled) meetings not yet ended that ``member`` is listed for or that their home/host units hold."""
-    now = now or tk.utcnow()
     listed = select(Attendee.meeting_id).where(Attendee.member_id == member.id)
     held = select(Meeting.id).where(_member_units_condition(member), Meeting.kind != "committee",
                                     Meeting.ends_at > now)
     # a UNION of the two indexed lookups: "listed OR held there" in one WHERE made PostgreSQL scan every meeting
-    query = (select(Meeting).where(Meeting.status.in_(("notified", "cancelled")), Meeting.ends_at > now,
-                                   Meeting.id.in_(union(listed, held)))
+    return and_(Meeting.status.in_(("notified", "cancelled")), Meeting.ends_at > now,
+                Meeting.id.in_(union(listed, held)))
+
+
+def upcoming_for_member(member: tk.Member, *, now: datetime | None = None, limit: int = 20) -> list[Meeting]:
+    """Called (or cancelled) meetings not yet ended that ``member`` is listed for or that their home/host units hold."""
+    query = (select(Meeting).where(_upcoming_condition(member, now or tk.utcnow()))
              .order_by(Meeting.starts_at, Meeting.id).limit(limit)
              .options(lazyload(Meeting.attendees)))  # lists show the meeting, not who else comes
     return list(db.session.scalars(query))
@@ -413,6 +417,16 @@ def rows_of(member: tk.Member, meetings: list[Meeting]) -> dict[int, Attendee]:
         return {}
     query = select(Attendee).where(Attendee.member_id == member.id, Attendee.meeting_id.in_(ids))
     return {row.meeting_id: row for row in db.session.scalars(query)}
+
+
+def member_meetings(member: tk.Member, *, now: datetime | None = None) -> Select:
+    """A query of ``member``'s meetings, newest first: the upcoming ones (as :func:`upcoming_for_member`) and
+    those they were listed for that have started (as :func:`past_for_member`) — the API's list of one's own."""
+    now = now or tk.utcnow()
+    listed = select(Attendee.meeting_id).where(Attendee.member_id == member.id)
+    past = and_(Meeting.starts_at <= now, Meeting.status.not_in(("cancelled", "draft")), Meeting.id.in_(listed))
+    return (select(Meeting).where(or_(_upcoming_condition(member, now), past))
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).options(lazyload(Meeting.attendees)))
 
 
 def past_for_member(member: tk.Member, *, limit: int = 50) -> list[tuple[Meeting, Attendee | None]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from portal.toolkit import gettext as _
 from sqlalchemy import select
 
 from portal import toolkit as tk
@@ -10,8 +11,6 @@ from portal_meetings.models import NOTICE_AUDIENCES, NOTICE_KINDS, Notice, Notic
 
 bp = Blueprint("meetings_notices_api", __name__, url_prefix="/api/v1/notices")
 db = tk.db
-#: The most notices one list answers (newest, unread first).
-LIST_LIMIT = 200
 
 
 def _unit(value) -> tk.OrgUnit | None:
@@ -43,10 +42,10 @@ def create():
 @bp.get("")
 @tk.api_login_required
 def list_notices():
-    """The caller's notices: unread first, then the newest."""
+    """The caller's notices: unread first, then the newest (paged by ``tk.api_page``; none without a member)."""
     member = tk.current_account().member
-    rows = db.session.execute(notices.notices_for_member(member).limit(LIST_LIMIT)) if member else []
-    return jsonify({"notices": [notice_json(notice, receipt) for notice, receipt in rows]})
+    return jsonify(tk.api_page(notices.notices_for_member(member), lambda row: notice_json(*row), key="notices",
+                               scalars=False))
 
 
 @bp.get("/<int:notice_id>")
@@ -72,6 +71,22 @@ def ack(notice_id: int):
     db.session.commit()
     return jsonify({**notice_json(notice, receipt), "acknowledged_at": tk.isoformat(receipt.acknowledged_at),
                     "reply": receipt.reply})
+
+
+@bp.post("/<int:notice_id>/reply")
+@tk.api_login_required
+def reply(notice_id: int):
+    """``{"reply"}``: keep the caller's reply to a notice addressed to them (empty removes it) → 200."""
+    account = tk.current_account()
+    data = tk.api_json()
+    notice, receipt = notices.visible_notice(notice_id, account)
+    if receipt is None:  # a follower who is not an addressee has nothing to reply to
+        raise tk.NotFound(_("No such notice."))
+    if "reply" not in data:
+        raise tk.Invalid(_("Please correct the marked fields."), {"reply": _("This field is required.")})
+    receipt = notices.save_reply(notice, account.member, data.get("reply"))
+    db.session.commit()
+    return jsonify({**notice_json(notice, receipt), "reply": receipt.reply})
 
 
 @bp.get("/<int:notice_id>/receipts")
@@ -122,9 +137,10 @@ API_PATHS = {
             "responses": {"201": {"description": "Sent", "content": _json({**_NOTICE, "properties": {
                 **_NOTICE["properties"], "audience_count": {"type": "integer"}}})},
                 "404": {"description": "The unit is missing or outside the caller's scope"}}},
-        "get": {"summary": "The caller's notices, unread first", "tags": ["notices"],
-                "responses": {"200": {"description": "Notices", "content": _json({
-                    "type": "object", "properties": {"notices": {"type": "array", "items": _NOTICE}}})}}},
+        "get": {"summary": "The caller's notices, unread first (paged)", "tags": ["notices"],
+                "parameters": tk.OPENAPI_PAGE_PARAMETERS,
+                "responses": {"200": {"description": "Notices", "content": _json(tk.openapi_page("notices", _NOTICE))},
+                              "400": tk.openapi_error_ref()}},
     },
     "/api/v1/notices/{notice_id}": {"get": {
         "summary": "One notice (an addressee's read marks it read)", "tags": ["notices"], "parameters": _ID,
@@ -136,6 +152,14 @@ API_PATHS = {
             "type": "object", "additionalProperties": False, "properties": {"reply": {"type": "string"}}})},
         "responses": {"200": {"description": "Signed", "content": _json(_NOTICE)}, "409": {
             "description": "The notice needs no sign-off"}}}},
+    "/api/v1/notices/{notice_id}/reply": {"post": {
+        "summary": "Keep one's reply to a notice addressed to one (the sender reads it); an empty reply removes it",
+        "tags": ["notices"], "parameters": _ID,
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["reply"], "properties": {
+            "reply": {"type": "string", "maxLength": notices.REPLY_MAX}}}),
+        "responses": tk.openapi_responses("404", "422", description="Reply kept", schema={
+            **_NOTICE, "properties": {**_NOTICE["properties"], "reply": {"oneOf": [{"type": "string"},
+                                                                                   {"type": "null"}]}}})}},
     "/api/v1/notices/{notice_id}/receipts": {"get": {
         "summary": "Who read and signed (the sender and secretaries of the unit)", "tags": ["notices"],
         "parameters": _ID,

@@ -15,7 +15,7 @@ from typing import Any
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
 from portal.toolkit import pgettext
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, false, func, insert, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import Select
 
@@ -244,9 +244,10 @@ def visible_notice(notice_id: int, account) -> tuple[Notice, NoticeReceipt | Non
 
 
 def notices_for_member(member) -> Select:
-    """``(Notice, NoticeReceipt)`` rows of ``member``'s notices: unread first, then the newest (for ``tk.paginate``)."""
+    """``(Notice, NoticeReceipt)`` rows of ``member``'s notices: unread first, then the newest (for ``tk.paginate``
+    and ``tk.api_page``); no rows for None (an account without a member record)."""
     return (select(Notice, NoticeReceipt).join(NoticeReceipt, NoticeReceipt.notice_id == Notice.id)
-            .where(NoticeReceipt.member_id == member.id)
+            .where(NoticeReceipt.member_id == member.id if member is not None else false())
             .order_by(case((NoticeReceipt.read_at.is_(None), 0), else_=1), Notice.created_at.desc(), Notice.id.desc()))
 
 
@@ -288,7 +289,9 @@ def _addressee_receipt(notice: Notice, member) -> NoticeReceipt:
 
 
 def _clean_reply(reply: Any) -> str | None:
-    text = str(reply or "").strip()
+    if reply is not None and not isinstance(reply, str):  # an API body's number or list is not a reply
+        raise tk.Invalid(_("Please correct the marked fields."), {"reply": _("Enter the reply as text.")})
+    text = (reply or "").strip()
     if len(text) > REPLY_MAX:
         raise tk.Invalid(_("Please correct the marked fields."),
                          {"reply": _("At most %(count)d characters.", count=REPLY_MAX)})

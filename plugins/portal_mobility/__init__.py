@@ -169,3 +169,17 @@ def portal_demo_data(context):
     from .demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_mobility.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("mobility", _l("Moving, check-in, returns and transfers")),
+    ]

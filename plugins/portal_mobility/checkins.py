@@ -5,7 +5,7 @@ from datetime import datetime
 
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -17,15 +17,25 @@ from .outflows import active_outflow
 db = tk.db
 
 
-def search_host_units(term: str, limit: int = 30) -> list:
-    """Open branches and groups whose city or name contains ``term`` (mobile members' branches first)."""
-    term = (term or "").strip()
-    if not term:
-        return []
+def host_units_query(term: str, *, exclude_unit_id: int | None = None) -> Select:
+    """Open branches and groups whose city, name or province contains ``term`` (mobile members' branches first).
+
+    ``exclude_unit_id``: the member's home branch, where nobody checks in.
+    """
     query = select(tk.OrgUnit).where(tk.OrgUnit.closed_at.is_(None), tk.OrgUnit.kind.in_(("branch", "group")),
                                      or_(tk.OrgUnit.city.contains(term), tk.OrgUnit.name.contains(term),
                                          tk.OrgUnit.province.contains(term)))
-    return list(db.session.scalars(query.order_by(tk.OrgUnit.is_mobile_branch.desc(), tk.OrgUnit.name).limit(limit)))
+    if exclude_unit_id is not None:
+        query = query.where(tk.OrgUnit.id != exclude_unit_id)
+    return query.order_by(tk.OrgUnit.is_mobile_branch.desc(), tk.OrgUnit.name, tk.OrgUnit.id)
+
+
+def search_host_units(term: str, limit: int = 30, *, exclude_unit_id: int | None = None) -> list:
+    """The first ``limit`` units of :func:`host_units_query`; none for an empty ``term``."""
+    term = (term or "").strip()
+    if not term:
+        return []
+    return list(db.session.scalars(host_units_query(term, exclude_unit_id=exclude_unit_id).limit(limit)))
 
 
 def open_checkin(member) -> CheckIn | None:

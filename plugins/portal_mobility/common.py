@@ -15,6 +15,21 @@ from portal import toolkit as tk
 PLUGIN = "mobility"
 
 
+def may_manage(member) -> bool:
+    """The home side (not the member themself, not the host): approve, return, review, contacts."""
+    return member.home_unit is not None and tk.can("mobility.manage", member.home_unit)
+
+
+def may_view(member) -> bool:
+    """Who may see a member's mobility record and certificates: the member, the home and the host side."""
+    return tk.can_see_member(member, "mobility.view")
+
+
+def may_act_for(member, account) -> bool:
+    """The member themself or their home side: correct or withdraw a registration, add the photo, register the return."""
+    return member.account_id == account.id or may_manage(member)
+
+
 def setting(key: str) -> Any:
     return tk.get_setting(PLUGIN, key)
 

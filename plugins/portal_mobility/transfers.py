@@ -27,6 +27,16 @@ def new_transfer_number(now: datetime) -> str:
     return f"ZJ{now.year}{secrets.token_hex(4).upper()}"
 
 
+def transfer_sides(transfer: Transfer) -> tuple[bool, bool]:
+    """Whether the current account decides for the branch the member leaves, and for the one they join."""
+    return tk.can("mobility.manage", transfer.from_unit), tk.can("mobility.host", transfer.to_unit)
+
+
+def may_view_transfer(transfer: Transfer, account) -> bool:
+    """The member and both branches' secretaries see a transfer and its letter."""
+    return transfer.member.account_id == account.id or any(transfer_sides(transfer))
+
+
 def open_transfer(member) -> Transfer | None:
     return db.session.scalar(select(Transfer).where(Transfer.member_id == member.id, Transfer.status == "pending")
                              .limit(1))

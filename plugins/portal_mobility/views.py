@@ -46,15 +46,6 @@ def _unit(unit_id) -> tk.OrgUnit:
     return db.session.get(tk.OrgUnit, unit_id) or abort(404)
 
 
-def _may_manage(member) -> bool:
-    """Home side (not the member themself, not the host): approve, return, review, contacts."""
-    return member.home_unit is not None and tk.can("mobility.manage", member.home_unit)
-
-
-def _may_view(member) -> bool:
-    return tk.can_see_member(member, "mobility.view")
-
-
 def _subject(member_id: str | None) -> tk.Member:
     """The member a form is about: the current member, or (for the home side) ``member_id``."""
     if member_id:
@@ -62,7 +53,7 @@ def _subject(member_id: str | None) -> tk.Member:
             member = _member(int(member_id))
         except ValueError:
             abort(404)
-        if member.account_id != current_user.id and not _may_manage(member):
+        if not common.may_act_for(member, current_user):
             abort(404)
         return member
     member = tk.current_member()
@@ -118,7 +109,7 @@ def outflow(outflow_id: int):
     """One registration with its decision, certificate, check-ins and (after return) the summary of the time away."""
     outflow = _get(Outflow, outflow_id)
     member = outflow.member
-    if not _may_view(member):
+    if not common.may_view(member):
         abort(404)
     outflow_certificates = list(db.session.scalars(select(Certificate).where(Certificate.outflow_id == outflow.id)
                                                    .order_by(Certificate.id.desc())))
@@ -126,13 +117,13 @@ def outflow(outflow_id: int):
                                                .order_by(CheckIn.id.desc())))
     summary, away = returns.stored_summary(outflow)
     live = None
-    if outflow.status == "approved" and (_may_manage(member) or member.account_id == current_user.id):
+    if outflow.status == "approved" and (common.may_manage(member) or member.account_id == current_user.id):
         from datetime import datetime, time
 
         live = returns.participation_summary(member, datetime.combine(outflow.start_date, time.min), tk.utcnow())
     return render_template("mobility/outflow.html", outflow=outflow, member=member, certificates=outflow_certificates,
                            checkins=outflow_checkins, summary=summary, away=away, live=live,
-                           may_manage=_may_manage(member), is_self=member.account_id == current_user.id,
+                           may_manage=common.may_manage(member), is_self=member.account_id == current_user.id,
                            decision=DecisionForm(), photo_form=PhotoForm())
 
 
@@ -142,7 +133,7 @@ def edit(outflow_id: int):
     """Correct a registration that waits or was sent back."""
     outflow = _get(Outflow, outflow_id)
     member = outflow.member
-    if member.account_id != current_user.id and not _may_manage(member):
+    if not common.may_act_for(member, current_user):
         abort(404)
     form = OutflowForm(obj=outflow, destination=outflow.destination_code or outflow.destination) \
         if request.method == "GET" else OutflowForm()
@@ -162,7 +153,7 @@ def edit(outflow_id: int):
 def decide(outflow_id: int):
     """The home branch approves (issuing the certificate) or asks for changes."""
     outflow = _get(Outflow, outflow_id)
-    if not _may_manage(outflow.member):
+    if not common.may_manage(outflow.member):
         abort(404)
     action = request.form.get("action")
 
@@ -183,7 +174,7 @@ def decide(outflow_id: int):
 @login_required
 def withdraw(outflow_id: int):
     outflow = _get(Outflow, outflow_id)
-    if outflow.member.account_id != current_user.id and not _may_manage(outflow.member):
+    if not common.may_act_for(outflow.member, current_user):
         abort(404)
     back = url_for("mobility.outflow", outflow_id=outflow_id)
     return tk.form_post(lambda: outflows.withdraw_outflow(outflow), success=_("The registration was withdrawn."),
@@ -197,7 +188,7 @@ def upload_photo(outflow_id: int):
     """The member's photo for the certificate (JPEG/PNG, size-limited, checked by content)."""
     outflow = _get(Outflow, outflow_id)
     member = outflow.member
-    if member.account_id != current_user.id and not _may_manage(member):
+    if not common.may_act_for(member, current_user):
         abort(404)
     return tk.form_post(
         lambda: photos.save_photo(outflow, request.files.get("photo")), success=_("The photo was saved."),
@@ -211,7 +202,7 @@ def upload_photo(outflow_id: int):
 def photo(outflow_id: int):
     """The stored photo, only for those who may see the member's mobility record."""
     outflow = _get(Outflow, outflow_id)
-    if not _may_view(outflow.member):
+    if not common.may_view(outflow.member):
         abort(404)
     return tk.send_upload(common.PLUGIN, outflow.photo_file)
 
@@ -221,8 +212,7 @@ def photo(outflow_id: int):
 def record_return(outflow_id: int):
     """Return registration by the member or the home secretary: certificate checked and closed."""
     outflow = _get(Outflow, outflow_id)
-    member = outflow.member
-    if member.account_id != current_user.id and not _may_manage(member):
+    if not common.may_act_for(outflow.member, current_user):
         abort(404)
     form = ReturnForm()
     if request.method == "POST":
@@ -239,7 +229,7 @@ def record_return(outflow_id: int):
 
 def _certificate_for_viewer(certificate_id: int) -> Certificate:
     certificate = _get(Certificate, certificate_id)
-    if not _may_view(certificate.member):
+    if not common.may_view(certificate.member):
         abort(404)
     return certificate
 
@@ -254,7 +244,7 @@ def certificate(certificate_id: int):
                            verify_url=url, reviews=certificates.reviews_of(certificate),
                            history=certificates.certificate_history(certificate.member),
                            host_meetings=certificates.meetings_at_host(certificate),
-                           may_manage=_may_manage(certificate.member), today=tk.local_today())
+                           may_manage=common.may_manage(certificate.member), today=tk.local_today())
 
 
 @bp.get("/mobility/certificates/<int:certificate_id>.pdf")
@@ -270,7 +260,7 @@ def certificate_pdf(certificate_id: int):
 def review(certificate_id: int):
     """The annual review with its checklist and outcome (home side)."""
     certificate = _get(Certificate, certificate_id)
-    if not _may_manage(certificate.member):
+    if not common.may_manage(certificate.member):
         abort(404)
     form = review_form()
     # The secretary sees what the stream counted over the year before confirming the checks.
@@ -329,8 +319,7 @@ def checkin():
             abort(404)
     if not term and chosen is None and member.current_city:
         term = member.current_city
-    units = checkins.search_host_units(term) if term else []
-    units = [u for u in units if u.id != member.home_unit_id]
+    units = checkins.search_host_units(term, exclude_unit_id=member.home_unit_id)
     return render_template("mobility/checkin.html", member=member, term=term, units=units, chosen=chosen,
                            outflow=outflows.active_outflow(member), checkin=checkins.open_checkin(member))
 
@@ -371,7 +360,7 @@ def decide_checkin(checkin_id: int):
 def decide_identity(checkin_id: int):
     """The home branch confirms that an arrival without certificate is its member."""
     checkin = _get(CheckIn, checkin_id)
-    if not _may_manage(checkin.member):
+    if not common.may_manage(checkin.member):
         abort(404)
     back = url_for("mobility.member", member_id=checkin.member_id)
     return tk.form_post(
@@ -444,9 +433,9 @@ def confirm_details():
 def member(member_id: int):
     """Everything about one member's mobility; the contact log only for the home side."""
     member = _member(member_id)
-    if not _may_view(member):
+    if not common.may_view(member):
         abort(404)
-    manage = _may_manage(member)
+    manage = common.may_manage(member)
     member_outflows = list(db.session.scalars(select(Outflow).where(Outflow.member_id == member.id)
                                               .order_by(Outflow.id.desc())))
     member_checkins = list(db.session.scalars(select(CheckIn).where(CheckIn.member_id == member.id)
@@ -467,7 +456,7 @@ def member(member_id: int):
 @login_required
 def contact_person(member_id: int):
     member = _member(member_id)
-    if not _may_manage(member):
+    if not common.may_manage(member):
         abort(404)
     raw = request.form.get("contact_member_id", "")
     contact = db.session.get(tk.Member, int(raw)) if raw.isdigit() else None
@@ -485,7 +474,7 @@ def contact_person(member_id: int):
 @login_required
 def log_contact(member_id: int):
     member = _member(member_id)
-    if not _may_manage(member):
+    if not common.may_manage(member):
         abort(404)
     form = contact_form()
     return tk.form_post(
@@ -535,17 +524,13 @@ def new_transfer():
     return render_template("mobility/transfer_form.html", form=form, member=member, term=term)
 
 
-def _transfer_sides(transfer: Transfer) -> tuple[bool, bool]:
-    return tk.can("mobility.manage", transfer.from_unit), tk.can("mobility.host", transfer.to_unit)
-
-
 @bp.get("/mobility/transfers/<int:transfer_id>")
 @login_required
 def transfer(transfer_id: int):
     transfer = _get(Transfer, transfer_id)
-    from_side, to_side = _transfer_sides(transfer)
-    if not (from_side or to_side or transfer.member.account_id == current_user.id):
+    if not transfers.may_view_transfer(transfer, current_user):
         abort(404)
+    from_side, to_side = transfers.transfer_sides(transfer)
     return render_template("mobility/transfer.html", transfer=transfer, from_side=from_side, to_side=to_side)
 
 
@@ -553,7 +538,7 @@ def transfer(transfer_id: int):
 @login_required
 def decide_transfer(transfer_id: int):
     transfer = _get(Transfer, transfer_id)
-    from_side, to_side = _transfer_sides(transfer)
+    from_side, to_side = transfers.transfer_sides(transfer)
     side = request.form.get("side")
     if not ((side == "from" and from_side) or (side == "to" and to_side)):
         abort(404)
@@ -574,8 +559,7 @@ def decide_transfer(transfer_id: int):
 @login_required
 def letter(transfer_id: int):
     transfer = _get(Transfer, transfer_id)
-    from_side, to_side = _transfer_sides(transfer)
-    if not (from_side or to_side or transfer.member.account_id == current_user.id):
+    if not transfers.may_view_transfer(transfer, current_user):
         abort(404)
     return tk.pdf_response(transfers.letter_pdf(transfer), f"{transfer.number}.pdf", inline=True)
 

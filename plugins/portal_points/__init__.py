@@ -143,3 +143,10 @@ def portal_demo_data(context):
     from portal_points.demo import build_demo
 
     build_demo(context)
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("points", _l("Points"), default_mode="digest"),
+    ]

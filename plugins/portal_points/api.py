@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 from portal.toolkit import gettext as _
+from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal_points import leaderboard as boards
-from portal_points.models import PERIODS
+from portal_points.models import PERIODS, PointsCampaign
 from portal_points.services import (
-    badge_label, badges_of, entry_reason, history_query, level_for, member_totals, reversed_ids,
+    all_rules, badge_label, badges_of, can_view_campaign, describe_version, entry_reason, history_query, level_for,
+    member_totals, reversed_ids, rules_in_force, verb_registry, visible_campaigns,
 )
 
 bp = Blueprint("points_api", __name__, url_prefix="/api/v1/points")
@@ -37,7 +39,23 @@ def me():
         "badges": [{"kind": b.kind, "label": badge_label(b), "at": tk.isoformat(b.awarded_at)}
                    for b in badges_of(member.id)],
         "history": _history(member.id),
+        "hide_from_public_boards": member.hide_from_public_boards,
     })
+
+
+@bp.post("/privacy")
+@tk.api_login_required
+def privacy():
+    """``{"hide": true|false}``: hide (or show) the caller's name on boards outside their own branch."""
+    member = tk.current_account().member
+    if member is None:
+        raise tk.Forbidden(_("This account has no member profile."))
+    hide = tk.api_json().get("hide")
+    if not isinstance(hide, bool):
+        raise tk.Invalid(_("Send hide as true or false."), field="hide")
+    boards.set_hidden_from_public_boards(member, hide)
+    tk.db.session.commit()
+    return jsonify({"hide_from_public_boards": member.hide_from_public_boards})
 
 
 @bp.get("/leaderboard")
@@ -70,7 +88,64 @@ def leaderboard():
     })
 
 
+def _rule_json(rule, version, registry: dict) -> dict:
+    return {"verb": rule.verb, "label": str(registry.get(rule.verb, {}).get("label", rule.verb)),
+            "points": version.points if version else None,
+            "conditions": [str(text) for text in describe_version(version)]}
+
+
+@bp.get("/rules")
+@tk.api_login_required
+def rules():
+    """How points are earned: every rule in force with its conditions in words (the web's rules page)."""
+    rows = rules_in_force()
+    tk.db.session.commit()  # the default rules, made at the first look
+    registry = verb_registry()
+    return jsonify({"rules": [_rule_json(rule, version, registry) for rule, version in rows]})
+
+
+def _campaign_json(campaign) -> dict:
+    return {"id": campaign.id, "name": campaign.name, "description": campaign.description,
+            "starts_on": campaign.starts_on.isoformat(), "ends_on": campaign.ends_on.isoformat(),
+            "owner_unit": {"id": campaign.owner_unit.id, "name": campaign.owner_unit.name},
+            "finalized_at": tk.isoformat(campaign.finalized_at)}
+
+
+@bp.get("/campaigns")
+@tk.api_login_required
+def campaigns():
+    """Campaigns the caller takes part in or runs, newest first, paged."""
+    account = tk.current_account()
+    ids = [c.id for c in visible_campaigns(account.member, account)]
+    query = (select(PointsCampaign).where(PointsCampaign.id.in_(ids))
+             .order_by(PointsCampaign.starts_on.desc(), PointsCampaign.id.desc()))
+    return jsonify(tk.api_page(query, _campaign_json, key="campaigns"))
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@tk.api_login_required
+def campaign(campaign_id: int):
+    """A campaign with its board (names hidden beyond the members' own branches) and its rules."""
+    account = tk.current_account()
+    item = tk.db.session.get(PointsCampaign, campaign_id) if campaign_id <= tk.MAX_ID else None
+    if item is None or not can_view_campaign(item, account.member, account):
+        raise tk.NotFound(_("Not found."))
+    registry = verb_registry()
+    board = boards.campaign_board(item, viewer_member=account.member)
+    return jsonify({**_campaign_json(item), "entries": [row.as_json() for row in board],
+                    "rules": [_rule_json(rule, rule.current, registry) for rule in all_rules(item)
+                              if rule.current and rule.current.enabled]})
+
+
 _ERROR = {"$ref": "#/components/responses/Error"}
+_CAMPAIGN = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "description": {"type": "string"},
+    "starts_on": {"type": "string", "format": "date"}, "ends_on": {"type": "string", "format": "date"},
+    "owner_unit": {"$ref": "#/components/schemas/UnitRef"},
+    "finalized_at": {"type": "string", "format": "date-time", "nullable": True}}}
+_RULE = {"type": "object", "properties": {
+    "verb": {"type": "string"}, "label": {"type": "string"}, "points": {"type": "integer", "nullable": True},
+    "conditions": {"type": "array", "items": {"type": "string"}}}}
 OPENAPI_PATHS = {
     "/api/v1/points/me": {"get": {
         "summary": "The current member's points: total, today, this month, level, badges, recent history",
@@ -84,8 +159,32 @@ OPENAPI_PATHS = {
                 "history": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "points": {"type": "integer"}, "kind": {"type": "string"},
                     "category": {"type": "string"}, "reason": {"type": "string"},
-                    "at": {"type": "string", "format": "date-time"}, "reversed": {"type": "boolean"}}}}}}}}},
+                    "at": {"type": "string", "format": "date-time"}, "reversed": {"type": "boolean"}}}},
+                "hide_from_public_boards": {"type": "boolean"}}}}}},
             "401": _ERROR, "404": _ERROR}}},
+    "/api/v1/points/rules": {"get": {
+        "summary": "How points are earned: the rules in force with their conditions in words",
+        "responses": tk.openapi_responses(schema={"type": "object", "properties": {
+            "rules": {"type": "array", "items": _RULE}}})}},
+    "/api/v1/points/campaigns": {"get": {
+        "summary": "Campaigns the caller takes part in or runs, newest first, paged",
+        "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                       {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+        "responses": tk.openapi_responses("400", schema={"type": "object", "properties": {
+            "campaigns": {"type": "array", "items": _CAMPAIGN}, "page": {"type": "integer"},
+            "per_page": {"type": "integer"}, "total": {"type": "integer"},
+            "next": {"type": "string", "nullable": True}}})}},
+    "/api/v1/points/campaigns/{id}": {"get": {
+        "summary": "A campaign with its board and rules (404 unless the caller takes part in or runs it)",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": tk.openapi_responses(schema={"allOf": [_CAMPAIGN, {"type": "object", "properties": {
+            "entries": {"type": "array", "items": {"type": "object"}}, "rules": {"type": "array", "items": _RULE}}}]})}},
+    "/api/v1/points/privacy": {"post": {
+        "summary": "Hide (or show) the caller's name on boards outside their own branch",
+        "requestBody": tk.openapi_json_body({"type": "object", "required": ["hide"],
+                                             "properties": {"hide": {"type": "boolean"}}}),
+        "responses": tk.openapi_responses("403", "422", description="Saved", schema={
+            "type": "object", "properties": {"hide_from_public_boards": {"type": "boolean"}}})}},
     "/api/v1/points/leaderboard": {"get": {
         "summary": "Top members under a unit for a period, and the caller's rank",
         "parameters": [

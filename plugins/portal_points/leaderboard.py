@@ -344,3 +344,8 @@ def can_view_board(unit, member, account) -> bool:
             if own is not None and unit.contains(own):
                 return True
     return tk.can("points.view", unit, account)
+
+
+def set_hidden_from_public_boards(member, hide: bool) -> None:
+    """Hide (or show) ``member``'s name on boards outside their own branch (caller commits)."""
+    member.hide_from_public_boards = bool(hide)

@@ -59,7 +59,7 @@ def privacy():
     member = tk.current_member()
     form = PrivacyForm()
     if form.validate_on_submit():
-        member.hide_from_public_boards = bool(form.hide.data)
+        boards.set_hidden_from_public_boards(member, form.hide.data)
         db.session.commit()
         flash(_("Saved."), "success")
     else:
@@ -71,12 +71,9 @@ def privacy():
 @login_required
 def rules():
     """How points are earned: every rule in force, with its caps and conditions."""
-    services.ensure_default_rules()
-    db.session.commit()
-    registry = services.verb_registry()
-    rows = [(rule, rule.current) for rule in services.all_rules() if rule.current and rule.current.enabled
-            and rule.verb in registry]
-    return render_template("points/rules.html", rows=rows, registry=registry)
+    rows = services.rules_in_force()
+    db.session.commit()  # the default rules, made at the first look
+    return render_template("points/rules.html", rows=rows, registry=services.verb_registry())
 
 
 # -- boards -------------------------------------------------------------------------

@@ -141,3 +141,10 @@ def portal_course_final_quiz(course_slug, member):
     from portal_quizzes import services
 
     return services.final_quiz_info(course_slug, member)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_quizzes.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})

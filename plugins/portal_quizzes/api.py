@@ -1,8 +1,11 @@
 """JSON API of quizzes and the daily quiz under /api/v1 (blueprint ``quizzes_api``)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, jsonify
 from portal.toolkit import gettext as _
+from sqlalchemy import select
 
 from portal import toolkit as tk
 from portal_quizzes import grading, services
@@ -68,6 +71,24 @@ def _review_item(question, seen, response, quiz) -> dict:
         item["general_feedback_html"] = services.render_question_text(seen.general_feedback, seen.text_format)
         item["comment"] = response.comment if response else ""
     return item
+
+
+@bp.get("/quizzes")
+@tk.api_login_required
+def quizzes():
+    """The member's quizzes (published and assigned to them, newest first) as the web's quiz page lists them, paged."""
+    member = _member()
+    now = tk.utcnow()
+    ids = [quiz.id for quiz in services.available_quizzes(member)]
+
+    def row(quiz: Quiz) -> dict:
+        current = services.open_attempt(quiz, member)
+        return {"id": quiz.id, "title": services.display_title(quiz), "course": quiz.course_slug,
+                "open": services.is_open(quiz, now), "closes_at": tk.isoformat(quiz.closes_at),
+                "grade": services.quiz_grade(quiz, member), "passed": services.has_passed(quiz, member),
+                "current_attempt": current.id if current else None}
+
+    return jsonify(tk.api_page(select(Quiz).where(Quiz.id.in_(ids)).order_by(Quiz.id.desc()), row, key="quizzes"))
 
 
 @bp.get("/quizzes/<int:quiz_id>")
@@ -167,10 +188,23 @@ def daily():
     return jsonify(body)
 
 
+def _shown_day(value: object) -> date | None:
+    """The optional ``"date"`` the questions were fetched for (answers given offline arrive later)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise tk.Invalid(_("Please correct the marked fields."), {"date": _("Enter a date like 2026-05-01.")})
+
+
 @bp.post("/daily-quiz")
 @tk.api_login_required
 def daily_submit():
-    """``{"answers": {question_id: answer}}`` → score; a second submission the same day is 409."""
+    """``{"answers": {question_id: answer}, "date"?}`` → score; a second submission the same day, or answers
+    for a ``date`` that is over, is 409."""
     member = _member()
     data = tk.api_json()
     answers = data.get("answers")
@@ -178,7 +212,7 @@ def daily_submit():
         return tk.api_error(400, "bad_request", _("Send the answers as an object keyed by question id."),
                             {"answers": _("Required.")})
     now = tk.utcnow()
-    row = services.submit_daily(member, answers, now)
+    row = services.submit_daily(member, answers, now, for_day=_shown_day(data.get("date")))
     tk.db.session.commit()
     return jsonify({"date": row.day.isoformat(), "score": row.score, "max_score": row.max_score,
                     "correct": row.correct, "results": row.results,
@@ -203,6 +237,18 @@ def _json(schema):
 
 
 OPENAPI_PATHS = {
+    "/api/v1/quizzes": {"get": {
+        "summary": "The member's quizzes (published, assigned to them), newest first, with grade and open attempt, paged",
+        "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                       {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+        "responses": tk.openapi_responses("400", "403", schema={"type": "object", "properties": {
+            "quizzes": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "course": {"type": "string", "nullable": True},
+                "open": {"type": "boolean"}, "closes_at": {"type": "string", "nullable": True},
+                "grade": {"type": "number", "nullable": True}, "passed": {"type": "boolean"},
+                "current_attempt": {"type": "integer", "nullable": True}}}},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+            "next": {"type": "string", "nullable": True}}})}},
     "/api/v1/quizzes/{quiz_id}": {"get": {
         "summary": "A quiz, the member's attempts and grade",
         "parameters": [{"name": "quiz_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
@@ -235,9 +281,12 @@ OPENAPI_PATHS = {
                     "questions": {"type": "array", "items": _QUESTION}}})}, "401": _ERR, "404": _ERR}},
         "post": {"summary": "Submit today's answers once",
                  "requestBody": {"required": True, **_json({"type": "object", "required": ["answers"],
-                                                            "properties": {"answers": {"type": "object"}}})},
+                                                            "properties": {"answers": {"type": "object"}, "date": {
+                                                                "type": "string", "format": "date",
+                                                                "description": "the day the questions were fetched "
+                                                                "for; 409 when that day is over"}}})},
                  "responses": {"200": {"description": "Score", **_json({"type": "object", "properties": {
                      "score": {"type": "number"}, "max_score": {"type": "number"},
                      "results": {"type": "array", "items": {"type": "object"}}}})},
-                     "400": _ERR, "401": _ERR, "404": _ERR, "409": _ERR}}},
+                     "400": _ERR, "401": _ERR, "404": _ERR, "409": _ERR, "422": _ERR}}},
 }

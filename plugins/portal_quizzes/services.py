@@ -811,11 +811,18 @@ def daily_result(member, day: date) -> DailyResult | None:
     return db.session.scalar(select(DailyResult).where(DailyResult.member_id == member.id, DailyResult.day == day))
 
 
-def submit_daily(member, answers: dict, now: datetime) -> DailyResult:
-    """Score today's daily quiz once; a second submission the same day raises :class:`tk.Conflict` (409)."""
+def submit_daily(member, answers: dict, now: datetime, for_day: date | None = None) -> DailyResult:
+    """Score today's daily quiz once; a second submission the same day raises :class:`tk.Conflict` (409).
+
+    ``for_day`` is the day the questions were shown (answers written offline arrive later): the quiz is
+    scored when it arrives, so answers for a day that is over are refused (409, ``day_closed``), not counted.
+    """
     if not setting("daily_enabled"):
         raise tk.NotFound(_("The daily quiz is switched off."))
     day = tk.local_today(now)
+    if for_day is not None and for_day != day:
+        raise tk.Conflict(_("The daily quiz of %(day)s is closed: these answers arrived too late and were not "
+                            "counted.", day=tk.fmt_date(for_day)), code="day_closed")
     if daily_result(member, day) is not None:
         raise tk.Conflict(_("You have already done today's quiz. Come back tomorrow!"))
     questions = daily_questions(member, day)

@@ -6,7 +6,7 @@ they are given.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response as FlaskResponse, abort, flash, redirect, render_template, request, url_for
 from portal.toolkit import gettext as _, lazy_gettext as _l
@@ -265,6 +265,16 @@ def _shown_answer(question, value) -> str:
     return str(value)
 
 
+def _shown_day(value: str | None) -> date | None:
+    """The day the daily quiz form was shown (its hidden ``day``; none from older pages)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise tk.BadRequest(_("The day of this quiz is not a date.")) from None
+
+
 @bp.route("/daily", methods=["GET", "POST"])
 @tk.login_required_member
 def daily():
@@ -278,12 +288,10 @@ def daily():
     questions = services.daily_questions(member, day)
     typed, error, status = {}, None, 200
     if request.method == "POST":
-        if done is not None:
-            flash(_("You have already done today's quiz. Come back tomorrow!"), "warning")
-            return redirect(url_for("quizzes.daily")), 303
+        # Already done today, or answers of a day that is over (sent later from a phone): a warning, no score.
         typed = {str(q.id): form_answer(q, request.form, f"q{q.id}") for q in questions}
         try:
-            done = services.submit_daily(member, typed, now)
+            done = services.submit_daily(member, typed, now, for_day=_shown_day(request.form.get("day")))
         except tk.ServiceError as exc:
             db.session.rollback()
             error, status = exc.message, exc.status

@@ -133,3 +133,18 @@ def portal_demo_data(context):
     from portal_reports.demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_reports.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("reports", _l("Personal reports")),
+        tk.NotificationKind("suggestion", _l("The suggestion box")),
+    ]

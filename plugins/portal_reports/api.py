@@ -64,6 +64,55 @@ def list_reports():
                     "missing": [member.id for member in overview["missing"]]})
 
 
+@bp.get("/mine")
+@tk.api_login_required
+def mine():
+    """The caller's reports (newest period first, paged) and the periods they may write for now (the web's
+    ``/reports/``): each with its report's id and status, or null before anything was kept."""
+    member = _caller_member()
+    page = tk.api_page(writing.reports_of(member), _summary, key="reports")
+    periods = []
+    for period in schedule.writable_periods(member, tk.utcnow()):
+        report = writing.get_report(member, period)
+        periods.append({"period": period, "report_id": report.id if report else None,
+                        "status": report.status if report else None})
+    return jsonify({**page, "writable_periods": periods})
+
+
+def _draft_json(member: tk.Member, period: str) -> dict:
+    report = writing.get_report(member, period)
+    return {"period": period, "report_id": report.id if report else None,
+            "status": report.status if report else None, "body": report.body if report else "",
+            "share_with_host": bool(report and report.share_with_host),
+            "saved_at": tk.isoformat(report.updated_at) if report else None,
+            "editable": report is None or report.status in ("draft", "returned")}
+
+
+@bp.get("/drafts/<period>")
+@tk.api_login_required
+def get_draft(period: str):
+    """The caller's text for ``period`` as kept (a draft, a returned report, or what was sent: ``editable`` false);
+    422 for a period they may not write for now."""
+    member = _caller_member()
+    period = schedule.check_period(member, period, tk.local_today()).key
+    return jsonify(_draft_json(member, period))
+
+
+@bp.put("/drafts/<period>")
+@tk.api_login_required
+def put_draft(period: str):
+    """``{"body", "share_with_host"?}``: keep the caller's draft for ``period`` (the writing page's autosave);
+    409 once the report was submitted (unless it was returned)."""
+    data = tk.api_json()
+    member = _caller_member()
+    share = data.get("share_with_host")
+    if share is not None and not isinstance(share, bool):
+        raise tk.Invalid(_("Please correct the marked fields."), {"share_with_host": _("Enter true or false.")})
+    report = writing.save_draft(member, period, data.get("body"), share_with_host=share, now=tk.utcnow())
+    db.session.commit()
+    return jsonify(_draft_json(member, report.period))
+
+
 @bp.get("/<int:report_id>")
 @tk.api_login_required
 def get_report(report_id: int):
@@ -100,6 +149,19 @@ _REPORT = {"type": "object", "properties": {
         "id": {"type": "integer"}, "body": {"type": "string"}, "returned": {"type": "boolean"},
         "created_at": {"type": "string"}}}}}}
 
+_PERIOD_PATH = [{"name": "period", "in": "path", "required": True, "schema": _PERIOD}]
+_DRAFT = {"type": "object", "properties": {
+    "period": {"type": "string"}, "report_id": {"oneOf": [{"type": "integer"}, {"type": "null"}]},
+    "status": {"oneOf": [{"type": "string"}, {"type": "null"}]}, "body": {"type": "string"},
+    "share_with_host": {"type": "boolean"}, "saved_at": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+    "editable": {"type": "boolean", "description": "false once submitted (until it is returned)"}}}
+_MINE = {**tk.openapi_page("reports", {**_SUMMARY, "properties": {**_SUMMARY["properties"], "status": {
+    "type": "string", "enum": ["draft", "submitted", "read", "commented", "returned"]}}})}
+_MINE["properties"] = {**_MINE["properties"], "writable_periods": {"type": "array", "items": {
+    "type": "object", "properties": {"period": {"type": "string"},
+                                     "report_id": {"oneOf": [{"type": "integer"}, {"type": "null"}]},
+                                     "status": {"oneOf": [{"type": "string"}, {"type": "null"}]}}}}}
+
 API_PATHS = {
     "/api/v1/reports": {
         "post": {"summary": "Submit one's personal report for a period (resubmit it after a return)",
@@ -117,6 +179,21 @@ API_PATHS = {
                 "responses": tk.openapi_responses("404", "422", schema={"type": "object", "properties": {
                     "period": {"type": "string"}, "submitted": {"type": "array", "items": _SUMMARY},
                     "missing": {"type": "array", "items": {"type": "integer"}}}})},
+    },
+    "/api/v1/reports/mine": {
+        "get": {"summary": "One's own reports (paged) and the periods one may write for now", "tags": ["reports"],
+                "parameters": tk.OPENAPI_PAGE_PARAMETERS,
+                "responses": tk.openapi_responses("400", "403", schema=_MINE)},
+    },
+    "/api/v1/reports/drafts/{period}": {
+        "get": {"summary": "One's text for a period as kept (draft, returned, or sent)", "tags": ["reports"],
+                "parameters": _PERIOD_PATH, "responses": tk.openapi_responses("403", "422", schema=_DRAFT)},
+        "put": {"summary": "Keep one's draft for a period (autosave); submit it with POST /api/v1/reports",
+                "tags": ["reports"], "parameters": _PERIOD_PATH,
+                "requestBody": tk.openapi_json_body({"type": "object", "required": ["body"], "properties": {
+                    "body": {"type": "string", "maxLength": writing.BODY_MAX},
+                    "share_with_host": {"type": "boolean", "description": "send a copy to the host branch"}}}),
+                "responses": tk.openapi_responses("403", "409", "422", schema=_DRAFT)},
     },
     "/api/v1/reports/{report_id}": {
         "get": {"summary": "One report with its comments (the author or a reader; every read by a reader is audited)",

@@ -56,22 +56,23 @@ def list_suggestions():
 @bp.get("/mine")
 @tk.api_login_required
 def mine():
-    """The caller's named suggestions."""
+    """The caller's named suggestions, newest first (paged)."""
     member = tk.current_account().member
     if member is None:
         raise tk.Forbidden(_("Only members can do this."))
-    return jsonify({"suggestions": [_answerer_json(s) for s in suggestions.mine(member)]})
+    return jsonify(tk.api_page(suggestions.mine_query(member), _answerer_json, key="suggestions"))
 
 
 @bp.get("/digest")
 @tk.api_login_required
 def digest():
-    """The unit's public digest of answered suggestions (its members), without authors."""
+    """The unit's public digest of answered suggestions (its members), without authors, newest first (paged)."""
     unit = _unit_arg()
     if not suggestions.can_see_digest(unit, tk.current_account()):
         raise tk.NotFound(_("Not found."))
-    return jsonify({"suggestions": [suggestions.suggestion_json(s, with_author=False)
-                                    for s in suggestions.digest(unit)]})
+    return jsonify(tk.api_page(suggestions.digest_query(unit),
+                               lambda suggestion: suggestions.suggestion_json(suggestion, with_author=False),
+                               key="suggestions"))
 
 
 @bp.get("/token/<token>")
@@ -135,6 +136,7 @@ _SUGGESTION = {"type": "object", "properties": {
     "submitted_on": {"type": "string", "description": "local date (no time of day is kept)"},
     "reply_due": _NULLABLE, "reply": _NULLABLE, "replied_at": _NULLABLE, "in_digest": {"type": "boolean"}}}
 _LIST = _json({"type": "object", "properties": {"suggestions": {"type": "array", "items": _SUGGESTION}}})
+_PAGE = _json(tk.openapi_page("suggestions", _SUGGESTION))
 _ONE = {"200": {"description": "The suggestion", "content": _json(_SUGGESTION)}}
 _UNIT_ERRORS = {"404": {"description": "The unit is missing or outside the caller's scope"},
                 "422": {"description": "unit is not a number"}}
@@ -155,11 +157,15 @@ API_PATHS = {
                 "parameters": _UNIT, "responses": {"200": {"description": "Suggestions", "content": _LIST},
                                                    **_UNIT_ERRORS}},
     },
-    "/api/v1/suggestions/mine": {"get": {"summary": "The caller's named suggestions", "tags": ["suggestions"],
-                                         "responses": {"200": {"description": "Suggestions", "content": _LIST}}}},
+    "/api/v1/suggestions/mine": {"get": {
+        "summary": "The caller's named suggestions, newest first (paged)", "tags": ["suggestions"],
+        "parameters": tk.OPENAPI_PAGE_PARAMETERS,
+        "responses": {"200": {"description": "Suggestions", "content": _PAGE}, "400": tk.openapi_error_ref()}}},
     "/api/v1/suggestions/digest": {"get": {
-        "summary": "A unit's digest of answered suggestions, without authors (its members)", "tags": ["suggestions"],
-        "parameters": _UNIT, "responses": {"200": {"description": "Suggestions", "content": _LIST}, **_UNIT_ERRORS}}},
+        "summary": "A unit's digest of answered suggestions, without authors (its members; paged)",
+        "tags": ["suggestions"], "parameters": _UNIT + tk.OPENAPI_PAGE_PARAMETERS,
+        "responses": {"200": {"description": "Suggestions", "content": _PAGE}, "400": tk.openapi_error_ref(),
+                      **_UNIT_ERRORS}}},
     "/api/v1/suggestions/token/{token}": {"get": {
         "summary": "The suggestion and its reply, for the holder of the reply token", "tags": ["suggestions"],
         "security": [],

@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from portal.toolkit import gettext as _, lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from portal import toolkit as tk
 from portal_reports.models import SUGGESTION_TARGETS, Suggestion
@@ -166,10 +166,14 @@ def unit_suggestions(unit: tk.OrgUnit) -> list[Suggestion]:
         .order_by(Suggestion.status.in_(OPEN_STATUSES).desc(), Suggestion.id.desc())))
 
 
+def mine_query(member: tk.Member) -> Select:
+    """A query of the member's named suggestions (an anonymous one is known only to its token), newest first."""
+    return select(Suggestion).where(Suggestion.author_member_id == member.id).order_by(Suggestion.id.desc())
+
+
 def mine(member: tk.Member) -> list[Suggestion]:
     """The member's named suggestions (an anonymous one is known only to its token), newest first."""
-    return list(db.session.scalars(select(Suggestion).where(Suggestion.author_member_id == member.id)
-                                   .order_by(Suggestion.id.desc())))
+    return list(db.session.scalars(mine_query(member)))
 
 
 def can_see_digest(unit: tk.OrgUnit, account) -> bool:
@@ -184,12 +188,16 @@ def can_see_digest(unit: tk.OrgUnit, account) -> bool:
         for own in (member.home_unit, member.host_unit))
 
 
+def digest_query(unit: tk.OrgUnit) -> Select:
+    """A query of the answered suggestions the answerers put in the unit's digest, newest answer first."""
+    return (select(Suggestion).where(Suggestion.unit_id == unit.id, Suggestion.in_digest.is_(True),
+                                     Suggestion.status.in_(("replied", "closed")))
+            .order_by(Suggestion.replied_at.desc(), Suggestion.id.desc()))
+
+
 def digest(unit: tk.OrgUnit) -> list[Suggestion]:
     """Answered suggestions the answerers put in the unit's digest, newest answer first (no author shown)."""
-    return list(db.session.scalars(
-        select(Suggestion).where(Suggestion.unit_id == unit.id, Suggestion.in_digest.is_(True),
-                                 Suggestion.status.in_(("replied", "closed")))
-        .order_by(Suggestion.replied_at.desc(), Suggestion.id.desc())))
+    return list(db.session.scalars(digest_query(unit)))
 
 
 def suggestion_json(suggestion: Suggestion, *, with_author: bool) -> dict:

@@ -52,8 +52,7 @@ def _period_or_404(member: tk.Member, period: str) -> str:
 def mine():
     """My reports (newest first) and the periods I may write for now."""
     member = tk.current_member()
-    reports = list(db.session.scalars(db.select(Report).where(Report.member_id == member.id)
-                                      .order_by(Report.period.desc())))
+    reports = list(db.session.scalars(writing.reports_of(member)))
     by_period = {report.period: report for report in reports}
     periods = [(period, by_period.get(period)) for period in schedule.writable_periods(member, _now())]
     return render_template("reports/mine.html", member=member, reports=reports, periods=periods)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.toolkit import gettext as _, lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from portal import toolkit as tk
 from portal_reports import schedule
@@ -25,6 +25,11 @@ BODY_MAX = 20000
 def get_report(member: tk.Member, period_key: str) -> Report | None:
     """``member``'s report (or draft) for ``period_key``, if any."""
     return db.session.scalar(select(Report).where(Report.member_id == member.id, Report.period == period_key))
+
+
+def reports_of(member: tk.Member) -> Select:
+    """A query of ``member``'s reports and drafts, newest period first (their page and ``tk.api_page``)."""
+    return select(Report).where(Report.member_id == member.id).order_by(Report.period.desc(), Report.id.desc())
 
 
 def _clean_body(body, *, required: bool) -> str:

@@ -100,3 +100,10 @@ def portal_demo_data(context):
     from portal_review.demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_notification_kinds():
+    return [
+        tk.NotificationKind("review", _l("The annual review")),
+    ]

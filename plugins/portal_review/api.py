@@ -192,6 +192,38 @@ def post_rating(round_id: int):
     return jsonify({"member_id": ratee_id, "rating": data.get("rating"), "rated": rated, "of": of}), 201
 
 
+@bp.get("/rounds/<int:round_id>/ratees")
+@tk.api_login_required
+def get_ratees(round_id: int):
+    """The others of the caller's round to rate (the web's rate page): each with the caller's own rating so far
+    (seen only by the caller, gone once the round closes), and "rated n of m"."""
+    account = tk.current_account()
+    round_ = rounds.visible_round(round_id, account)
+    member = _caller_member()
+    entry = _entry_of(round_, member.id)
+    if entry is None:
+        raise tk.NotFound(_("Not found."))
+    rated, of = ratings.progress(round_, member)
+    mine = ratings.rated_ids(round_, member)
+    return jsonify({"round_id": round_.id, "open": round_.status == "mutual", "rated": rated, "of": of,
+                    "members": [{"member_id": other.member_id, "name": other.member.name,
+                                 "rating": mine[other.member_id].rating if other.member_id in mine else None,
+                                 "comment": mine[other.member_id].comment if other.member_id in mine else None}
+                                for other in ratings.others(entry)]})
+
+
+@bp.get("/year/<int:year>.pdf")
+@tk.api_login_required
+def year_pdf(year: int):
+    """The caller's year in one document (年度纪实), as on the web's ``/review/year/<year>.pdf``."""
+    member = _caller_member()
+    today = tk.local_today()
+    if not 2000 <= year <= today.year:
+        raise tk.NotFound(_("Not found."))
+    return tk.pdf_response(evidence.year_pdf(member, year, today),
+                           _("Year record %(year)s %(name)s.pdf", year=year, name=member.name))
+
+
 @bp.get("/rounds/<int:round_id>/members/<int:member_id>/evidence")
 @tk.api_login_required
 def get_evidence(round_id: int, member_id: int):
@@ -275,6 +307,22 @@ API_PATHS = {
                                {"name": "year", "in": "query", "schema": {"type": "integer"}}],
                 "responses": tk.openapi_responses("404", "422", schema={"type": "object", "properties": {
                     "rounds": {"type": "array", "items": _ROUND}}})},
+    },
+    "/api/v1/reviews/rounds/{round_id}/ratees": {
+        "get": {"summary": "The others of one's round to rate, with one's own rating so far, and rated n of m",
+                "tags": ["review"], "parameters": _ROUND_ID,
+                "responses": tk.openapi_responses("403", "404", schema={"type": "object", "properties": {
+                    "round_id": {"type": "integer"}, "open": {"type": "boolean"}, "rated": {"type": "integer"},
+                    "of": {"type": "integer"}, "members": {"type": "array", "items": {"type": "object", "properties": {
+                        "member_id": {"type": "integer"}, "name": {"type": "string"},
+                        "rating": {"oneOf": [{"type": "string", "enum": list(GRADES)}, {"type": "null"}]},
+                        "comment": {"oneOf": [{"type": "string"}, {"type": "null"}]}}}}}})},
+    },
+    "/api/v1/reviews/year/{year}.pdf": {
+        "get": {"summary": "One's year in one document (年度纪实): the evidence and the grade once reported",
+                "tags": ["review"], "parameters": [_path_id("year")],
+                "responses": tk.openapi_responses("403", "404", description="PDF", content="application/pdf",
+                                                  schema={"type": "string", "format": "binary"})},
     },
     "/api/v1/reviews/me": {
         "get": {"summary": "The caller's review rounds with their own entry (grade and feedback once reported)",

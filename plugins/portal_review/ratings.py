@@ -134,6 +134,12 @@ def progress(round_: ReviewRound, rater_member: tk.Member) -> tuple[int, int]:
     return rated, len(others)
 
 
+def others(entry: ReviewEntry) -> list[ReviewEntry]:
+    """The other members of ``entry``'s round (whom its member rates), by name."""
+    return sorted((other for other in entry.round.entries if other.member_id != entry.member_id),
+                  key=lambda other: other.member.name)
+
+
 def rated_ids(round_: ReviewRound, rater_member: tk.Member) -> dict[int, Rating]:
     """The caller's own ratings in the round, by ratee (to show "rated" and prefill the form); empty once closed."""
     if round_.ballot_secret is None or rater_member is None:

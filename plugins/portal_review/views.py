@@ -120,12 +120,6 @@ def self_draft(round_id: int):
 # -- mutual assessment --------------------------------------------------------------------------------------------
 
 
-def _others(entry: ReviewEntry) -> list[ReviewEntry]:
-    """The other members of the round, by name."""
-    return sorted((other for other in entry.round.entries if other.member_id != entry.member_id),
-                  key=lambda other: other.member.name)
-
-
 @bp.get("/<int:round_id>/rate")
 @tk.login_required_member
 def rate_page(round_id: int):
@@ -133,7 +127,7 @@ def rate_page(round_id: int):
     member = tk.current_member()
     entry = _my_entry_or_404(member, round_id)
     rated, of = ratings.progress(entry.round, member)
-    return render_template("review/rate.html", entry=entry, round=entry.round, others=_others(entry),
+    return render_template("review/rate.html", entry=entry, round=entry.round, others=ratings.others(entry),
                            rated=rated, of=of, mine=ratings.rated_ids(entry.round, member), grades=GRADES, open=entry.round.status == "mutual",
                            max_comment=setting("comment_max_chars"))
 

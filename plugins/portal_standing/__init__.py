@@ -112,3 +112,10 @@ def portal_demo_data(context):
     from portal_standing.demo import build
 
     build(context)
+
+
+@tk.hookimpl
+def portal_xapi_verbs():
+    from portal_standing.xapi import xapi_verbs
+
+    return xapi_verbs({verb.verb: verb.label for verb in portal_activity_verbs()})

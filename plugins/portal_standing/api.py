@@ -64,6 +64,7 @@ def me():
             {"member_id": member.id, "months_without": dict.fromkeys(DIMENSIONS), "step": "none", "since": None})
     body["applies"] = standing is not None
     body["resets"] = {dim: str(RESET_LABELS[dim]) for dim in counted}
+    body["leaves"] = [records.leave_json(leave) for leave in records.leaves_of(member)]
     return jsonify(body)
 
 
@@ -182,9 +183,13 @@ API_PATHS = {
         "responses": tk.openapi_responses("401", "404", "422", description="members", schema={
             "type": "object", "properties": {"members": {"type": "array", "items": _STANDING}}})}},
     "/api/v1/standing/me": {"get": {
-        "summary": "The caller's standing and what would reset each dimension", "tags": ["standing"],
+        "summary": "The caller's standing, what would reset each dimension, and their approved leave", "tags": ["standing"],
         "responses": tk.openapi_responses("401", "403", description="My standing", schema={**_STANDING, "properties": {
-            **_STANDING["properties"], "applies": {"type": "boolean"}, "resets": {"type": "object"}}})}},
+            **_STANDING["properties"], "applies": {"type": "boolean"}, "resets": {"type": "object"},
+            "leaves": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "starts_on": {"type": "string", "format": "date"},
+                "ends_on": {"oneOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+                "reason": {"type": "string"}}}}}})}},
     "/api/v1/standing/leaves": _record_path("Record approved leave (its days do not count)", ["starts_on", "reason"],
                                             {"starts_on": _DATE, "ends_on": {**_DATE, "description": "none: open"},
                                              "reason": _TEXT}),

@@ -191,6 +191,12 @@ def case_json(case: Case, standing: clock.Standing | None = None) -> dict:
             "resolved_by_activity": resolved_by_activity(case, standing) if standing is not None else None}
 
 
+def leaves_of(member: tk.Member) -> list[Leave]:
+    """The member's approved leave, newest first (their own page and the API's ``/standing/me``)."""
+    return list(db.session.scalars(select(Leave).where(Leave.member_id == member.id)
+                                   .order_by(Leave.starts_on.desc(), Leave.id.desc())))
+
+
 def leave_json(leave: Leave) -> dict:
     """Approved leave for the API."""
     return {"id": leave.id, "member_id": leave.member_id, "starts_on": leave.starts_on.isoformat(),

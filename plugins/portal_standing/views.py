@@ -249,4 +249,4 @@ def me():
     """My months without each, my step, what would reset each, and my approved leave."""
     member = tk.current_member()
     return render_template("standing/me.html", member=member, standing=clock.standing_of(member, now=_now()),
-                           counted=clock.verbs(), leaves=_rows(Leave, Leave.starts_on, member))
+                           counted=clock.verbs(), leaves=records.leaves_of(member))

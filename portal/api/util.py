@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.errors import BadRequest, Invalid
 from portal.ratelimit import RateLimited
+from portal.web.pagination import API_MAX_PER_PAGE
 
 API_PREFIX = "/api/"
 #: a path parameter, Flask's ``<int:id>`` or OpenAPI's ``{id}``
@@ -144,3 +145,19 @@ def openapi_json_body(schema: dict) -> dict[str, Any]:
     """A required JSON ``requestBody`` with ``schema``."""
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
+
+
+def openapi_page(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The schema of one page of an API list as :func:`portal.web.pagination.api_page` answers it:
+    ``{key: [item…], "page", "per_page", "total", "next"}`` (``next``: the next page's URL, null on the last)."""
+    return {"type": "object", "required": [key, "page", "per_page", "total", "next"], "properties": {
+        key: {"type": "array", "items": item}, "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0},
+        "next": {"oneOf": [{"type": "string"}, {"type": "null"}]}}}
+
+
+#: The query parameters of every paged API list (:func:`portal.web.pagination.api_page`).
+OPENAPI_PAGE_PARAMETERS = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "from 1"},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": API_MAX_PER_PAGE},
+     "description": f"rows per page (default PER_PAGE, at most {API_MAX_PER_PAGE})"}]

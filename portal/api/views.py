@@ -1,18 +1,25 @@
 """Core API v1: tokens, the current account, the OpenAPI document."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, make_response, request
+from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal import ratelimit
 from portal.accounts import services as accounts
 from portal.audit.services import audit
-from portal.errors import BadRequest
+from portal.errors import BadRequest, NotFound
 from portal.api.util import api_error, api_json, api_login_required, current_account
 from portal.extensions import db
+from portal.notify import services as inbox
+from portal.notify.models import Notification
+from portal.org.personal import export_document
 from portal.plugins.manager import call_each
+from portal.timeutil import isoformat
+from portal.web.pagination import api_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -43,6 +50,7 @@ CORE_PATHS = {
         "responses": {"200": {"description": "The account", "content": {"application/json": {"schema": {
             "type": "object", "properties": {
                 "username": {"type": "string"}, "display_name": {"type": "string"},
+                "email": {"oneOf": [{"type": "string"}, {"type": "null"}]},
                 "home_branch": {"oneOf": [{"$ref": "#/components/schemas/UnitRef"}, {"type": "null"}]},
                 "host_branch": {"oneOf": [{"$ref": "#/components/schemas/UnitRef"}, {"type": "null"}]},
                 "roles": {"type": "array", "items": {"type": "object"}}}}}}},
@@ -50,6 +58,41 @@ CORE_PATHS = {
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                      "responses": {"200": {"description": "OpenAPI 3 document"}}}},
 }
+
+#: One inbox message as the API shows it (title and body in the caller's language).
+MESSAGE_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
+    "url": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+    "created_at": {"type": "string", "format": "date-time"},
+    "read_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}}}
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+_UNREAD = {"type": "object", "properties": {"unread": {"type": "integer"}}}
+
+CORE_PATHS.update({
+    "/api/v1/me/export": {"get": {
+        "summary": "Everything the portal holds about the caller (the web's /me/export.json: machine keys, codes, "
+                   "ISO times and a schema)",
+        "responses": {"200": {"description": "The personal data document", "content": {"application/json": {
+            "schema": {"type": "object"}}}}}}},
+    "/api/v1/inbox": {"get": {
+        "summary": "The caller's inbox, newest first, paged, with the number of unread messages",
+        "parameters": _PAGING,
+        "responses": {"200": {"description": "A page of messages", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                "messages": {"type": "array", "items": MESSAGE_SCHEMA}, "unread": {"type": "integer"},
+                "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+                "next": {"oneOf": [{"type": "string"}, {"type": "null"}]}}}}}},
+            "400": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/inbox/{id}/read": {"post": {
+        "summary": "Mark one of the caller's messages read (again: no change); 404 for another account's message",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The message, read", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"message": MESSAGE_SCHEMA, "unread": {"type": "integer"}}}}}}}}},
+    "/api/v1/inbox/read-all": {"post": {
+        "summary": "Mark every message of the caller read",
+        "responses": {"200": {"description": "Done", "content": {"application/json": {"schema": _UNREAD}}}}}},
+})
 
 
 @bp.post("/auth/token")
@@ -111,10 +154,82 @@ def me():
     return jsonify({
         "username": account.username,
         "display_name": account.display_name,
+        "email": account.email,
         "home_branch": _unit_ref(member.home_unit) if member else None,
         "host_branch": _unit_ref(member.host_unit) if member else None,
         "roles": [{"role": r.role, "unit": _unit_ref(r.unit)} for r in account.roles],
     })
+
+
+def _message_json(note: Notification) -> dict[str, Any]:
+    return {"id": note.id, "kind": note.kind, "title": note.display_title, "body": note.display_body, "url": note.url,
+            "created_at": isoformat(note.created_at), "read_at": isoformat(note.read_at)}
+
+
+CORE_PATHS["/api/v1/me/email"] = {"put": {
+    "summary": "Set one's own e-mail address (for messages by e-mail), or remove it with null or \"\"",
+    "description": "422: not an e-mail address (error.fields.email); nothing is changed.",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["email"],
+        "properties": {"email": {"oneOf": [{"type": "string", "maxLength": 254}, {"type": "null"}]}}}}}},
+    "responses": {"200": {"description": "The address now kept", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"email": {"oneOf": [{"type": "string"}, {"type": "null"}]}}}}}}}}}
+
+
+@bp.put("/me/email")
+@api_login_required
+def change_email():
+    """``{"email": "..." | null}``: set or remove one's own address (as the account page does) → ``{"email"}``."""
+    data = api_json()
+    email = data.get("email")
+    if "email" not in data or not (email is None or isinstance(email, str)):
+        raise BadRequest(_("Send \"email\" as a string, or null to remove it."))
+    kept = accounts.set_email(current_account(), email)
+    db.session.commit()
+    return jsonify({"email": kept})
+
+
+@bp.get("/me/export")
+@api_login_required
+def me_export():
+    """Everything the portal holds about the caller, as the web's ``/me/export.json`` (docs/architecture.md)."""
+    account = current_account()
+    # Serialized as the web's download is, so both carry the same text (str() for the few non-JSON values).
+    body = json.dumps(export_document(account.member, account), ensure_ascii=False, default=str)
+    return Response(body, mimetype="application/json")
+
+
+@bp.get("/inbox")
+@api_login_required
+def inbox_list():
+    """The caller's messages, newest first (``tk.api_page``), and how many are unread."""
+    account = current_account()
+    query = (select(Notification).where(Notification.account_id == account.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return jsonify({**api_page(query, _message_json, key="messages"), "unread": inbox.unread_count(account.id)})
+
+
+@bp.post("/inbox/<int:notification_id>/read")
+@api_login_required
+def inbox_read(notification_id: int):
+    """Mark one message read (the web's ``inbox.open_message`` without the redirect)."""
+    account = current_account()
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.account_id != account.id:
+        raise NotFound(_("Not found."))
+    inbox.mark_read(account.id, note.id)
+    db.session.commit()
+    return jsonify({"message": _message_json(note), "unread": inbox.unread_count(account.id)})
+
+
+@bp.post("/inbox/read-all")
+@api_login_required
+def inbox_read_all():
+    """Mark every message read (the web's ``inbox.read_all``)."""
+    account = current_account()
+    inbox.mark_read(account.id)
+    db.session.commit()
+    return jsonify({"unread": inbox.unread_count(account.id)})
 
 
 IDEMPOTENCY_KEY = {
@@ -131,9 +246,11 @@ def api_paths() -> dict[str, dict[str, Any]]:
     false``) unless their schema says otherwise: :func:`portal.api.util.api_json`
     answers 422 for a field the document does not name.
     """
+    from portal.badges.api import API_PATHS as BADGES_PATHS
     from portal.search.views import API_PATHS as SEARCH_PATHS
+    from portal.xapi.api import API_PATHS as XAPI_PATHS
 
-    paths = {**CORE_PATHS, **SEARCH_PATHS}
+    paths = {**CORE_PATHS, **SEARCH_PATHS, **BADGES_PATHS, **XAPI_PATHS}
     for _name, plugin_paths in call_each("portal_api_paths"):
         paths.update(plugin_paths)
     return {path: {method: _completed(path, method, operation) for method, operation in operations.items()}

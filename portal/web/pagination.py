@@ -105,9 +105,15 @@ def api_page(query: Select, serialize: Callable[[Any], dict], *, key: str, scala
         raise BadRequest(_l("page must be 1 or more and per_page between 1 and %(most)s.", most=API_MAX_PER_PAGE))
     if total is None:
         total = count(query)
-    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
-    rows = list(result.scalars() if scalars else result)
+    offset = (page - 1) * per_page
+    # past the last row nothing is read (a huge ?page= would not even fit the database's integer)
+    rows = list(_rows(query.limit(per_page).offset(offset), scalars)) if offset < total else []
     more = page * per_page < total
     next_url = url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(),
                                             "page": page + 1, "per_page": per_page}) if more else None
     return {key: [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total, "next": next_url}
+
+
+def _rows(query: Select, scalars: bool) -> Any:
+    result = db.session.execute(query)
+    return result.scalars() if scalars else result
