@@ -115,14 +115,22 @@ def _register_core_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.audit.views import bp as audit_bp
+    from portal.badges.api import bp as badges_api_bp
+    from portal.badges.views import bp as badges_bp
     from portal.notify.views import bp as inbox_bp
     from portal.org.views import bp as org_bp
     from portal.places_web import bp as places_bp
+    from portal.pwa import bp as pwa_bp
     from portal.search.views import bp as search_bp
+    from portal.xapi.api import bp as xapi_api_bp
     from portal.web.views import bp as web_bp
 
     for blueprint in (web_bp, auth_bp, org_bp, inbox_bp, admin_bp, audit_bp, api_bp, search_bp, places_bp):
         app.register_blueprint(blueprint)
+    for blueprint in (badges_bp, badges_api_bp):  # Open Badges (issue 21)
+        app.register_blueprint(blueprint)
+    app.register_blueprint(xapi_api_bp)  # xAPI statements (issue 21)
+    app.register_blueprint(pwa_bp)  # manifest, service worker, offline page (issue 21)
 
 
 def _forgery_proof(req) -> bool:

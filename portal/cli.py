@@ -294,6 +294,48 @@ def alerts_scan(at, dry_run):
     click.echo(f"{len(lines)} message(s) would be sent; nothing was sent or changed (preview)")
 
 
+@cli.group("xapi")
+def xapi_group():
+    """xAPI statements pushed to a learning record store (run ``portal xapi push`` from cron)."""
+
+
+@xapi_group.command("push")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many statements.")
+@click.option("--all", "backfill", is_flag=True, help="First queue every past activity not queued yet (a backfill).")
+@with_appcontext
+def xapi_push(limit, backfill):
+    """Send the statements due to the LRS configured by XAPI_ENDPOINT, backing off when it is unreachable."""
+    from portal.xapi.outbox import enqueue_all, is_configured, push
+
+    if not is_configured():
+        raise click.ClickException("No learning record store is configured: set XAPI_ENDPOINT (PORTAL_XAPI_ENDPOINT).")
+    if backfill:
+        click.echo(f"Queued {enqueue_all()} past activities.")
+    try:
+        report = push(limit)
+    except RuntimeError as error:  # no PUBLIC_URL: statements would carry no address
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Sent {report.sent}, parked {report.parked}, to retry {report.failed}.")
+    if report.last_error:
+        click.echo(f"Last error: {report.last_error}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+@xapi_group.command("status")
+@with_appcontext
+def xapi_status():
+    """Statements waiting, sent and parked (refused by the LRS), and the last error."""
+    from portal.timeutil import isoformat
+    from portal.xapi.outbox import is_configured, status
+
+    state = status()
+    click.echo(f"LRS: {current_app.config.get('XAPI_ENDPOINT') if is_configured() else '(not configured)'}")
+    click.echo(f"Pending: {state.pending}\nSent: {state.sent}\nParked: {state.parked}")
+    click.echo(f"Last sent: {isoformat(state.last_sent_at) or '-'}")
+    click.echo(f"Last error: {state.last_error or '-'}")
+
+
 @cli.group("search")
 def search_group():
     """The full-text search index."""

@@ -65,6 +65,13 @@ DEFAULTS: dict[str, Any] = {
     "S3_ACCESS_KEY_ID": None,
     "S3_SECRET_ACCESS_KEY": None,
     "S3_CREATE_BUCKET": False,  # create a missing bucket at start-up
+    # A learning record store to push xAPI statements to (``portal xapi push`` from cron), e.g.
+    # http://127.0.0.1:8100/xAPI (its ``/statements`` resource is added). None: no outbox is written.
+    "XAPI_ENDPOINT": None,
+    "XAPI_USERNAME": None,  # HTTP basic credentials the LRS gave the portal
+    "XAPI_PASSWORD": None,
+    "XAPI_BATCH": 50,  # statements per POST
+    "XAPI_TIMEOUT": 10.0,  # seconds to wait for the LRS per request
 }
 
 _ENV_TYPES = {bool: lambda v: v.lower() in {"1", "true", "yes", "on"}, int: int, float: float}

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.org.models import SECRETARY_ROLES
 from portal.plugins import hookimpl
-from portal.plugins.types import ActivityVerb, NavItem, Permission, SettingSpec, Widget
+from portal.plugins.types import ActivityVerb, NavItem, Permission, SettingSpec, Widget, XapiVerb
 
 
 @hookimpl
@@ -27,6 +27,7 @@ def portal_permissions():
         Permission("plugins.manage", _l("Enable and disable plugins"), ("admin",)),
         Permission("settings.manage", _l("Change settings"), ("admin",)),
         Permission("accounts.manage", _l("Manage accounts"), ("admin",)),
+        Permission("xapi.statements", _l("Read members' learning records (xAPI statements)"), ("organizer", "admin")),
     ]
 
 
@@ -36,10 +37,22 @@ def portal_activity_verbs():
 
 
 @hookimpl
+def portal_xapi_verbs():
+    from portal.i18n import language_map
+    from portal.xapi.statements import describe_daily_login
+
+    return [XapiVerb("member.daily_login", "https://w3id.org/xapi/adl/verbs/logged-in",
+                     language_map(_l("logged in")), "http://activitystrea.ms/schema/1.0/application",
+                     describe_daily_login)]
+
+
+@hookimpl
 def portal_settings():
     return [
         SettingSpec("site_notice", _l("Notice shown on every member's dashboard"), "text", ""),
         SettingSpec("mobile_after_months", _l("Months away after which a member counts as mobile"), "int", 6, min=1, max=36),
+        SettingSpec("badge_issuer_email", _l("Contact e-mail address of the badges' issuer (shown in Open Badges)"),
+                    "str", "", help=_l("Open Badges checkers expect the issuer to give one.")),
     ]
 
 
@@ -50,6 +63,8 @@ def portal_nav_items(account):
     from portal.org.permissions import can, is_admin
 
     items = [NavItem(_l("Home"), "web.dashboard", order=0)]
+    if account.member is not None:
+        items.append(NavItem(_l("My badges"), "badges.mine", order=75))
     if can("units.dashboard"):
         items.append(NavItem(_l("My branches"), "org.units", order=80))
     if is_admin(account):
@@ -82,3 +97,14 @@ def portal_personal_data(member):
     from portal.org.personal import core_sections
 
     return core_sections(member)
+
+
+@hookimpl
+def portal_notification_kinds():
+    from portal.plugins.types import NotificationKind
+
+    return [
+        NotificationKind("alert", _l("Reminders of things to do (from the daily check)")),
+        NotificationKind("contact", _l("You became a member's contact person")),
+        NotificationKind("general", _l("General messages")),
+    ]

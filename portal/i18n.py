@@ -33,7 +33,7 @@ from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask.globals import _cv_app
-from flask_babel import Domain, LazyString, get_babel, get_domain, get_locale
+from flask_babel import Domain, LazyString, force_locale, get_babel, get_domain, get_locale
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.ext import Extension
@@ -281,6 +281,23 @@ def lazy_gettext(string: str, **variables: Any) -> LazyMessage:
 def lazy_pgettext(context: str, string: str, **variables: Any) -> LazyMessage:
     """A :func:`pgettext` evaluated when rendered, in the domain of the module that created it."""
     return LazyMessage(_caller_package(1), context, string, **variables)
+
+
+#: Language tags of documents read in no one's locale (xAPI statements, Open Badges) → the portal's catalogs.
+LANGUAGE_TAGS = {"zh-CN": "zh_Hans_CN", "en-US": "en"}
+
+
+def language_map(message: Any) -> dict[str, str]:
+    """``{"zh-CN": …, "en-US": …}``: ``message`` rendered in each of the portal's languages.
+
+    ``message`` is a lazy string (``tk.lazy_gettext``: it keeps its plugin's domain) or
+    anything else, which reads the same in every language (a course's own title).
+    """
+    rendered = {}
+    for tag, catalog in LANGUAGE_TAGS.items():
+        with force_locale(catalog):
+            rendered[tag] = str(message)
+    return rendered
 
 
 # -- plugin templates ------------------------------------------------------------

@@ -72,6 +72,13 @@ def isoformat(at: datetime | date | None) -> str | None:
     return to_local(at).isoformat()
 
 
+def iso_duration(seconds: float) -> str:
+    """``seconds`` (whole ones; below zero counts as none) as an ISO 8601 duration: ``PT1H4M30S``, ``PT0S`` (xAPI results)."""
+    minutes, rest = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{rest}S"
+
+
 def _last_day_of_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 

@@ -46,7 +46,14 @@ from portal.plugins.types import (
 )
 from portal.plugins.types import PERSONAL_KINDS, PersonalColumn, PersonalSection
 from portal.plugins.types import XapiObject, XapiVerb  # open standards (issue 21)
+from portal.plugins.types import NOTIFICATION_MODES, Deliver, NotificationKind  # delivery channels (issue 21)
+from portal.notify.services import render_for as render_notification  # a message in its reader's language
+from portal.notify.services import declared_kind, notification_kinds  # portal_notification_kinds, prefixes resolved
+from portal.notify.models import Notification  # an inbox message (what channels send on)
+from portal.notify.services import reader_locale  # `with tk.reader_locale(account.locale):` an e-mail in its reader's language
+from portal.i18n import language_map  # {"zh-CN": …, "en-US": …} of a lazy string (xAPI, Open Badges)
 from portal.config import public_url
+from portal.badges.services import badges_of, issue_badge, revoke_badge  # Open Badges 2.0 (issue 21)
 from portal.settings import get_setting, set_setting
 from portal.cache import bump as bump_cache, cached, cached_hook, cached_many  # the composition cache (issue 20)
 
@@ -56,6 +63,7 @@ from portal.web.forms import csrf_exempt, form_post
 from portal.idempotency import unrecorded_post  # an anonymous route: no row may name its sender
 from portal.timeutil import isoformat, local_date, local_day_bounds, local_now, local_today, local_zone, to_local
 from portal.timeutil import months_later, whole_months
+from portal.timeutil import iso_duration  # xAPI result durations (issue 21)
 
 # Pages: rendering, lists, exports, charts, uploads, documents
 from portal.web.ui import current_member, login_required_member, path_for, render_markdown, sanitize_html
@@ -78,6 +86,7 @@ from portal.certificates import wrap_text, write_lines
 # The JSON API
 from portal.api.util import api_error, api_id, api_json, api_login_required, current_account
 from portal.api.util import openapi_error_ref, openapi_json_body, openapi_responses
+from portal.api.util import OPENAPI_PAGE_PARAMETERS, openapi_page  # a paged list's document (issue 21)
 
 # Search
 from portal.search.service import (
@@ -109,6 +118,10 @@ __all__ = [
     "SettingSpec", "Widget", "get_setting", "set_setting",
     "PERSONAL_KINDS", "PersonalColumn", "PersonalSection",
     "XapiObject", "XapiVerb", "public_url",
+    "issue_badge", "revoke_badge", "badges_of",
+    "NOTIFICATION_MODES", "Deliver", "NotificationKind", "render_notification",
+    "declared_kind", "notification_kinds", "reader_locale", "Notification",
+    "language_map",
     "bump_cache", "cached", "cached_hook", "cached_many",
     # refusals, forms, time
     "ServiceError", "BadRequest", "Invalid", "Forbidden", "NotFound", "Conflict", "form_post",
@@ -116,6 +129,7 @@ __all__ = [
     "unrecorded_post",
     "isoformat", "local_date", "local_day_bounds", "local_now", "local_today", "local_zone", "to_local",
     "months_later", "whole_months",
+    "iso_duration",
     # pages
     "current_member", "login_required_member", "path_for", "render_markdown", "sanitize_html", "template_labels",
     "fmt_date", "fmt_datetime", "Page", "api_page", "count", "count_query", "paginate", "xlsx_response",
@@ -128,6 +142,7 @@ __all__ = [
     # API
     "api_error", "api_id", "api_json", "api_login_required", "current_account",
     "openapi_error_ref", "openapi_json_body", "openapi_responses",
+    "OPENAPI_PAGE_PARAMETERS", "openapi_page",
     # search
     "search", "search_drain", "search_update", "search_remove",
 ]

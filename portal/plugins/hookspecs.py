@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from portal.org.models import Member, OrgUnit
     from portal.plugins.types import (ActivityVerb, Alert, DeliveryChannel, DemoContext, NavItem, Permission,
                                       SearchDocument, SettingSpec, Widget)
-    from portal.plugins.types import PersonalSection, XapiVerb
+    from portal.plugins.types import NotificationKind, PersonalSection, XapiVerb
 
 #: Hooks that only declare things (blueprints, permissions, settings …). They are
 #: called at start-up, while a session commits, or once per request and cached;
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 DECLARATIONS = frozenset({
     "portal_addhooks", "portal_blueprints", "portal_permissions", "portal_activity_verbs", "portal_settings",
     "portal_cli_commands", "portal_api_paths", "portal_delivery_channels", "portal_xapi_verbs",
+    "portal_notification_kinds",
 })
 
 
@@ -270,14 +271,40 @@ def portal_cli_commands() -> list[click.Command]:
 def portal_delivery_channels() -> list[DeliveryChannel]:
     """Channels that deliver inbox messages elsewhere (SMS, e-mail, WeChat …).
 
-    Called on enabled plugins when a transaction that added inbox messages is
-    about to commit; each channel's ``deliver(notification)`` is then called
-    for every new message only after the commit succeeded (a rolled-back
-    action sends nothing). A ``deliver`` that raises is recorded against its
-    plugin; the other channels and messages still go. Declaration: must not
-    touch the database (``deliver`` runs outside any transaction).
+    When: called on enabled plugins while a transaction that added inbox
+    messages (:func:`portal.notify.services.notify`) is about to commit — in
+    that transaction, so only a declaration: return constants, never touch the
+    database. Each channel's ``deliver(notification)``
+    (:class:`~portal.plugins.types.Deliver`) is then called once for every
+    new message, in the same process, only after the commit succeeded: a
+    rolled-back action sends nothing.
+
+    Transaction state inside ``deliver``: none. The committing session can
+    emit no more SQL; a channel that needs the database (the reader's address,
+    a send log) opens its own short transaction on ``tk.db.engine`` and loads
+    rows by id. It may send at once (with a short timeout: the request that
+    made the message waits) or leave the work to a command of its own run by
+    cron; a channel that must not lose or repeat a message keeps its own
+    durable record (``portal_email``'s send log) rather than rely on this call.
+
+    Errors: whatever ``deliver`` raises is logged and recorded against its
+    plugin (the admin plugins page); the other channels and messages still go.
+    It is not called again for that message.
 
     :returns: A list of :class:`~portal.plugins.types.DeliveryChannel`.
+    """
+
+
+@hookspec
+def portal_notification_kinds() -> list[NotificationKind]:
+    """The kinds of inbox message this plugin sends (``tk.notify(..., kind=...)``).
+
+    Called on enabled plugins when a member chooses how to receive messages
+    (the e-mail preferences page) and when channels decide what to send.
+    Declaration: must not touch the database. A kind nobody declares falls
+    under "Other messages" and is sent immediately.
+
+    :returns: A list of :class:`~portal.plugins.types.NotificationKind`.
     """
 
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 from portal.org.models import SECRETARY_ROLES
+
+if TYPE_CHECKING:
+    from portal.notify.models import Notification
 
 
 @dataclass(frozen=True)
@@ -152,18 +155,55 @@ class Alert:
     permission: str = "members.view"
 
 
-@dataclass(frozen=True)
-class DeliveryChannel:
-    """A notification channel (SMS, e-mail …) from ``portal_delivery_channels``.
+class Deliver(Protocol):
+    """What a :class:`DeliveryChannel` calls with each new inbox message.
 
-    ``deliver(notification)`` is called with each new inbox message
-    (:class:`portal.notify.models.Notification`, its reader is ``account_id``)
-    after the transaction that added it committed; ``notify.render_for(note, locale)``
-    gives its title and body in the reader's language.
+    ``deliver(notification)`` runs in the process that made the message, right after the
+    transaction that added it committed, once per message and channel. The message's columns
+    (``id``, ``account_id``, ``kind``, ``title``, ``body``, ``url``, ``message``, ``created_at``)
+    are loaded; the session that added it can emit no more SQL (its transaction is over), so a
+    channel that reads or writes opens its own transaction (``with tk.db.engine.begin() as conn``
+    or a ``sqlalchemy.orm.Session(tk.db.engine)``) and loads what it needs by id.
+    ``tk.render_notification(note, locale)`` gives title and body in the reader's language.
+    Keep it short (the caller's request waits): network calls with a short timeout, or hand the
+    work to a queue/cron of your own. Whatever it raises is recorded against the plugin (admin
+    plugins page); the other channels and messages still go, and nothing is retried for it.
     """
 
+    def __call__(self, notification: Notification, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeliveryChannel:
+    """A notification channel (SMS, e-mail …) from ``portal_delivery_channels``: a ``name`` and a :class:`Deliver`."""
+
     name: str
-    deliver: Callable[..., None]
+    deliver: Deliver
+
+
+#: How a member receives one kind of message by e-mail (and similar channels).
+NOTIFICATION_MODES = ("immediate", "digest", "off")
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of inbox message a plugin sends (``tk.notify(..., kind=...)``), from ``portal_notification_kinds``.
+
+    A kind also covers the dotted kinds below it (``care`` covers ``care.wish``, ``alert`` every
+    ``alert.<kind>`` of ``portal alerts scan``) unless they are declared themselves.
+    ``label`` says what it is about to a member choosing how to receive it; ``default_mode`` is
+    one of :data:`NOTIFICATION_MODES` (``immediate``, ``digest``: in a daily digest, ``off``);
+    ``urgent`` marks kinds worth an interruption (an SMS channel sends only those).
+    """
+
+    kind: str
+    label: Any
+    default_mode: str = "immediate"
+    urgent: bool = False
+
+    def __post_init__(self) -> None:
+        if self.default_mode not in NOTIFICATION_MODES:
+            raise ValueError(f"unknown notification mode {self.default_mode!r} for {self.kind!r}")
 
 
 @dataclass
