@@ -19,6 +19,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config.py < ``PORTAL_*`` environment < ``config``).
     """
     app = Flask("portal", instance_path=portal_config.instance_path_from_env(), instance_relative_config=True)
+    from portal.web.templating import PortalEnvironment
+
+    app.jinja_environment = PortalEnvironment  # before anything (a blueprint's template global) makes the environment
     # Before any blueprint adds a rule: ids past the database's integer range answer 404, not 500.
     app.url_map.converters["int"] = BoundedIntConverter
     portal_config.load_config(app, config)

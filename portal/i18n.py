@@ -69,10 +69,11 @@ def select_public_locale() -> str:
     """The public code of the locale this request is rendered in (the default outside requests: CLI, cron)."""
     if not has_request_context():
         return normalize_locale(current_app.config["DEFAULT_LOCALE"]) or "en"
-    if current_user and current_user.is_authenticated and normalize_locale(current_user.locale):
-        return normalize_locale(current_user.locale)
-    if normalize_locale(session.get("locale")):
-        return normalize_locale(session.get("locale"))
+    user = current_user._get_current_object()  # once: each read through the proxy looks the user up again
+    if user is not None and user.is_authenticated and (code := normalize_locale(user.locale)):
+        return code
+    if code := normalize_locale(session.get("locale")):
+        return code
     for language, _quality in request.accept_languages:
         code = normalize_locale(language)
         if code:

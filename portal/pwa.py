@@ -13,6 +13,7 @@ are deleted, so a shared phone never shows them to the next person.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -139,7 +140,12 @@ def static_version(app: Flask) -> str:
 def cache_key(account_id: int) -> str:
     """The opaque name of an account's offline pages (stable; reveals nothing without the secret key)."""
     secret = current_app.config["SECRET_KEY"]
-    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    return _cache_key(secret if isinstance(secret, bytes) else str(secret).encode(), account_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cache_key(secret: bytes, account_id: int) -> str:
+    """Kept per process: every page a logged-in member reads sends it."""
     return hmac.new(secret, f"offline-pages:{account_id}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
@@ -151,6 +157,7 @@ def _tell_the_service_worker(response: Response) -> Response:
         # nothing about them, and a 5xx must not touch the account (it may be what failed)
         return response
     response.headers.setdefault("Content-Language", html_lang())
-    if current_user and current_user.is_authenticated:
-        response.headers[CACHE_KEY_HEADER] = cache_key(current_user.id)
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated:
+        response.headers[CACHE_KEY_HEADER] = cache_key(user.id)
     return response

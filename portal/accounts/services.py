@@ -1,6 +1,7 @@
 """Passwords, login throttling, sessions and API tokens."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -11,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Account, ApiToken, LoginFailure, LoginSession
@@ -246,6 +247,22 @@ def log_out() -> None:
     logout_user()
 
 
+@functools.cache
+def _session_account_query() -> Select:
+    """One statement per page: the account, its roles (every page needs to know who this is and what
+    they may do), its unread messages (the header's badge) and whether the server-side session is still alive.
+
+    Built once per process with bound parameters: building it cost as much as running it.
+    """
+    from portal.notify.services import unread_column
+
+    alive = select(LoginSession.key).where(LoginSession.key == bindparam("key"),
+                                           LoginSession.account_id == bindparam("account"),
+                                           LoginSession.created_at >= bindparam("since")).exists()
+    return (select(Account, unread_column(Account.id).label("unread")).options(joinedload(Account.roles))
+            .where(Account.id == bindparam("account"), alive))
+
+
 def load_session_account(session_id: str) -> Account | None:
     """flask-login's user loader: ``"<id>:<session version>:<session key>"``, valid while the session row exists."""
     try:
@@ -255,15 +272,15 @@ def load_session_account(session_id: str) -> Account | None:
         return None
     if not key:
         return None
-    # One statement per page: the account, its roles (every page needs to know who this is and
-    # what they may do) and whether the server-side session is still alive.
-    alive = select(LoginSession.key).where(LoginSession.key == key, LoginSession.account_id == account_id,
-                                           LoginSession.created_at >= utcnow() - _session_lifetime()).exists()
-    query = select(Account).options(joinedload(Account.roles)).where(Account.id == account_id, alive)
-    account = db.session.scalars(query).unique().first()
-    if account is None or account.session_version != version or not account.is_active_account:
+    from portal.notify.services import remember_unread
+
+    params = {"account": account_id, "key": key, "since": utcnow() - _session_lifetime()}
+    row = db.session.execute(_session_account_query(), params).unique().first()
+    if row is None or row.Account.session_version != version or not row.Account.is_active_account:
         return None
+    account = row.Account
     account.session_key = key
+    remember_unread(account.id, row.unread)
     return account
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import ContextManager, Iterable
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import LazyString, force_locale
-from sqlalchemy import event, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.database import utcnow
@@ -30,6 +30,7 @@ def notify(account_ids: Iterable[int], title, body="", url: str | None = None,
     notes = [Notification(account_id=aid, title=str(title)[:200], body=str(body), url=url, kind=kind, message=message)
              for aid in dict.fromkeys(a for a in account_ids if a)]
     db.session.add_all(notes)
+    _forget_unread()
     pending = db.session.info.setdefault("pending_deliveries", [])
     pending.extend(notes)
     return notes
@@ -99,10 +100,46 @@ def declared_kind(kind: str, kinds: Iterable[NotificationKind] | None = None) ->
     return None
 
 
+_INBOX = Notification.__table__
+#: Built once: the header badge asks on every page (columns, not entities, and no statement to build).
+_UNREAD = select(func.count()).select_from(_INBOX).where(_INBOX.c.account_id == bindparam("account"),
+                                                        _INBOX.c.read_at.is_(None))
+_MESSAGES = select(func.count()).select_from(_INBOX).where(_INBOX.c.account_id == bindparam("account"))
+
+
+def message_count(account_id: int) -> int:
+    """Number of messages in an inbox, read or not (its pages)."""
+    return db.session.execute(_MESSAGES, {"account": account_id}).scalar() or 0
+
+
 def unread_count(account_id: int) -> int:
-    """Number of unread messages."""
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.account_id == account_id, Notification.read_at.is_(None))) or 0
+    """Number of unread messages (once per request: the logged-in account's comes with its own load)."""
+    known = _known_unread().get(account_id)
+    if known is None:
+        known = _known_unread()[account_id] = db.session.execute(_UNREAD, {"account": account_id}).scalar() or 0
+    return known
+
+
+def unread_column(account_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """The unread count of the account ``account_id`` names, as a column of another statement."""
+    return (select(func.count()).select_from(_INBOX)
+            .where(_INBOX.c.account_id == account_id, _INBOX.c.read_at.is_(None)).scalar_subquery())
+
+
+def remember_unread(account_id: int, count: int) -> None:
+    """An unread count read with something else (the logged-in account's load), for this request's pages."""
+    _known_unread()[account_id] = count or 0
+
+
+def _known_unread() -> dict[int, int]:
+    """The unread counts read in this request (outside one: a fresh dict, nothing kept)."""
+    return g.setdefault("_unread_counts", {}) if has_request_context() else {}
+
+
+def _forget_unread() -> None:
+    """A message added or read: the next count reads the database again."""
+    if has_request_context():
+        g.pop("_unread_counts", None)
 
 
 def mark_read(account_id: int, notification_id: int | None = None) -> None:
@@ -111,6 +148,7 @@ def mark_read(account_id: int, notification_id: int | None = None) -> None:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     db.session.execute(stmt.values(read_at=utcnow()))
+    _forget_unread()
 
 
 def install_delivery_hooks() -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.notify.models import Notification
-from portal.notify.services import mark_read
+from portal.notify.services import mark_read, message_count
 from portal.web.pagination import paginate
 from portal.web.ui import safe_next_url
 
@@ -19,7 +19,8 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 def index():
     """Newest messages first, unread ones marked."""
     page = paginate(select(Notification).where(Notification.account_id == current_user.id)
-                    .order_by(Notification.created_at.desc(), Notification.id.desc()))
+                    .order_by(Notification.created_at.desc(), Notification.id.desc()),
+                    total=message_count(current_user.id))  # a statement built once, not derived per request
     return render_template("inbox/index.html", page=page)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import abort, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.local import LocalProxy
 from sqlalchemy import false, or_, true
 
 from portal.errors import Forbidden, NotFound
@@ -34,23 +35,36 @@ def permission_registry() -> dict[str, Permission]:
 
 
 def _account(account):
+    """``account``, else the logged-in account, else None; never the ``current_user`` proxy itself.
+
+    Unwrapped once: every attribute read through the proxy looks the user up again (a page asks
+    ``can()`` a few dozen times, each reading the roles).
+    """
+    if isinstance(account, LocalProxy):
+        account = account._get_current_object()
     if account is not None:
         return account
-    return current_user if current_user and current_user.is_authenticated else None
+    user = current_user._get_current_object()
+    return user if user is not None and user.is_authenticated else None
 
 
 def is_admin(account=None) -> bool:
     """True for site admins (an ``admin`` role anywhere covers the whole site)."""
     account = _account(account)
-    return bool(account) and any(role.role == "admin" for role in account.roles)
+    return account is not None and _admin(account)
+
+
+def _admin(account) -> bool:
+    return any(role.role == "admin" for role in account.roles)
 
 
 def granting_units(permission: str, account=None) -> list[OrgUnit]:
     """The units over whose subtree ``account`` holds ``permission`` (admins: every root)."""
     account = _account(account)
-    if account is None:
-        return []
-    perm = permission_registry().get(permission)
+    return [] if account is None else _granting(permission_registry().get(permission), account)
+
+
+def _granting(perm: Permission | None, account) -> list[OrgUnit]:
     if perm is None:
         return []
     return [role.unit for role in account.roles if role.role in perm.roles or role.role == "admin"]
@@ -58,9 +72,13 @@ def granting_units(permission: str, account=None) -> list[OrgUnit]:
 
 def can(permission: str, unit: OrgUnit | None = None, account=None) -> bool:
     """May ``account`` (default: current user) use ``permission`` on ``unit`` (or anywhere when None)?"""
-    if is_admin(account):
-        return permission in permission_registry()
-    units = granting_units(permission, account)
+    account = _account(account)
+    if account is None:
+        return False
+    registry = permission_registry()
+    if _admin(account):
+        return permission in registry
+    units = _granting(registry.get(permission), account)
     if unit is None:
         return bool(units)
     return any(granted.contains(unit) for granted in units)

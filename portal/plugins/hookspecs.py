@@ -52,9 +52,10 @@ if TYPE_CHECKING:
     from portal.plugins.types import NotificationKind, PersonalSection, XapiVerb
 
 #: Hooks that only declare things (blueprints, permissions, settings …). They are
-#: called at start-up, while a session commits, or once per request and cached;
-#: implementations return constants and must not query the database, so they
-#: run without a SAVEPOINT.
+#: called at start-up, while a session commits, or on pages; what they return is
+#: kept per process and set of enabled plugins (``call_list``/``call_each``), so
+#: implementations return constants and must not query the database (they run
+#: without a SAVEPOINT, and are not asked again while the enabled plugins stay).
 DECLARATIONS = frozenset({
     "portal_addhooks", "portal_blueprints", "portal_permissions", "portal_activity_verbs", "portal_settings",
     "portal_cli_commands", "portal_api_paths", "portal_delivery_channels", "portal_xapi_verbs",

@@ -150,6 +150,7 @@ class _HookRunner(pluggy.PluginManager):
         # hook at the time it is made, so cached callers go when plugins change.
         self._twins.clear()
         self._owner._subset_callers.clear()
+        self._owner._declared.clear()
 
     def _hookexec(self, hook_name: str, methods: Sequence[HookImpl], kwargs: Mapping[str, object],
                   firstresult: bool) -> object | list[object]:
@@ -247,6 +248,9 @@ class PortalPluginManager:
         self.app = app
         #: Subset hook callers without the disabled plugins, per (hook, disabled plugin names).
         self._subset_callers: dict[tuple[str, frozenset[str]], pluggy.HookCaller] = {}
+        #: What the declaration hooks returned, per (call_list/call_each, hook, disabled plugin names); dropped
+        #: when plugins change.
+        self._declared: dict[tuple[str, str, frozenset[str]], list[Any]] = {}
         savepoints.listen()
         self.pm = _HookRunner(self)
         self.pm.add_hookspecs(hookspecs)
@@ -408,11 +412,32 @@ class PortalPluginManager:
         return bool(info and info.bundled)
 
     def states(self) -> dict[str, PluginState]:
-        """``{name: PluginState}``, read with the settings (one query per request/app context)."""
+        """``{name: PluginState}``, read with the settings (one query per request/app context).
+
+        Derived once per read of the settings (every hook call asks for every plugin's state): kept
+        beside the settings it came from, so whatever drops those (a state or a setting changed) drops it.
+        """
+        return self._enabled_state()[0]
+
+    def _enabled_state(self) -> tuple[dict[str, PluginState], frozenset[str]]:
+        """The plugin states and the names of the loaded plugins they disable, per read of the settings."""
         from portal.settings import stored_settings
 
-        return {key: PluginState.from_value(key, value)
-                for (namespace, key), value in stored_settings().items() if namespace == STATE_NAMESPACE}
+        stored = stored_settings()
+        cached = g.get("_plugin_states") if has_app_context() else None
+        if cached is not None and cached[0] is stored:
+            return cached[1]
+        states = {key: PluginState.from_value(key, value)
+                  for (namespace, key), value in stored.items() if namespace == STATE_NAMESPACE}
+        disabled = frozenset(name for name, info in self.plugins.items() if info.module is not None
+                             and not (states[name].enabled if name in states else self.default_enabled(name)))
+        if has_app_context():
+            g._plugin_states = (stored, (states, disabled))
+        return states, disabled
+
+    def disabled(self) -> frozenset[str]:
+        """The loaded plugins disabled in the database (the core never is)."""
+        return self._enabled_state()[1]
 
     def forget_states(self) -> None:
         """Drop the cached states (after a change in this context)."""
@@ -426,8 +451,7 @@ class PortalPluginManager:
         info = self.plugins.get(name)
         if info is None or info.module is None:
             return False
-        state = self.states().get(name)
-        return state.enabled if state is not None else self.default_enabled(name)
+        return name not in self.disabled()
 
     def status(self, name: str) -> str:
         """``enabled``, ``disabled`` or ``failed`` (failed to load, or a hook raised)."""
@@ -511,7 +535,28 @@ class PortalPluginManager:
         put in place of the implementations' is attributed to that wrapper's plugin
         (the innermost one, when several wrappers change the result). ``plugins``
         calls only those (the composition cache asks only the plugins whose piece is missing).
+        A declaration hook asked of every enabled plugin is kept as :meth:`call_list` keeps it (the
+        settings' defaults come from ``portal_settings`` on every page that reads an unset setting).
         """
+        if hook_name in hookspecs.DECLARATIONS and enabled_only and plugins is None and not kwargs \
+                and has_app_context():
+            return list(self._declared_once(("each", hook_name), lambda: self._each(hook_name, True, None)))
+        return self._each(hook_name, enabled_only, plugins, **kwargs)
+
+    def _declared_once(self, what: tuple[str, str], build: Callable[[], list[Any]]) -> list[Any]:
+        """``build()`` once per declaration and set of enabled plugins; not kept when an implementation raised."""
+        key = (*what, self.disabled())
+        cached = self._declared.get(key)
+        if cached is None:
+            failures = len(g.get("_plugin_failures") or ())
+            cached = build()
+            if len(g.get("_plugin_failures") or ()) == failures:
+                self._declared[key] = cached
+        return cached
+
+    def _each(self, hook_name: str, enabled_only: bool, plugins: Iterable[str] | None,
+              **kwargs: Any) -> list[tuple[str, Any]]:
+        """:meth:`call_each` without the declarations' keeping."""
         collected = _Collected()
         token = _COLLECTED.set(collected)
         try:
@@ -523,22 +568,32 @@ class PortalPluginManager:
         return [(collected.owner_of(result), result) for result in outcome if result is not None]
 
     def call_list(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a list-returning hook and flatten the lists, ordered by ``order`` when present."""
+        """Call a list-returning hook and flatten the lists, ordered by ``order`` when present.
+
+        A declaration hook (:data:`hookspecs.DECLARATIONS`: constants, no database) is called once per
+        set of enabled plugins and process: the permission registry alone was asked for on every page.
+        Keyed by the disabled plugins, which are read from the database per request, so a plugin
+        enabled or disabled on another app server counts at once; not kept when an implementation raised.
+        """
+        if hook_name in hookspecs.DECLARATIONS and not kwargs and has_app_context():
+            return list(self._declared_once(("list", hook_name), lambda: self._flat_list(hook_name)))
+        return self._flat_list(hook_name, **kwargs)
+
+    def _flat_list(self, hook_name: str, **kwargs: Any) -> list[Any]:
         items = [item for result in self.call_hook(hook_name, **kwargs) for item in result]
         return sorted(items, key=lambda item: getattr(item, "order", 100))
 
     def _caller(self, hook_name: str, enabled_only: bool, only: frozenset[str] | None = None) -> pluggy.HookCaller:
         """The hook caller without the plugins disabled in this request, or not in ``only`` (cached per set of them)."""
         hook = getattr(self.pm.hook, hook_name)
-        disabled = frozenset(name for name, info in self.plugins.items()
-                             if enabled_only and info.module is not None and not self.is_enabled(name))
+        disabled = self.disabled() if enabled_only else frozenset()
         if only is not None:
             disabled |= frozenset(name for name, _plugin in self.pm.list_name_plugin() if name not in only)
         if not disabled:
             return hook
         key = (hook_name, disabled)
         if key not in self._subset_callers:
-            modules = [self.pm.get_plugin(name) for name in disabled]
+            modules = [module for name in disabled if (module := self.pm.get_plugin(name)) is not None]
             self._subset_callers[key] = self.pm.subset_hook_caller(hook_name, remove_plugins=modules)
         return self._subset_callers[key]
 

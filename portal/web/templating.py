@@ -1,10 +1,13 @@
 """What every template can use: nav, inbox count, locale switcher, formatting, permissions."""
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import KeysView, MutableMapping
 from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request, url_for
+from flask.templating import Environment
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -17,18 +20,42 @@ from portal.web import charts, formatting
 from portal.web.ui import current_member, render_markdown
 
 
+class _Globals(ChainMap):
+    """A template's globals, whose ``keys()`` is a dict's view when only one of its maps holds anything.
+
+    Jinja subtracts the imported template's global names from the importing one's at every
+    ``{% from … import … %}`` (three on most pages); against a ChainMap's own keys view that runs
+    key by key in Python (~0.1 ms per import, ~100 names), against a dict's view in C.
+    """
+
+    def keys(self) -> KeysView:  # type: ignore[override]
+        filled = [mapping for mapping in self.maps if mapping]
+        if len(filled) == 1 and isinstance(filled[0], dict):
+            return filled[0].keys()
+        return dict.fromkeys(self).keys()
+
+
+class PortalEnvironment(Environment):
+    """Flask's Jinja environment with :class:`_Globals` as every template's globals."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
+
 def nav_items() -> list[dict]:
     """The navigation for the current account, from every enabled plugin (cached per request)."""
     if "_nav" in g:
         return g._nav
-    account = current_user if current_user.is_authenticated else None
+    user = current_user._get_current_object()
+    account = user if user.is_authenticated else None
     items = []
+    path = request.path
     for item in call_list("portal_nav_items", account=account):
         try:
             url = url_for(item.endpoint, **item.values)
         except BuildError:
             continue
-        active = request.path == url or (url != "/" and request.path.startswith(url))
+        active = path == url or (url != "/" and path.startswith(url))
         items.append({"label": item.label, "url": url, "active": active, "icon": item.icon})
     g._nav = items
     return items
