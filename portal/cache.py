@@ -71,10 +71,14 @@ UNSTAMPED: dict[str, str] = {
     "submission_token": "replay protection of forms",
     "api_idempotency_key": "replay protection of API calls",
 }
-#: Columns whose change alone bumps nothing (login bookkeeping written at every login; no piece shows them).
+#: Columns whose change alone bumps nothing: login bookkeeping written at every login (no piece shows it), and
+#: a member's "last active" time, written with every activity they record. Were it stamped, every activity in
+#: the organization would invalidate every piece that reads members (boards, lists, widgets). A piece that shows
+#: it is still keyed by the local hour, so the time it shows is at most an hour old.
 UNSTAMPED_COLUMNS: dict[str, frozenset[str]] = {
     "account": frozenset({"last_login_at", "failed_logins", "locked_until", "session_version", "password_hash",
                           "must_change_password"}),
+    "member": frozenset({"last_active_at"}),
 }
 #: Read by every piece whether a statement shows it or not: settings and plugin states are read once per
 #: request (``portal.settings``) and kept in ``g``, before any piece is computed.

@@ -179,6 +179,18 @@ def test_writes_to_unstamped_tables_bump_nothing(db, org):
     assert _stamps(db) == before
 
 
+def test_an_activity_does_not_invalidate_what_reads_members(db, org):
+    """Recording an activity moves the member's "last active" time: that alone must not bump the member stamp
+    (every activity in the organization would otherwise invalidate every board and list of members)."""
+    before = _stamps(db)
+    tk.record_activity(org.member2, "core.cache_probe", "member", str(org.member2.id))
+    db.session.commit()
+    assert tk.db.session.get(tk.Member, org.member2.id).last_active_at is not None
+    after = _stamps(db)
+    assert after.get("table:member") == before.get("table:member")
+    assert after["table:activity"] != before.get("table:activity")
+
+
 def test_review_pages_cold_and_warm_and_a_points_award_changes_their_evidence(app, client, org):
     """The review's own page and the entry page keep each plugin's evidence; an award shows on both at once."""
     from portal_review import rounds
