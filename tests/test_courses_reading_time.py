@@ -178,3 +178,79 @@ def test_lesson_page_shows_what_is_left_and_loads_the_heartbeat_script(reading, 
     html = client.get(f"/courses/{course.slug}/lessons/{lesson.id}").get_data(as_text=True)
     assert "reading.js" in html and f'data-reading-url="/courses/reading/{lesson.id}"' in html
     assert f'data-interval="{BEAT}"' in html and "120 seconds" in html
+
+
+def _writes(queries) -> list[str]:
+    """The INSERT/UPDATE/DELETE statements of a counted block (the cache stamps' upsert included)."""
+    return [q.sql for q in queries if q.sql.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_reopening_the_lesson_one_is_on_writes_nothing(reading, app, client, org):
+    """Issue 20: a reload changes nothing, so it sends no write and takes no write lock (SQLite's one writer)."""
+    member, course = org.member1, make_course(org, 2, min_seconds=60)
+    first, second = course.active_lessons
+    url = f"/courses/{course.slug}/lessons/{first.id}"
+    login(client, "member1")
+    with app.app_context():
+        with count_queries() as opening:
+            assert "Lesson 1 of 2" in client.get(url).get_data(as_text=True)
+    assert _writes(opening), opening.report()  # the first view records the opening
+    progress = services.lesson_progress(member, first)
+    assert progress is not None and services.enrollment(member, course).last_lesson_id == first.id
+    with app.app_context():
+        with count_queries() as reload:
+            html = client.get(url).get_data(as_text=True)
+    assert not _writes(reload), reload.report()
+    assert not [c for c in reload.control if "IMMEDIATE" in c.upper()], reload.control
+    assert "60 seconds" in html and f'href="/courses/{course.slug}/lessons/{second.id}"' in html
+    # once the reading clock was moved elsewhere (or paused, or has run for a while), a view writes again
+    client.get(f"/courses/{course.slug}/lessons/{second.id}")
+    with app.app_context():
+        with count_queries() as back:
+            client.get(url)
+    assert _writes(back), back.report()
+    client.post(f"/courses/reading/{first.id}", data={"state": "pause"})
+    with app.app_context():
+        with count_queries() as after_pause:
+            client.get(url)
+    assert _writes(after_pause), after_pause.report()
+    tk.db.session.expire_all()
+    assert tk.db.session.get(ReadingClock, member.id).state == "page"
+
+
+def test_reloads_without_javascript_still_count_the_reading_time(reading, org):
+    """A reload within the heartbeat window is skipped; the clock still runs from the first view."""
+    member, course = org.member1, make_course(org, 1, min_seconds=60)
+    lesson = course.active_lessons[0]
+    t0 = tk.utcnow() - timedelta(hours=1)
+    services.open_lesson(member, lesson, now=t0)
+    services.open_lesson(member, lesson, now=t0 + timedelta(seconds=10))  # a reload: nothing written
+    tk.db.session.expire_all()
+    clock = tk.db.session.get(ReadingClock, member.id)
+    assert clock.at == t0 and services.lesson_progress(member, lesson).last_opened_at == t0
+    window = BEAT + services.HEARTBEAT_SLACK
+    later = t0 + timedelta(seconds=window)
+    services.open_lesson(member, lesson, now=later)  # past the window: recorded, the time since t0 credited
+    tk.db.session.expire_all()
+    assert services.lesson_progress(member, lesson).last_opened_at == later and spent(member, lesson) == window
+    _progress, created = services.complete_lesson(member, lesson, now=t0 + timedelta(seconds=60))
+    assert created and spent(member, lesson) == 60
+
+
+def test_the_lesson_page_follows_lesson_edits_at_once(reading, client, org):
+    """Its place and neighbours come from the database on every view: a new or retired lesson shows at once."""
+    course = make_course(org, 2)
+    first, second = course.active_lessons
+    login(client, "member1")
+    url = f"/courses/{course.slug}/lessons/{second.id}"
+    assert "Lesson 2 of 2" in client.get(url).get_data(as_text=True)
+    third = services.save_lesson(course, None, {"title_zh": "第3课", "body_zh": "新的正文", "min_seconds": "30"})
+    tk.db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Lesson 2 of 3" in html and f'/lessons/{third.id}"' in html
+    first.retired_at = tk.utcnow()
+    services.save_lesson(course, second, {"title_zh": "改过的第2课", "body_zh": "**改过**", "min_seconds": "30"})
+    tk.db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Lesson 1 of 2" in html and "改过的第2课" in html and "<strong>改过</strong>" in html
+    assert 'rel="prev"' not in html

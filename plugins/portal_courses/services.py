@@ -6,6 +6,7 @@ the clock takes ``now``.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -17,8 +18,8 @@ import nh3
 from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale
 from portal.toolkit import gettext as _, lazy_gettext as _l
-from sqlalchemy.orm import joinedload
-from sqlalchemy import Select, and_, case, func, literal_column, not_, or_, select, union_all, update
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import Select, and_, bindparam, case, func, literal_column, not_, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -200,6 +201,39 @@ def load_lessons(courses: list[Course]) -> None:
         set_committed_value(course, "lessons", by_course[course.id])
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a lesson sits among its course's active lessons (by position, then id)."""
+
+    position: int
+    total: int
+    prev_id: int | None
+    next_id: int | None
+
+
+@functools.cache
+def place_columns() -> tuple:
+    """Scalar subqueries giving a :class:`Place` (in its field order) for each ``Lesson`` row of a query.
+
+    The lesson page needs only its number and its neighbours: loading every lesson of the course
+    (titles and bodies) for that was most of its own cost in a course of a hundred lessons.
+    Built once: they hold no parameter, and building SQL expressions costs more than running them.
+    """
+    other = aliased(Lesson)
+    active = and_(other.course_id == Lesson.course_id, other.retired_at.is_(None))
+    before = or_(other.position < Lesson.position, and_(other.position == Lesson.position, other.id < Lesson.id))
+    after = or_(other.position > Lesson.position, and_(other.position == Lesson.position, other.id > Lesson.id))
+    return (select(func.count(other.id) + 1).where(active, before).scalar_subquery(),
+            select(func.count(other.id)).where(active).scalar_subquery(),
+            select(other.id).where(active, before).order_by(other.position.desc(), other.id.desc()).limit(1).scalar_subquery(),
+            select(other.id).where(active, after).order_by(other.position, other.id).limit(1).scalar_subquery())
+
+
+def lesson_place(lesson: Lesson) -> Place:
+    """The :class:`Place` of ``lesson`` (one statement)."""
+    return Place(*tk.db.session.execute(select(*place_columns()).where(Lesson.id == lesson.id)).one())
+
+
 def _progress(course: Course, all_done_ids: set[int], enrolled: Enrollment | None) -> Progress:
     lessons = course.active_lessons
     done_ids = {lesson.id for lesson in lessons if lesson.id in all_done_ids}
@@ -314,14 +348,53 @@ def _resume_at(member, lesson: Lesson) -> int:
         .values(last_lesson_id=lesson.id)).rowcount
 
 
+@functools.cache
+def _opening_statement() -> Select:
+    """The member's progress row with their reading clock and resume point (built once: building costs more than running)."""
+    return (select(LessonProgress, ReadingClock.lesson_id, ReadingClock.state, ReadingClock.at, Enrollment.last_lesson_id)
+            .outerjoin(ReadingClock, ReadingClock.member_id == LessonProgress.member_id)
+            .outerjoin(Enrollment, and_(Enrollment.member_id == LessonProgress.member_id,
+                                        Enrollment.course_id == bindparam("course_id")))
+            .where(LessonProgress.member_id == bindparam("member_id"), LessonProgress.lesson_id == bindparam("lesson_id")))
+
+
+def _unchanged_opening(member, lesson: Lesson, now: datetime) -> LessonProgress | None:
+    """The member's progress row when opening ``lesson`` again now would change nothing, else None (one SELECT).
+
+    Nothing changes when the member is on this lesson already: opened it less than one heartbeat
+    window (interval plus slack) ago, the course resumes at it, and the reading clock points at it,
+    running (``page`` or ``beat``, not ``pause``), moved within that window. The time since the
+    clock's last move is then credited by the member's next event, as a write now would have
+    credited it; at most the window is lost for a reader without JavaScript (the ``page`` gap cap
+    counts from the clock's last move). A reload or a page read many times over thus writes nothing:
+    on SQLite a write would queue the view behind every other writer.
+    """
+    row = tk.db.session.execute(_opening_statement(), {
+        "member_id": member.id, "lesson_id": lesson.id, "course_id": lesson.course_id}).first()
+    if row is None:
+        return None
+    progress, clock_lesson_id, state, moved_at, resume_id = row
+    window = timedelta(seconds=heartbeat_seconds() + HEARTBEAT_SLACK)
+
+    def recent(moment: datetime | None) -> bool:
+        return moment is not None and timedelta(0) <= now - moment < window
+
+    running = clock_lesson_id == lesson.id and state != "pause" and recent(moved_at)
+    return progress if running and resume_id == lesson.id and recent(progress.last_opened_at) else None
+
+
 def open_lesson(member, lesson: Lesson, now: datetime | None = None) -> LessonProgress:
     """Record that ``member`` opened ``lesson`` (a ``page`` reading event; remembers where to resume). Commits.
 
-    The two commits keep what the request has loaded (account, course, lessons): the page
+    Reopening the lesson the member is on writes nothing (see :func:`_unchanged_opening`): one SELECT.
+    Otherwise the two commits keep what the request has loaded (account, course, lesson): the page
     renders from it and would otherwise load it all again. Once a member has opened the
-    lesson and the course, this sends three UPDATEs (reading clock, progress, enrollment) and nothing else.
+    lesson and the course, this sends three UPDATEs (reading clock, progress, enrollment) besides that SELECT.
     """
     now = now or tk.utcnow()
+    unchanged = _unchanged_opening(member, lesson, now)
+    if unchanged is not None:
+        return unchanged
     session = tk.db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
@@ -490,10 +563,16 @@ def own_certificates_query(member) -> Select:
                                                                                  Certificate.id.desc())
 
 
+@functools.cache
+def _lesson_comments_statement() -> Select:
+    """A lesson's comments, oldest first, with their authors; the lesson id is parameter ``lesson_id`` (built once)."""
+    return (select(Comment).options(joinedload(Comment.member)).where(Comment.lesson_id == bindparam("lesson_id"))
+            .order_by(Comment.created_at, Comment.id))
+
+
 def lesson_comments_query(lesson: Lesson) -> Select:
     """A lesson's comments, oldest first, with their authors."""
-    return (select(Comment).options(joinedload(Comment.member)).where(Comment.lesson_id == lesson.id)
-            .order_by(Comment.created_at, Comment.id))
+    return _lesson_comments_statement().params(lesson_id=lesson.id)
 
 
 def sync_certificate_badges() -> int:
@@ -896,7 +975,7 @@ def reported_count(account, unit) -> int:
 
 
 def lesson_comments(lesson: Lesson) -> list[Comment]:
-    return list(tk.db.session.scalars(lesson_comments_query(lesson)))
+    return list(tk.db.session.scalars(_lesson_comments_statement(), {"lesson_id": lesson.id}))
 
 
 # -- authoring ----------------------------------------------------------------------------------

@@ -35,8 +35,18 @@ def _course_or_404(slug: str) -> Course:
     return course
 
 
+def _course_and_lesson_or_404(slug: str, lesson_id: int) -> tuple[Course, Lesson, services.Place]:
+    """The course (visible to the viewer), its active lesson and the lesson's place in it, in one statement."""
+    found = tk.db.session.execute(select(Course, Lesson, *services.place_columns()).join(Lesson, Lesson.course_id == Course.id)
+                                  .where(Course.slug == slug, services.visible_courses_condition(current_user, include_drafts=True),
+                                         Lesson.id == lesson_id, Lesson.retired_at.is_(None))).first()
+    if found is None:
+        abort(404)
+    return found[0], found[1], services.Place(*found[2:])
+
+
 def _lesson_or_404(course: Course, lesson_id: int) -> Lesson:
-    # Taken from the course's lessons, which the lesson page needs anyway: one statement fewer.
+    # Taken from the course's lessons, which completing needs anyway (the following lesson): one statement fewer.
     lesson = next((item for item in course.active_lessons if item.id == lesson_id), None)
     if lesson is None:
         abort(404)
@@ -109,11 +119,10 @@ def course(slug: str):
 
 
 def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: str | None = None, form=None,
-                 progress=services._UNKNOWN):
+                 progress=services._UNKNOWN, place: services.Place | None = None):
     locale = services.current_locale()
     member = tk.current_member()
-    lessons = course.active_lessons
-    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    place = place or services.lesson_place(lesson)
     if progress is services._UNKNOWN:
         progress = services.lesson_progress(member, lesson)
     comments = services.lesson_comments(lesson)
@@ -122,26 +131,24 @@ def _lesson_page(course: Course, lesson: Lesson, *, status: int = 200, error: st
         body=render_lesson_html(course, lesson.body(locale)), progress=progress,
         seconds_left=services.seconds_left(member, lesson, progress=progress) if member else None,
         min_seconds=services.lesson_min_seconds(lesson), heartbeat_seconds=services.heartbeat_seconds(),
-        position=index + 1, total=len(lessons),
-        prev=lessons[index - 1] if index > 0 else None, next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        comments=comments, comment_form=form or CommentForm(), hide_form=HideForm(), error=error,
+        place=place,
+        comments=comments, comment_form=form or CommentForm(), error=error,
         can_moderate=services.can_moderate, render_comment=tk.render_markdown,
-        report_form=_report_form(), reported=services.reported_by(member, comments),
+        report_form=_report_form() if comments else None, reported=services.reported_by(member, comments),
         comments_enabled=tk.get_setting("courses", "comments_enabled", True)), status
 
 
 @bp.get("/courses/<slug>/lessons/<int:lesson_id>")
 @login_required
 def lesson(slug: str, lesson_id: int):
-    """A lesson, readable on a phone; the request moves the member's reading clock to it."""
-    course = _course_or_404(slug)
-    lesson = _lesson_or_404(course, lesson_id)
+    """A lesson, readable on a phone; the request moves the member's reading clock to it (a reload writes nothing)."""
+    course, lesson, place = _course_and_lesson_or_404(slug, lesson_id)
     member = tk.current_member()
     if member is not None and course.published:
         progress = services.open_lesson(member, lesson)
     else:
         progress = services.lesson_progress(member, lesson)
-    return _lesson_page(course, lesson, progress=progress)
+    return _lesson_page(course, lesson, progress=progress, place=place)
 
 
 @bp.post("/courses/reading/<int:lesson_id>")
