@@ -6,6 +6,7 @@ Every test runs on each backend the test database offers: whoosh always, Postgre
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from sqlalchemy import inspect as sa_inspect
@@ -265,3 +266,98 @@ def test_postgres_scores_a_capped_set_that_keeps_the_documents_matching_every_wo
     assert 0 < len(service.search("wages", viewer)) <= 4  # of 7: a common word brings a sample of its documents
     found = keys(service.search("wage probation", viewer))
     assert found[0] == "both"  # taken with the documents matching every part
+
+
+# -- kept results (issue 20): repeated searches come from a per-process cache, stale the moment the index changes ----
+
+
+def _warm(query: str, viewer, **kwargs) -> list:
+    """Search twice: the second answer must come from the kept results, and equal the first."""
+    first = service.search(query, viewer, locale="zh_CN", **kwargs)
+    before = service.result_stats().hits
+    again = service.search(query, viewer, locale="zh_CN", **kwargs)
+    assert service.result_stats().hits == before + 1, f"{query!r} was not served from the kept results"
+    assert keys(again) == keys(first)
+    return again
+
+
+def test_kept_results_change_with_every_index_write(empty_index, org):
+    viewer = org.member1.account
+    put(doc("a", "第一份讨薪指南"))
+    assert keys(_warm("讨薪", viewer)) == ["a"]
+    put(doc("b", "第二份讨薪指南"))  # a new document
+    assert sorted(keys(_warm("讨薪", viewer))) == ["a", "b"]
+    put(doc("a", "改写以后只讲工伤认定"))  # an edit takes the word away
+    assert keys(_warm("讨薪", viewer)) == ["b"]
+    assert keys(_warm("工伤认定", viewer)) == ["a"]
+    tk.search_remove("b")
+    tk.db.session.commit()
+    assert tk.search_drain() == 1  # a removal
+    assert _warm("讨薪", viewer) == []
+    put(doc("c", "第三份讨薪指南"))
+    assert keys(_warm("讨薪", viewer)) == ["c"]
+    service.reindex()  # a rebuild from the database, where none of these documents is
+    assert service.search("讨薪", viewer, locale="zh_CN") == []
+
+
+def test_kept_results_are_per_viewer_query_and_copies(empty_index, org):
+    put(doc("mem", "党员的讨薪指南", scope="members"), doc("pub", "公开的讨薪指南", scope="public"),
+        doc("home", "东岭村支部的讨薪通知", scope=f"unit:{org.home.id}"))
+    assert sorted(keys(_warm("讨薪", org.member1.account))) == ["home", "mem", "pub"]
+    assert keys(_warm("讨薪", None)) == ["pub"]
+    assert sorted(keys(_warm("讨薪", org.outsider.account))) == ["mem", "pub"]
+    assert keys(_warm("讨薪", org.member1.account, limit=1)) != keys(_warm("讨薪", org.member1.account, limit=2))
+    shown = service.search("讨薪", None, locale="zh_CN")
+    shown[0].title = "changed by a caller"
+    before = service.result_stats().hits
+    again = service.search("  讨薪 ", None, locale="zh_CN")  # spacing makes no other query
+    assert service.result_stats().hits == before + 1 and again[0].title == "T"
+
+
+def test_an_edit_drained_on_one_app_server_is_found_at_once_on_another(app, empty_index, org, tmp_path_factory,
+                                                                        search_backend):
+    # Another app server: its own app object and kept results, the same database (and, with whoosh, the same
+    # machine's index folder).
+    other = make_test_app(tmp_path_factory, DATABASE_URL=app.config["DATABASE_URL"], SEARCH_BACKEND=search_backend,
+                          SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"])
+    viewer_id = org.member1.account.id
+    try:
+        put(doc("lesson", "流动党员的讨薪指南"))
+        with other.app_context():
+            assert keys(_warm("讨薪", _account(viewer_id))) == ["lesson"]
+        put(doc("lesson", "流动党员的工伤认定"))  # edited and drained through this app server
+        with other.app_context():
+            assert service.search("讨薪", _account(viewer_id), locale="zh_CN") == []
+            assert keys(service.search("工伤认定", _account(viewer_id), locale="zh_CN")) == ["lesson"]
+            _db.session.remove()
+    finally:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_a_commit_of_the_drain_thread_is_seen_by_the_next_search(app, empty_index, org):
+    viewer = org.member1.account
+    put(doc("a", "第一份讨薪指南"))
+    assert keys(_warm("讨薪", viewer)) == ["a"]
+    tk.search_update(doc("b", "第二份讨薪指南"))
+    tk.db.session.commit()
+
+    def drain_in_the_background() -> None:  # as the drain thread does after a commit
+        with app.app_context():
+            service.drain()
+
+    thread = threading.Thread(target=drain_in_the_background)
+    thread.start()
+    thread.join()
+    assert sorted(keys(service.search("讨薪", viewer, locale="zh_CN"))) == ["a", "b"]
+
+
+@pytest.mark.parametrize("search_backend", ["whoosh"], indirect=True)
+def test_whoosh_keeps_its_searcher_until_a_commit(empty_index, org):
+    put(doc("a", "讨薪"))
+    kept = service.open_searcher()
+    assert service.open_searcher() is kept  # not reopened for every search
+    put(doc("b", "讨薪"))
+    assert service.open_searcher() is not kept
+    assert service.open_searcher().searcher.doc_count() == 2

@@ -30,10 +30,13 @@ from sqlalchemy import CompoundSelect, Integer, bindparam, cast, func, literal, 
 from sqlalchemy.dialects.postgresql import ARRAY, REAL, TSQUERY, TSVECTOR, insert
 from sqlalchemy.engine import Connection
 
+from portal import cache
 from portal.database import utcnow
 from portal.search.models import search_document as table
 from portal.search.service import _HAN, Hit, QueryPart, Visibility, _stem, analyzer
 
+#: The composition cache's stamp (``cache_stamp``, scope ``table:search_index``) of the documents' content.
+INDEX_STAMP = "search_index"
 #: pg_advisory_xact_lock key of index batches ("search" in ASCII).
 LOCK_KEY = 0x736561726368
 #: Rows per INSERT … ON CONFLICT round trip.
@@ -153,19 +156,21 @@ class _PostgresBatch:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.pending: list[dict] = []
-        self.cleared = False
+        self.cleared = self.changed = False
 
     def clear(self) -> None:
         self.pending.clear()
-        self.cleared = True
+        self.cleared = self.changed = True
         self.connection.execute(table.delete())
 
     def upsert(self, fields: dict[str, str]) -> None:
+        self.changed = True
         self.pending.append({**fields, "words_text": tsvector_literal(fields), "updated_at": utcnow()})
         if len(self.pending) >= CHUNK:
             self.flush()
 
     def delete(self, key: str) -> None:
+        self.changed = True
         self.flush()  # keep the order of an upsert and a delete of the same key
         self.connection.execute(table.delete().where(table.c.key == key))
 
@@ -189,7 +194,11 @@ class PostgresBackend:
 
     @contextmanager
     def batch(self) -> Iterator[_PostgresBatch]:
-        """One transaction on its own connection, under an advisory lock taken before anything is read."""
+        """One transaction on its own connection, under an advisory lock taken before anything is read.
+
+        A batch that changed something bumps the index's stamp (:meth:`version`) in the same transaction,
+        so every app server's kept results are stale exactly when the documents they came from changed.
+        """
         from portal.extensions import db
 
         with db.engine.begin() as connection:
@@ -197,8 +206,17 @@ class PostgresBackend:
             batch = _PostgresBatch(connection)
             yield batch
             batch.flush()
+            if batch.changed:
+                cache.bump(INDEX_STAMP, connection=connection)
             if batch.cleared:  # a rebuild: fresh statistics, or the planner may scan every row instead of the GIN index
                 connection.execute(text("ANALYZE search_document"))
+
+    def version(self) -> int | None:
+        """The stamp every batch that changed the documents bumps (None before the first such batch)."""
+        from portal.extensions import db
+
+        return db.session.scalar(select(cache.CacheStamp.version)
+                                 .where(cache.CacheStamp.scope == cache.PREFIX + INDEX_STAMP))
 
     def _exists(self, query: str) -> bool:
         from portal.extensions import db

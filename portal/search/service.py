@@ -40,6 +40,15 @@ Design (see docs/architecture.md, "Search"):
   disabling a plugin needs no reindex. Indexes built before the field existed
   get it added in place and fall back to the key prefix (``courses:…`` is
   the ``courses`` plugin's) until the next ``portal search reindex``.
+* **Kept between searches** (issue 20): each thread keeps its whoosh
+  searcher open until a commit (of any thread or process) writes a new table
+  of contents, with the filter sets of the viewers it served; and each process
+  keeps the results of recent searches (an LRU, a quarter of
+  ``CACHE_MAX_BYTES``) under the normalized query, the viewer's visibility, the
+  disabled plugins, the locale, the limit and types, *and the index's version*
+  read before searching: whoosh's latest commit, or on PostgreSQL a
+  ``cache_stamp`` row every index batch bumps in its own transaction. A
+  drained edit is found by the next search on every app server.
 * **Updates never run in a request's hot path**: plugins queue changes in the
   ``search_queue`` table inside their own transaction; after the commit a
   per-process background thread drains the queue into the index (cron can run
@@ -52,14 +61,17 @@ Design (see docs/architecture.md, "Search"):
 """
 from __future__ import annotations
 
+import copy
 import functools
 import logging
+import os
 import re
 import threading
+from collections import OrderedDict
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from flask import current_app, has_app_context
 from markupsafe import Markup, escape
@@ -68,6 +80,8 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from portal.plugins.types import SearchDocument
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -222,30 +236,106 @@ def index_dir() -> str:
     return current_app.config["SEARCH_INDEX_DIR"]
 
 
+def _storage(directory: str):
+    """The index folder, read with plain reads rather than whoosh's default ``mmap``.
+
+    A searcher is kept open (:func:`open_searcher`): mapped, every page of
+    the index it ever touched would count in the worker's RSS (the whole
+    21 MB segment at 10 000 lessons, per worker); read, the pages stay in the
+    operating system's cache, shared by every worker. Costs ~3 ms more per
+    search the kept results do not answer.
+    """
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(directory, supports_mmap=False)
+
+
 def open_index(directory: str | None = None, *, create: bool = True):
     """The whoosh index in ``directory`` (default: the app's), created when missing."""
-    from whoosh import index as windex
-
     directory = directory or index_dir()
     init_jieba(current_app.instance_path if has_app_context() else None)
     with _index_lock:
         ix = _indexes.get(directory)
-        if ix is not None and Path(directory).is_dir() and windex.exists_in(directory, INDEX_NAME):
+        if ix is not None and ix.latest_generation() >= 0:  # a directory listing (exists_in would read the TOC)
             return ix
         Path(directory).mkdir(parents=True, exist_ok=True)
-        if windex.exists_in(directory, INDEX_NAME):
-            ix = _with_plugin_field(windex.open_dir(directory, indexname=INDEX_NAME), directory)
+        storage = _storage(directory)
+        if storage.index_exists(INDEX_NAME):
+            ix = _with_plugin_field(storage.open_index(INDEX_NAME), directory)
         elif create:
-            ix = windex.create_in(directory, schema(), indexname=INDEX_NAME)
+            ix = storage.create_index(schema(), indexname=INDEX_NAME)
         else:
             return None
         _indexes[directory] = ix
         return ix
 
 
+#: Searchers a thread keeps open (one per index folder: one in production, a few when tests run several apps).
+MAX_SEARCHERS = 4
+#: Filter sets a searcher keeps (one per kind of viewer: scopes, types and disabled plugins).
+MAX_FILTER_SETS = 64
+
+
+class _OpenSearcher:
+    """A searcher kept open across searches, with the filter sets computed for its version of the index."""
+
+    def __init__(self, ix: Any, searcher: Any, token: tuple) -> None:
+        self.ix = ix
+        self.searcher = searcher
+        self.token = token
+        self.filter_sets: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+
+
+_threads = threading.local()
+
+
+def toc_token(ix) -> tuple:
+    """What identifies the index's latest commit: its generation and the identity of that table of contents.
+
+    Every commit (the drain thread's, ``portal search reindex`` in another
+    process) writes a new ``.toc`` file; the inode and modification time also
+    tell a deleted and re-created index of the same generation apart.
+    """
+    from whoosh.index import TOC
+
+    for _attempt in range(5):
+        generation = ix.latest_generation()
+        try:
+            stat = os.stat(os.path.join(ix.storage.folder, TOC._filename(INDEX_NAME, generation)))
+        except FileNotFoundError:  # a commit replaced it meanwhile: look again
+            continue
+        return generation, stat.st_ino, stat.st_mtime_ns
+    return generation, 0, 0
+
+
+def open_searcher(directory: str | None = None) -> _OpenSearcher:
+    """This thread's searcher of the index, opened again only when a commit changed the index.
+
+    Opening a searcher reads the table of contents and opens every segment
+    (~10 ms at 10 000 lessons): once per commit instead of once per search.
+    :func:`toc_token` (a directory listing and a ``stat``) tells whether a
+    commit happened. Per thread, because whoosh searchers are not meant to be
+    shared by threads (gunicorn's sync workers have one).
+    """
+    directory = directory or index_dir()
+    ix = open_index(directory)
+    token = toc_token(ix)  # read before (re)opening: a commit landing after it costs one more refresh, never a stale read
+    kept: OrderedDict[str, _OpenSearcher] = _threads.__dict__.setdefault("searchers", OrderedDict())
+    held = kept.pop(directory, None)
+    if held is not None and held.ix is ix and held.token == token:
+        kept[directory] = held
+        return held
+    if held is not None:
+        # Not whoosh's refresh(): its reader keeps the segments a merge or a rebuild (mergetype=CLEAR) removed.
+        held.searcher.close()
+    kept[directory] = fresh = _OpenSearcher(ix, ix.searcher(), token)
+    while len(kept) > MAX_SEARCHERS:
+        kept.popitem(last=False)[1].searcher.close()
+    return fresh
+
+
 def _with_plugin_field(ix, directory: str):
     """``ix`` with the ``plugin`` field, added in place to an index built before it existed (no reindex needed)."""
-    from whoosh import index as windex
     from whoosh.fields import ID
 
     if "plugin" in ix.schema:
@@ -253,7 +343,7 @@ def _with_plugin_field(ix, directory: str):
     writer = ix.writer(timeout=LOCK_TIMEOUT)
     writer.add_field("plugin", ID(stored=True))
     writer.commit()
-    return windex.open_dir(directory, indexname=INDEX_NAME)
+    return _storage(directory).open_index(INDEX_NAME)
 
 
 def _key_prefix(plugin: str) -> str:
@@ -347,6 +437,9 @@ class SearchBackend(Protocol):
     def batch(self) -> AbstractContextManager[IndexBatch]:
         """A batch excluding every other batch (of any process) from its start to its commit."""
 
+    def version(self) -> Any:
+        """What identifies the index's content: it changes with every batch that changed the index."""
+
     def has_word(self, word: str) -> bool:
         """Whether ``word`` (as typed, not analyzed) is a word of some title, body or tags."""
 
@@ -431,13 +524,18 @@ class WhooshBackend:
         else:
             writer.commit()
 
+    def version(self) -> tuple:
+        """The index folder and its latest commit (:func:`toc_token`): no database needed on one machine."""
+        directory = index_dir()
+        return directory, toc_token(open_index(directory))
+
     def has_word(self, word: str) -> bool:
-        with open_index().reader() as reader:
-            return any(reader.doc_frequency(field, word) for field in TEXT_FIELDS)
+        reader = open_searcher().searcher.reader()
+        return any(reader.doc_frequency(field, word) for field in TEXT_FIELDS)
 
     def has_terms(self, terms: list[str]) -> bool:
-        with open_index().reader() as reader:
-            return all(any(reader.doc_frequency(field, term) for field in TEXT_FIELDS) for term in terms)
+        reader = open_searcher().searcher.reader()
+        return all(any(reader.doc_frequency(field, term) for field in TEXT_FIELDS) for term in terms)
 
     def parse(self, parts: list[QueryPart]):
         """The whoosh query of ``parts`` over title, body and tags.
@@ -448,7 +546,7 @@ class WhooshBackend:
         """
         from whoosh import qparser
 
-        parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema=open_index().schema,
+        parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema=open_searcher().searcher.schema,
                                           group=qparser.OrGroup.factory(0.9))
         parser.remove_plugin_class(qparser.WildcardPlugin)
         parser.remove_plugin_class(qparser.FieldsPlugin)
@@ -458,6 +556,34 @@ class WhooshBackend:
              types: tuple[str, ...], limit: int) -> list[Hit]:
         from whoosh import query as Q
 
+        parsed = self.parse(parts)
+        if parsed is Q.NullQuery:
+            return []
+        held = open_searcher()
+        allow, hide = self._filter_sets(held, visible, types, disabled)
+        if allow is not None and not allow:  # nothing visible (whoosh takes an empty set for "no filter")
+            return []
+        found = held.searcher.search(parsed, filter=allow, mask=hide, limit=limit)
+        return [Hit(key=hit["key"], type=hit["type"], title=hit["title"], url=hit["url"],
+                    locale=hit.get("locale", ""), body=hit["body"], score=hit.score) for hit in found]
+
+    @staticmethod
+    def _filter_sets(held: _OpenSearcher, visible: Visibility | None, types: tuple[str, ...],
+                     disabled: list[str]) -> tuple[Any, Any]:
+        """The documents ``visible`` may see (None: all) and those to hide, as sets kept with the searcher.
+
+        Listing the documents of the common scopes (``members``: nearly all of
+        them) cost a fifth of a search; viewers alike share the sets until the next commit.
+        """
+        from whoosh import query as Q
+        from whoosh.idsets import BitSet
+
+        key = (visible, types, tuple(disabled))
+        found = held.filter_sets.get(key)
+        if found is not None:
+            held.filter_sets.move_to_end(key)
+            return found
+        searcher = held.searcher
         filters = []
         if visible is not None:
             filters.append(Q.Or([*(Q.Term("scope", scope) for scope in visible.scopes),
@@ -467,27 +593,27 @@ class WhooshBackend:
         # documents indexed before the plugin field existed: by their key prefix, until the next reindex
         mask = Q.Or([q for name in disabled for q in (Q.Term("plugin", name), Q.Prefix("key", _key_prefix(name)))]) \
             if disabled else None
-        parsed = self.parse(parts)
-        if parsed is Q.NullQuery:
-            return []
-        with open_index().searcher() as searcher:
-            found = searcher.search(parsed, filter=Q.And(filters) if filters else None, mask=mask, limit=limit)
-            return [Hit(key=hit["key"], type=hit["type"], title=hit["title"], url=hit["url"],
-                        locale=hit.get("locale", ""), body=hit["body"], score=hit.score) for hit in found]
+        size = searcher.doc_count_all()
+        allow = BitSet(searcher.docs_for_query(Q.And(filters)), size=size) if filters else None
+        hide = BitSet(searcher.docs_for_query(mask), size=size) if mask is not None else None
+        if allow is not None and hide is not None:
+            allow, hide = allow - hide, None
+        held.filter_sets[key] = found = (allow, hide)
+        while len(held.filter_sets) > MAX_FILTER_SETS:
+            held.filter_sets.popitem(last=False)
+        return found
 
     def correction(self, word: str, maxdist: int) -> str | None:
         """whoosh's spelling corrector over the bodies' words."""
-        with open_index().searcher() as searcher:
-            found = searcher.corrector("body").suggest(word, limit=1, maxdist=maxdist)
+        found = open_searcher().searcher.corrector("body").suggest(word, limit=1, maxdist=maxdist)
         return found[0] if found else None
 
     def document_text(self, key: str) -> str:
-        with open_index().searcher() as searcher:
-            shown = searcher.document(key=key) or {}
+        shown = open_searcher().searcher.document(key=key) or {}
         return f"{shown.get('title', '')} {shown.get('body', '')}"
 
     def count(self) -> int:
-        return open_index().doc_count()
+        return open_searcher().searcher.doc_count()
 
 
 def reindex() -> int:
@@ -841,28 +967,117 @@ def _query_string(parts: Iterable[QueryPart]) -> str:
     return " ".join(out)
 
 
+# -- kept results -----------------------------------------------------------------------
+
+#: Share of the composition cache's budget (``CACHE_MAX_BYTES``; 0 turns both off) kept for search results.
+RESULTS_SHARE = 4
+
+
+@dataclass
+class _Kept:
+    version: Any
+    value: Any
+    size: int
+
+
+def _results_store():
+    """This app's LRU of results in this process (None when caching is off)."""
+    from portal.cache import DEFAULT_MAX_BYTES, LRU
+
+    store = current_app.extensions.get("portal_search_results")
+    if store is None:
+        budget = int(current_app.config.get("CACHE_MAX_BYTES", DEFAULT_MAX_BYTES) or 0) // RESULTS_SHARE
+        store = current_app.extensions.setdefault("portal_search_results", LRU(budget))
+    return store if store.max_bytes > 0 else None
+
+
+def result_stats():
+    """What this app's kept results did in this process (hits, misses …; :class:`portal.cache.Stats`)."""
+    from portal.cache import LRU
+
+    return (_results_store() or LRU(0)).stats
+
+
+def _kept(engine: SearchBackend, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, or the value kept for ``key`` while the index has not changed since.
+
+    ``key`` holds everything the value depends on besides the index: the
+    normalized query, the viewer's visibility, the disabled plugins, the
+    locale, the limit and types. The index's version is read *before*
+    computing: a commit landing meanwhile makes the value newer than its
+    version (one needless recomputation), never older. Both backends' versions
+    change with every write that changed the index (whoosh: its table of
+    contents; PostgreSQL: a stamp bumped in the batch's transaction, shared by
+    every app server), so an edited lesson is found as soon as it is drained.
+    """
+    store = _results_store()
+    if store is None:
+        return compute()
+    key = (engine.name, *key)
+    version = engine.version()
+    entry = store.get(key)
+    if entry is not None and entry.version == version:
+        store.count("hits")
+        return _copy(entry.value)
+    store.count("misses")
+    value = compute()
+    store.put(key, _Kept(version, _copy(value), _result_size(key, value)))
+    return value
+
+
+def _copy(value: T) -> T:
+    """A list of results as new objects (their fields are strings and numbers), so a caller may change them."""
+    return [copy.copy(item) for item in value] if isinstance(value, list) else value
+
+
+def _result_size(key: tuple, value: Any) -> int:
+    """A rough estimate of the memory a kept value holds (its strings, with per-object overhead)."""
+    if isinstance(value, list):
+        return 200 + sum(400 + sum(len(str(v)) * 2 for v in vars(item).values()) for item in value) + len(str(key)) * 2
+    return 200 + len(str(value)) * 2 + len(str(key)) * 2
+
+
+def normalized(query: str) -> str:
+    """``query`` as the key of its results: analysis lowercases and ignores spacing, so the key does too."""
+    return " ".join((query or "")[:MAX_QUERY_LENGTH].split()).lower()
+
+
 def search(query: str, account, *, limit: int = 30, types: Iterable[str] | None = None,
            locale: str | None = None) -> list[SearchResult]:
     """Results visible to ``account`` for ``query``, best first, one per URL.
 
     Documents in ``locale`` (default: the request's) are preferred when two
-    language versions of the same page match.
+    language versions of the same page match. Results are kept per process
+    until the index changes (:func:`_kept`).
     """
     query = (query or "").strip()
     if not query:
         return []
     if locale is None:
-        try:
-            from portal.i18n import select_public_locale
-
-            locale = select_public_locale()
-        except Exception:
-            locale = ""
+        locale = _viewer_locale()
     engine = backend()
+    visible, disabled, types = visibility(account), disabled_plugins(), tuple(types or ())
+    return _kept(engine, ("search", normalized(query), visible, tuple(disabled), locale, limit, types),
+                 functools.partial(_search, engine, query, visible, disabled, types, limit, locale))
+
+
+def _viewer_locale() -> str:
+    """The request's language ("" outside a request)."""
+    try:
+        from portal.i18n import select_public_locale
+
+        return select_public_locale()
+    except Exception:
+        return ""
+
+
+def _search(engine: SearchBackend, query: str, visible: Visibility | None, disabled: list[str],
+            types: tuple[str, ...], limit: int, locale: str) -> list[SearchResult]:
+    """:func:`search` itself, without the kept results."""
     parts = query_parts(query[:MAX_QUERY_LENGTH], engine.has_word)
     if not parts:
         return []
-    hits = engine.hits(parts, visibility(account), disabled_plugins(), types=tuple(types or ()), limit=limit * 3)
+    hits = engine.hits(parts, visible, disabled, types=types, limit=limit * 3)
     terms = query_terms(parts)
     groups: dict[str, list[Hit]] = {}
     for hit in hits:  # best first; one result per URL, in the viewer's language when it matched too
@@ -888,6 +1103,12 @@ def suggest(query: str, account) -> str | None:
     if not words or search(query, account, limit=1):
         return None
     engine = backend()
+    key = ("suggest", normalized(query), visibility(account), tuple(disabled_plugins()), _viewer_locale())
+    return _kept(engine, key, functools.partial(_suggest, engine, words, account))
+
+
+def _suggest(engine: SearchBackend, words: list[str], account) -> str | None:
+    """:func:`suggest` for the ``words`` of a query that found nothing, without the kept results."""
     out = []
     for word in words:
         terms = [token.text for token in analyzer()(word, mode="query")]
