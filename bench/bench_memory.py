@@ -12,6 +12,10 @@ every worker:
 * **PSS** — each shared page divided by the number of processes sharing it (sums to the machine's real use);
 * **USS** — pages only this process holds (what stopping it would give back).
 
+``--page-set benchmark`` requests ``bench/run.py``'s pages instead (the workers' memory after the
+benchmark itself, the issue's target); ``--conf FILE`` measures variant ``conf`` with another settings
+file (a copy of the previous ``portal/gunicorn_conf.py``: before/after of a change to it in one run).
+
 Variants measured in the same run (each a fresh gunicorn):
 
 * ``before`` (with ``--before DIR``): another checkout of the code, e.g. ``git archive HEAD | tar -x -C DIR``,
@@ -52,7 +56,7 @@ SMAPS_FIELDS = ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Shared_Clean", 
 # -- serving: bench/run.py's gunicorn master and logged-in session ---------------------------------------
 
 sys.path.insert(0, str(ROOT))
-from bench.run import Server, Session  # noqa: E402 - after the path is set
+from bench.run import PAGES, Server, Session, discover  # noqa: E402 - after the path is set
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -113,6 +117,18 @@ def pages(url: str) -> list[tuple[str, str, str]]:
         ("care queue", "home-secretary", "/care/queue"),
     ]
     return [(name, account, path) for name, account, path in wanted if path]
+
+
+def benchmark_pages(url: str) -> list[tuple[str, str, str]]:
+    """``(name, account, path)`` of ``bench/run.py``'s pages: the workers' memory after the benchmark itself."""
+    ids = discover(url)
+    wanted = []
+    for name, account, template, _target in PAGES:
+        try:
+            wanted.append((name, account, template.format(**ids)))
+        except (KeyError, ValueError):  # an id this instance lacks (no review round…)
+            continue
+    return [(name, account, path) for name, account, path in wanted if "None" not in path]
 
 
 def exercise(port: int, password: str, wanted: list[tuple[str, str, str]], rounds: int) -> dict[str, int]:
@@ -262,13 +278,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, help="a checkout of the code before, measured as variant 'before'")
     parser.add_argument("--variants", default="before,plain,conf,baseline",
                         help="comma-separated subset of: before, plain, conf, baseline")
+    parser.add_argument("--page-set", choices=("heavy", "benchmark"), default="heavy",
+                        help="heavy: the pages pulling in most code (PDF, .xlsx, .ics); benchmark: bench/run.py's pages")
     parser.add_argument("--pages", help="comma-separated subset of the page names (default: all)")
+    parser.add_argument("--conf", type=Path, default=ROOT / "portal" / "gunicorn_conf.py",
+                        help="the gunicorn settings file of variant 'conf' (e.g. a copy of the previous one)")
     parser.add_argument("--no-analyse", dest="analyse", action="store_false")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     instance = (args.instance or demo_instance(args.password)).resolve()
     url = database_url(instance)
-    wanted = pages(url)
+    wanted = benchmark_pages(url) if args.page_set == "benchmark" else pages(url)
     if args.pages:
         wanted = [page for page in wanted if page[0] in args.pages.split(",")]
     log_dir = Path(tempfile.mkdtemp(prefix="portal-memory-logs-"))
@@ -285,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         variants.append(("plain", lambda: Server("portal:create_app()", env, args.workers, "plain", log_dir), wanted))
     if "conf" in chosen:
         variants.append(("conf", lambda: Server("portal:create_app()", env, args.workers, "conf", log_dir,
-                                                extra=["-c", str(ROOT / "portal" / "gunicorn_conf.py")]), wanted))
+                                                extra=["-c", str(args.conf.resolve())]), wanted))
     if "baseline" in chosen:
         variants.append(("baseline", lambda: Server("bench.baseline_app:app", {"BENCH_DATABASE_URL": url},
                                                     args.workers, "baseline", log_dir), []))

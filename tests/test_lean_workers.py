@@ -11,7 +11,8 @@ import pytest
 
 from portal.search import dictionary
 
-HEAVY = ("openpyxl", "fpdf", "fontTools", "PIL", "segno", "icalendar", "boto3", "alembic", "jieba", "jieba.analyse")
+HEAVY = ("openpyxl", "fpdf", "fontTools", "PIL", "segno", "qrcode", "icalendar", "boto3", "botocore", "alembic", "jieba",
+         "jieba.analyse", "ralph", "requests", "urllib3", "pydantic", "cryptography", "openbadges_bakery", "psycopg")
 
 PROBE = """
 import json, sys
@@ -26,6 +27,35 @@ def test_the_app_factory_imports_no_heavy_library(tmp_path):
     result = subprocess.run([sys.executable, "-c", PROBE, f"sqlite:///{tmp_path / 'probe.sqlite3'}", *HEAVY],
                             env=env, capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+WARM = """
+import gc, importlib.util, json, sys
+from portal import create_app
+app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": sys.argv[1]})
+spec = importlib.util.spec_from_file_location("gunicorn_conf", sys.argv[2])
+conf = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(conf)
+gc.enable()  # the settings file turns collection off for the master's loading
+with app.app_context():
+    conf._load_what_workers_share(app)
+from portal.i18n import EXTENSION
+from portal.search import service
+print(json.dumps({"catalogs": sorted({len(domain.cache) for domain in app.extensions[EXTENSION].values()}),
+                  "modules": sorted(set(sys.argv[3:]) & set(sys.modules)), "indexes": len(service._indexes)}))
+"""
+
+
+def test_the_master_loads_what_every_worker_needs_and_opens_no_index(tmp_path):
+    """gunicorn_conf: catalogs of every plugin in every locale and the search modules are loaded before the fork,
+    but no whoosh index is opened (its file handle would be shared by the workers)."""
+    conf = Path(__file__).resolve().parent.parent / "portal" / "gunicorn_conf.py"
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", WARM, f"sqlite:///{tmp_path / 'warm.sqlite3'}", str(conf),
+                             "whoosh.searching", "jieba.finalseg", "fpdf", "openpyxl"],
+                            env=env, capture_output=True, text=True, timeout=120, check=True)
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"catalogs": [2], "modules": ["jieba.finalseg", "whoosh.searching"], "indexes": 0}
 
 
 def test_the_compact_dictionary_segments_like_jieba(tmp_path):
