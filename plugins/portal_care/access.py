@@ -1,9 +1,12 @@
 """Who is what to a request (requester, handler, staff), what they may see, and the list filters."""
 from __future__ import annotations
 
+from functools import cache
+
 from portal.toolkit import gettext as _
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import or_, true
+from sqlalchemy import or_, select, true
+from sqlalchemy.orm import aliased
 
 from portal import toolkit as tk
 
@@ -52,16 +55,33 @@ def record_view(req: CareRequest, account, via: str = "page") -> None:
 
 
 def staff_condition(account):
-    """SQL on CareRequest: requests routed (or escalated) to units the account handles."""
+    """SQL on CareRequest: requests routed (or escalated) to units the account handles.
+
+    ``unit_id IN (the units' subtrees)``: the database reads the subtrees' ids once, then the requests
+    through the ``(unit_id, status)`` index. An ``EXISTS`` per request (``CareRequest.unit.has``) walked
+    every request of the queue's statuses instead (20 ms for one branch at 5 000 requests on SQLite).
+    """
     if tk.is_admin(account):
         return true()
     units = tk.granting_units("care.manage", account)
     if not units:
         return CareRequest.id.is_(None)
-    conditions = []
-    for unit in units:
-        conditions.append(CareRequest.unit.has(tk.in_subtree(tk.OrgUnit.path, unit.path)))
-    return or_(*conditions)
+    return CareRequest.unit_id.in_(subtree_ids(units))
+
+
+def subtree_ids(units):
+    """A ``select`` of the ids of the units at or below any of ``units`` (to embed in an ``IN``).
+
+    On an alias of the unit table: a list joining the units must not correlate it away.
+    """
+    subtree = _subtree_alias()
+    return select(subtree.id).where(or_(*[tk.in_subtree(subtree.path, unit.path) for unit in units]))
+
+
+@cache
+def _subtree_alias():
+    """The alias :func:`subtree_ids` selects from, built once (building one per page cost ~0.5 ms)."""
+    return aliased(tk.OrgUnit, name="subtree_unit")
 
 
 def list_condition(account):

@@ -99,6 +99,16 @@ class CareRequest(db.Model):
     attachments = relationship("CareAttachment", back_populates="request", order_by="CareAttachment.id",
                                cascade="all, delete-orphan")
 
+    @property
+    def member_name(self) -> str:
+        """The requester's name (lists show requests and queue rows alike)."""
+        return self.member.name
+
+    @property
+    def unit_name(self) -> str:
+        """The routing unit's name (lists show requests and queue rows alike)."""
+        return self.unit.name
+
 
 class CareEvent(db.Model):
     """One line of a request's timeline: a comment, an internal note, a status change, an escalation."""

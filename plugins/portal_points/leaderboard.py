@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from typing import NamedTuple
+from functools import cache, partial
+from typing import Callable, NamedTuple
 
 from portal.toolkit import gettext as _
 from sqlalchemy import false, func, literal, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from portal import toolkit as tk
 from portal_points import periods
@@ -90,6 +90,8 @@ class Plan:
     base: list
     order: object
     hosted: list | None = None
+    #: The period's own conditions (a member's row of the period, by the primary key).
+    period: list = field(default_factory=list)
 
 
 @cache
@@ -98,18 +100,27 @@ def _alias(role: str):
     return aliased(tk.OrgUnit, name=f"{role}_unit")
 
 
-def _subtree(unit) -> tuple[list[int], int]:
-    """The ids of the units in ``unit``'s subtree and the number of all units (one statement)."""
+def _subtree(unit) -> tuple[list[int] | None, int]:
+    """The ids of the units in ``unit``'s subtree (None: every unit) and the number of all units (one statement).
+
+    A root's subtree is every unit (unless there are several roots): counting it says so without
+    fetching its 2 000 ids.
+    """
     every = _alias("every")
-    rows = db.session.execute(select(tk.OrgUnit.id, select(func.count(every.id)).scalar_subquery())
-                              .where(tk.in_subtree(tk.OrgUnit.path, unit.path))).all()
+    total = select(func.count(every.id)).scalar_subquery()
+    inside = tk.in_subtree(tk.OrgUnit.path, unit.path)
+    if unit.parent_id is None:
+        count, all_units = db.session.execute(select(func.count(tk.OrgUnit.id), total).where(inside)).one()
+        if count >= all_units:
+            return None, all_units or 1
+    rows = db.session.execute(select(tk.OrgUnit.id, total).where(inside)).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0) or 1
 
 
-def _scope(unit, subtree: tuple[list[int], int] | None = None):
+def _scope(unit, subtree: tuple[list[int] | None, int] | None = None):
     """``(condition or None, order)`` choosing the index for the unit's subtree (one statement unless given)."""
     ids, total = subtree if subtree is not None else _subtree(unit)
-    if len(ids) >= total:
+    if ids is None or len(ids) >= total:
         return None, PointsTotal.points.desc()
     if len(ids) / total > WIDE_SHARE:
         return (PointsTotal.unit_id + 0).in_(ids), PointsTotal.points.desc()
@@ -122,11 +133,11 @@ def board_plan(unit, code: str, key: int) -> Plan:
     condition, order = _scope(unit, subtree)
     period = [PointsTotal.period == code, PointsTotal.period_key == key]
     if condition is None:
-        return Plan(period, order)
+        return Plan(period, order, period=period)
     # The guests' rows by the primary key (member first): the period's columns hidden from the planner, or
     # SQLite walks the whole period through an index led by them (30 000 members: 2 ms instead of 0.2 ms).
     by_member = [PointsTotal.period.concat("") == code, PointsTotal.period_key + 0 == key]
-    return Plan([*period, condition], order, [*by_member, *hosted_conditions(unit)])
+    return Plan([*period, condition], order, [*by_member, *hosted_conditions(unit)], period)
 
 
 def hosted_conditions(unit) -> list:
@@ -166,18 +177,35 @@ def make_rows(unit, pairs: list[tuple[int, int]], viewer_member_id: int | None,
     """
     if names is None:
         names = _names([member_id for member_id, _points in pairs])
+    return _viewed(_ranked(unit, pairs, names, hosted), viewer_member_id)
+
+
+def _ranked(unit, pairs: list[tuple[int, int]], names: dict[int, Who], hosted: frozenset[int]) -> list[tuple]:
+    """A board's rows as every viewer shares them: ``(rank, member id, name, unit name, points, hosted, hides)``.
+
+    ``hides``: the member keeps their name private and this board lies outside their own branches
+    (they still see their own name: :func:`_viewed`).
+    """
     rows, rank, previous = [], 0, None
     for index, (member_id, points) in enumerate(pairs, start=1):
         if points != previous:
             rank, previous = index, points
         who = names.get(member_id, Who("", False, "", ""))
-        is_me = member_id == viewer_member_id
         own_branch = unit.path.startswith(who.home_path) or bool(who.host_path and unit.path.startswith(who.host_path))
-        hidden = who.hides and not is_me and not own_branch
-        rows.append(BoardRow(rank=rank, member_id=None if hidden else member_id,
-                             name=_("A member who keeps their name private") if hidden else who.name, points=points,
-                             unit_name="" if hidden else who.unit_name, hidden=hidden, is_me=is_me,
-                             hosted=member_id in hosted))
+        rows.append((rank, member_id, who.name, who.unit_name, points, member_id in hosted, who.hides and not own_branch))
+    return rows
+
+
+def _viewed(ranked: list[tuple], viewer_member_id: int | None) -> list[BoardRow]:
+    """:func:`_ranked`'s rows as ``viewer_member_id`` sees them: their own row marked, hidden names hidden."""
+    private = _("A member who keeps their name private")
+    rows = []
+    for rank, member_id, name, unit_name, points, hosted, hides in ranked:
+        is_me = member_id == viewer_member_id
+        hidden = hides and not is_me
+        rows.append(BoardRow(rank=rank, member_id=None if hidden else member_id, name=private if hidden else name,
+                             points=points, unit_name="" if hidden else unit_name, hidden=hidden, is_me=is_me,
+                             hosted=hosted))
     return rows
 
 
@@ -201,11 +229,31 @@ def _top(plan: Plan, limit: int):
 
 def leaderboard(unit, period: str, *, viewer_member=None, now: datetime | None = None, limit: int = 50) -> Board:
     """The top ``limit`` members under ``unit`` (home or hosted there) for the period containing ``now``,
-    and the viewer's rank."""
+    and the viewer's rank.
+
+    The rows are the same for every viewer: the composition cache keeps them per unit, period and
+    size, and the viewer's rank per viewer, until a table they read is written (a points award,
+    a member hiding their name, a move) — one read of the stamps for both.
+    """
     now = now or tk.utcnow()
     code, key = PERIOD_CODES[period], periods.current_key(period, now)
-    plan = board_plan(unit, code, key)
-    top = _top(plan, limit)
+    # Both pieces missing (after a points award): the subtree is read once. What the plan read stays known to
+    # the second piece: ``unit`` lies in the session, so every piece depends on the unit table anyway.
+    plan = cache(partial(board_plan, unit, code, key))
+    pieces = [((unit.id, code, key, limit), partial(_top_rows, unit, plan, limit))]
+    if viewer_member is not None:
+        pieces.append(((unit.id, code, key, "rank", viewer_member.id), partial(_rank, unit, plan, viewer_member)))
+    ranked, *rank = tk.cached_many("points.board", pieces)
+    board = Board(unit=unit, period=period, period_key=key,
+                  rows=_viewed(ranked, viewer_member.id if viewer_member is not None else None))
+    if viewer_member is not None:
+        board.me = next((row for row in board.rows if row.is_me), None) or _my_row(viewer_member, rank[0])
+    return board
+
+
+def _top_rows(unit, plan: Callable[[], Plan], limit: int) -> list[tuple]:
+    """The board's top ``limit`` rows as :func:`_ranked` gives them (one statement, and the plan's)."""
+    top = _top(plan(), limit)
     # The names join onto those few rows in the same statement.
     host = _alias("host")
     found = db.session.execute(
@@ -217,42 +265,37 @@ def leaderboard(unit, period: str, *, viewer_member=None, now: datetime | None =
         .order_by(top.c.points.desc(), top.c.member_id)).all()
     pairs = [(row[0], row[1]) for row in found]
     names = {row[0]: Who(row[3], bool(row[4]), row[5], row[6], row[7]) for row in found if row[5] is not None}
-    hosted = frozenset(row[0] for row in found if row[2])
-    viewer_id = viewer_member.id if viewer_member is not None else None
-    board = Board(unit=unit, period=period, period_key=key,
-                  rows=make_rows(unit, pairs, viewer_id, names, hosted))
-    if viewer_member is not None:
-        board.me = my_rank(unit, period, viewer_member, now=now, plan=plan, rows=board.rows)
-    return board
+    return _ranked(unit, pairs, names, frozenset(row[0] for row in found if row[2]))
 
 
-def my_rank(unit, period: str, member, *, now: datetime | None = None, plan: Plan | None = None,
-            rows=None) -> BoardRow | None:
-    """The member's row on ``unit``'s board (None when they are neither from nor hosted under it, or have no points).
+def _rank(unit, plan: Callable[[], Plan], member) -> tuple[int, int, bool] | None:
+    """``(rank, points, hosted)`` of ``member`` on ``unit``'s board (None when they are neither from nor
+    hosted under it, or have no points); one statement, and the plan's.
 
     A hosted member has a rank on their home branch's board and on their host
     branch's: each counts the members above them on that board.
     """
-    if rows:
-        for row in rows:
-            if row.is_me:
-                return row
     from_here = unit.contains(member.home_unit)
     if not from_here and not unit.contains(member.host_unit):
         return None
-    now = now or tk.utcnow()
-    code, key = PERIOD_CODES[period], periods.current_key(period, now)
-    mine = db.session.scalar(select(PointsTotal.points).where(
-        PointsTotal.member_id == member.id, PointsTotal.period == code, PointsTotal.period_key == key))
-    if mine is None:
-        return None
-    plan = plan or board_plan(unit, code, key)
-    parts = [plan.base] if plan.hosted is None else [plan.base, plan.hosted]
-    above = db.session.execute(select(*[
+    board = plan()
+    mine = select(PointsTotal.points).where(PointsTotal.member_id == member.id, *board.period).scalar_subquery()
+    parts = [board.base] if board.hosted is None else [board.base, board.hosted]
+    points, *above = db.session.execute(select(mine, *[
         select(func.count()).select_from(PointsTotal).where(*part, PointsTotal.points > mine).scalar_subquery()
         for part in parts])).one()
-    return BoardRow(rank=sum(value or 0 for value in above) + 1, member_id=member.id, name=member.name, points=mine,
-                    unit_name=member.home_unit.name, is_me=True, hosted=not from_here)
+    if points is None:
+        return None
+    return sum(value or 0 for value in above) + 1, points, not from_here
+
+
+def _my_row(member, rank: tuple[int, int, bool] | None) -> BoardRow | None:
+    """The viewer's row from :func:`_rank` (when they are below the rows shown)."""
+    if rank is None:
+        return None
+    number, points, hosted = rank
+    return BoardRow(rank=number, member_id=member.id, name=member.name, points=points,
+                    unit_name=member.home_unit.name, is_me=True, hosted=hosted)
 
 
 @dataclass
@@ -323,15 +366,18 @@ def campaign_board(campaign, *, viewer_member=None, limit: int = 50) -> list[Boa
 
 
 def board_units_for(member, account) -> list:
-    """Units whose boards the viewer may open: their branches' ancestors, then units they oversee."""
+    """Units whose boards the viewer may open: their branches' ancestors, then units they oversee (one statement).
+
+    Without their parents (the picker shows names): loading each unit's parent with it cost more than
+    the rest of a kept board. The units stay in the session, so the board's own unit usually costs nothing.
+    """
     units = {}
     if member is not None:
-        for home in (member.home_unit, member.host_unit):
-            if home is None:
-                continue
-            ids = home.ancestor_ids()
-            for unit in db.session.scalars(select(tk.OrgUnit).where(tk.OrgUnit.id.in_(ids))):
-                units[unit.id] = unit
+        ids = {unit_id for own in (member.home_unit, member.host_unit) if own is not None
+               for unit_id in own.ancestor_ids()}
+        for unit in db.session.scalars(select(tk.OrgUnit).where(tk.OrgUnit.id.in_(ids))
+                                       .options(lazyload(tk.OrgUnit.parent))):
+            units[unit.id] = unit
     for unit in tk.manageable_units("points.view", account):
         units[unit.id] = unit
     return sorted(units.values(), key=lambda u: (u.depth, u.path))

@@ -1,7 +1,10 @@
 """Points pages: my points, boards, standings, reports, manual awards, campaigns, rules."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from portal.toolkit import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -44,12 +47,23 @@ def _monthly_chart(values: list[tuple[int, int]], title: str):
 def me():
     """My points today, this month and in total, my level, badges, chart and history."""
     member = tk.current_member()
-    totals = services.member_totals(member.id)
-    page, undone = _history_page(member.id)
-    chart = _monthly_chart(services.monthly_points(member.id), _("My points in the last 12 months"))
-    return render_template("points/me.html", member=member, totals=totals, level=services.level_for(totals["all"]),
-                           badges=services.badges_of(member.id), page=page, undone=undone, chart=chart,
-                           privacy=PrivacyForm(hide=member.hide_from_public_boards))
+    summary = tk.cached("points.me", (member.id, _page_number()), partial(_my_summary, member.id))
+    return render_template("points/me.html", summary=summary, privacy=PrivacyForm(hide=member.hide_from_public_boards))
+
+
+def _page_number() -> int:
+    """The ``?page=`` asked for, as :func:`tk.paginate` reads it."""
+    raw = request.args.get("page", "1")
+    return max(1, int(raw)) if raw.isdigit() else 1
+
+
+def _my_summary(member_id: int) -> Markup:
+    """The member's points page but its privacy form (which holds a CSRF token): what the cache keeps."""
+    totals = services.member_totals(member_id)
+    page, undone = _history_page(member_id)
+    chart = _monthly_chart(services.monthly_points(member_id), _("My points in the last 12 months"))
+    return Markup(render_template("points/_me_summary.html", totals=totals, level=services.level_for(totals["all"]),
+                                  badges=services.badges_of(member_id), page=page, undone=undone, chart=chart))
 
 
 @bp.post("/privacy")
