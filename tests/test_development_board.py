@@ -50,6 +50,24 @@ def test_pipeline_counts_open_cases_of_the_subtree_and_the_hosted_ones(factory, 
     assert sum(board.pipeline(org.foreign, TODAY).stages.values()) == 1
 
 
+def test_a_board_computed_a_chunk_of_cases_at_a_time_is_the_same_board(factory, org, monkeypatch):
+    """The facts of a large subtree's cases are loaded in chunks (bounded memory): chunks of one case give the
+    same counts, overdue and waiting lists as one chunk of all."""
+    make_case(factory, org.home, applied_on=date(2026, 1, 10))
+    make_case(factory, org.home, stage="activist", activist_on=TODAY, steps=[("talk", TODAY)])
+    make_case(factory, org.home, stage="candidate", host=org.host, applied_on=date(2026, 1, 5),
+              steps=[("talk", date(2026, 1, 20))])
+
+    def summary(pipeline):
+        return (pipeline.stages, [(case.id, d.kind, d.due_on) for case, d in pipeline.overdue],
+                [(case.id, d.kind, d.due_on) for case, d in pipeline.waiting])
+
+    whole = summary(board.pipeline(org.township, TODAY))
+    monkeypatch.setattr(board, "FACTS_CHUNK", 1)
+    assert summary(board.pipeline(org.township, TODAY)) == whole
+    assert whole[1], "the board should have an overdue case to compare"
+
+
 def test_overdue_lists_a_passed_deadline_and_not_one_still_running(factory, org):
     late = make_case(factory, org.home, applied_on=date(2026, 1, 10))   # talk due 2026-02-10: passed
     make_case(factory, org.home, applied_on=date(2026, 2, 10))          # talk due 2026-03-10: running

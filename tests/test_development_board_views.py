@@ -9,8 +9,9 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal import cache
 from portal import toolkit as tk
-from portal_development.models import DevCase, Objection, Plan, PublicNotice, TrainingClass, Vetting
+from portal_development.models import DevCase, Objection, Plan, PublicNotice, StepRecord, TrainingClass, Vetting
 from tests.conftest import login
 from tests.helpers.permission_matrix import check_matrix, expect
 
@@ -74,6 +75,33 @@ def test_board_counts_stages_and_lists_overdue_and_waiting(app, db, org):
     assert '<li id="stage-applicant"><strong>1</strong>' in stages
     assert '<li id="stage-candidate"><strong>1</strong>' in stages
     assert '<li id="stage-full"><strong>0</strong>' in stages
+
+
+def test_the_board_is_kept_for_every_reader_and_changes_at_once_with_a_step_or_a_case(app, db, org):
+    """The board's figures are rendered once for everyone who may read the unit's (the composition cache): the
+    township's organizer reads the home secretary's piece; a step recorded, a case opened or a stage changed shows
+    on the next request."""
+    late = _case(db, org.member2, org.home, days_ago=60)  # applied two months ago, never talked to: overdue
+    url = f"/development/board/?unit={org.home.id}"
+    secretary, organizer = _client(app, "home-secretary"), _client(app, "organizer")
+    secretary.get(url)
+    hits = cache.stats(app).hits
+    html = organizer.get(url).get_data(as_text=True)
+    assert cache.stats(app).hits > hits, "the board was computed again for another reader"
+    assert "李芳" in html.split('id="overdue"')[1].split("</section>")[0]
+
+    db.session.add(StepRecord(case_id=late.id, code="talk", taken_on=_today(), unit_id=org.home.id))
+    db.session.commit()
+    html = secretary.get(url).get_data(as_text=True)
+    assert "李芳" not in html.split('id="overdue"')[1].split("</section>")[0]  # talked to: nothing overdue
+
+    _case(db, org.member1, org.home, stage="candidate", host=org.host, days_ago=300)
+    late.stage = "activist"
+    db.session.commit()
+    stages = organizer.get(url).get_data(as_text=True).split('id="pipeline"')[1].split("</section>")[0]
+    assert '<li id="stage-applicant"><strong>0</strong>' in stages
+    assert '<li id="stage-activist"><strong>1</strong>' in stages
+    assert '<li id="stage-candidate"><strong>1</strong>' in stages
 
 
 def test_probation_page_lists_only_endings_within_the_window(app, db, org):

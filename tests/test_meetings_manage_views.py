@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from portal import cache
 from portal import toolkit as tk
 from portal_meetings import attendance, compliance, meetings
 from portal_meetings.models import Attachment, Attendee, Meeting
 from tests.conftest import login
+from tests.helpers.query_counter import count_queries
 from tests.helpers.permission_matrix import check_matrix, expect
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -106,6 +108,52 @@ def test_index_lists_the_units_meetings_newest_first_and_filters_by_period(app, 
     assert bad.status_code == 422 and 'id="period-err"' in bad.get_data(as_text=True)
     # a unit outside the secretary's scope: 404, as for every unit page
     assert client.get(f"/meetings/manage/?unit={org.foreign.id}").status_code == 404
+
+
+def test_the_register_list_is_kept_and_changes_at_once_with_an_attendance_or_an_edit(app, db, org):
+    """The list with its counts is rendered once for every secretary of the unit (the composition cache); a tick
+    in the register, a new meeting or an edited topic shows on the next request."""
+    meeting = _held(db, org)
+    url = f"/meetings/manage/?unit={org.home.id}"
+    secretary, organizer = _client(app, "home-secretary"), _client(app, "organizer")
+    secretary.get(url)
+    hits = cache.stats(app).hits
+    page = organizer.get(url).get_data(as_text=True)
+    assert cache.stats(app).hits > hits, "the list was computed again for another secretary"
+    listed = len(meeting.attendees)
+    assert f"{listed} listed · 0 came · 0 on leave" in page
+
+    register = f"/meetings/manage/{meeting.id}/register"
+    assert secretary.post(register, data={"member_id": org.member2.id, "status": "present"}).status_code == 302
+    assert f"{listed} listed · 1 came · 0 on leave" in organizer.get(url).get_data(as_text=True)
+
+    meeting.topic = "Renamed theme day"
+    _meeting(db, org, starts_in=timedelta(days=3)).topic = "Assembly next week"
+    db.session.commit()
+    page = secretary.get(url).get_data(as_text=True)
+    assert "Renamed theme day" in page and "Assembly next week" in page and "2 meetings" in page
+
+
+def _cold_statements(app, client, url: str):
+    """The statements of ``url`` computed afresh (nothing kept), after the day's first request."""
+    client.get(url)
+    cache.clear(app)
+    with count_queries() as queries:
+        assert client.get(url).status_code == 200
+    return queries
+
+
+def test_the_register_list_cold_sends_the_same_statements_for_many_meetings(app, db, org):
+    client = _client(app, "home-secretary")
+    url = f"/meetings/manage/?unit={org.home.id}"
+    _held(db, org)
+    few = _cold_statements(app, client, url)
+    for days in range(1, 13):
+        meeting = _held(db, org, starts_in=timedelta(days=-days))
+        attendance.mark(meeting, org.member2, "present", by=None, now=meeting.ends_at)
+        db.session.commit()
+    many = _cold_statements(app, client, url)
+    assert len(many) == len(few) <= 8, few.report() + "\n" + many.report()
 
 
 def test_creating_a_meeting_as_draft_or_called(app, db, org):

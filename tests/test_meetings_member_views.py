@@ -170,6 +170,32 @@ def test_wrong_code_or_closed_window_writes_nothing(app, client, db, org):
     assert "Last week" in past_part and "Absent" in past_part and "Study the new rules" not in past_part
 
 
+def test_past_meetings_are_listed_ten_at_a_time_newest_first(app, client, db, org):
+    """A phone page: the ten newest past meetings, then "Older meetings" pages back (no count is needed)."""
+    now = tk.utcnow()
+    for weeks in range(1, 13):  # twelve weekly meetings, the newest a week ago
+        start = now - timedelta(weeks=weeks)
+        _meeting(db, org, topic=f"Week {weeks:02d}", times={"starts_at": _local(start),
+                                                           "ends_at": _local(start + timedelta(hours=1))})
+    _meeting(db, org, topic="Next week", times={"starts_at": _local(now + timedelta(weeks=1)),
+                                                "ends_at": _local(now + timedelta(weeks=1, hours=1))})
+    _login(client, "member2")
+    first = client.get("/meetings/").get_data(as_text=True)
+    shown = [f"Week {weeks:02d}" for weeks in range(1, 11)]
+    past = first.split('id="past"')[1]
+    assert [topic for topic in shown if topic in past] == shown and "Week 11" not in past
+    assert past.index("Week 01") < past.index("Week 10")  # newest first
+    assert "Next week" in first.split('id="past"')[0]  # coming up: on every page of the past ones
+    assert 'href="/meetings/?page=2#past"' in past and "Newer meetings" not in past
+    second = client.get("/meetings/?page=2").get_data(as_text=True)
+    past = second.split('id="past"')[1]
+    assert "Week 11" in past and "Week 12" in past and "Week 10" not in past
+    assert 'href="/meetings/#past"' in past and "?page=3" not in past
+    assert "Next week" in second.split('id="past"')[0]
+    assert client.get("/meetings/?page=x").get_data(as_text=True).count("Week 01") == 1  # read as the first page
+    assert client.get("/meetings/?page=99999999999").status_code == 200  # far past the end: nothing listed
+
+
 def test_guest_from_another_branch_checks_in_with_the_code(app, client, db, org):
     meeting = _meeting(db, org)
     login(client, "outsider")

@@ -47,7 +47,7 @@ def scan(now: datetime) -> list[tk.Alert]:
 
 
 def _batch(cases: list[DevCase], today: date, horizon: date, now: datetime) -> list[tk.Alert]:
-    facts = rules.facts_for(cases)
+    facts = rules.facts_for(cases, files=False)
     told = {tuple(row) for row in db.session.execute(
         select(AlertMarker.case_id, AlertMarker.kind, AlertMarker.due_on)
         .where(AlertMarker.case_id.in_([case.id for case in cases])))}

@@ -26,6 +26,9 @@ from portal_development.vocabulary import (
 )
 
 db = tk.db
+#: Cases whose facts are loaded together when a board is computed: a fixed number of queries per chunk,
+#: bounded memory however large the subtree.
+FACTS_CHUNK = 500
 
 
 @dataclass
@@ -53,23 +56,33 @@ def pipeline(unit: tk.OrgUnit, today: date) -> Pipeline:
     ids = tk.subtree_ids(unit)
     cases = open_cases(ids)
     board = Pipeline(stages={stage: 0 for stage in STAGES})
-    facts = rules.facts_for(cases)
     window_end = today + timedelta(days=int(setting("probation_window_days")))
-    for case in cases:
-        board.stages[case.stage] = board.stages.get(case.stage, 0) + 1
-        for deadline in _distinct(rules.deadlines(facts[case.id], today)):
-            if deadline.overdue:
-                board.overdue.append((case, deadline))
-            if deadline.kind == "vetting":
-                board.waiting.append((case, deadline))
-        if case.stage == "probationary" and case.probation_ends_on and today <= case.probation_ends_on <= window_end:
-            board.probation_endings.append(case)
+    # A county's board holds thousands of cases: their steps, votes and notices are loaded a chunk at a time
+    # and let go after it (all at once, the organizer's dashboard once held 150 MiB of them in one worker).
+    for start in range(0, len(cases), FACTS_CHUNK):
+        chunk = cases[start:start + FACTS_CHUNK]
+        facts = rules.facts_for(chunk, files=False)
+        for case in chunk:
+            _place(board, case, facts[case.id], today, window_end)
+        del facts
     board.overdue.sort(key=lambda pair: (pair[1].due_on, pair[0].id))
     board.waiting.sort(key=lambda pair: (pair[1].due_on, pair[0].id))
     board.probation_endings.sort(key=lambda case: (case.probation_ends_on, case.id))
     board.plan = db.session.scalar(select(Plan).where(Plan.unit_id == unit.id, Plan.year == today.year))
     board.admitted_this_year = _admitted_in(ids, today.year)
     return board
+
+
+def _place(board: Pipeline, case: DevCase, facts: rules.Facts, today: date, window_end: date) -> None:
+    """Count ``case`` on ``board``: its stage, its overdue deadlines and waiting vetting, a probation ending soon."""
+    board.stages[case.stage] = board.stages.get(case.stage, 0) + 1
+    for deadline in _distinct(rules.deadlines(facts, today)):
+        if deadline.overdue:
+            board.overdue.append((case, deadline))
+        if deadline.kind == "vetting":
+            board.waiting.append((case, deadline))
+    if case.stage == "probationary" and case.probation_ends_on and today <= case.probation_ends_on <= window_end:
+        board.probation_endings.append(case)
 
 
 def _distinct(deadlines: list[rules.Deadline]) -> list[rules.Deadline]:
@@ -168,7 +181,7 @@ def board_rows(unit: tk.OrgUnit, today: date) -> list[tuple]:
     """Every open case of the board as an ``.xlsx`` row: name, branch, host branch, stage, applied, activist
     since, candidate since, admission vote, probation ends, the nearest deadline, its day, how many overdue."""
     cases = open_cases(tk.subtree_ids(unit))
-    facts = rules.facts_for(cases)
+    facts = rules.facts_for(cases, files=False)
     rows = []
     for case in cases:
         deadlines = sorted(rules.deadlines(facts[case.id], today), key=lambda deadline: deadline.due_on)

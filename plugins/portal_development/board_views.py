@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from portal.toolkit import gettext as _, lazy_gettext as _l
 
 from portal import toolkit as tk
@@ -74,8 +75,12 @@ def board_page():
     """The pipeline of the unit's subtree: counts per stage, overdue, waiting, probation endings, plan."""
     unit = _unit()
     today = tk.local_today()
-    return render_template("development/board.html", unit=unit, units=_units(),
-                           pipeline=board.pipeline(unit, today), today=today, stages=vocabulary.STAGE_LABELS)
+    # The same for everyone who may read the unit's board: rendered once a day, kept until a case, a step, a mentor,
+    # a vetting, a notice, a vote, a plan, a training class or a setting changes (the composition cache's stamps).
+    content = tk.cached("development.board", (unit.id, today.isoformat()), lambda: Markup(render_template(
+        "development/_board_pipeline.html", unit=unit, pipeline=board.pipeline(unit, today),
+        stages=vocabulary.STAGE_LABELS)))
+    return render_template("development/board.html", unit=unit, units=_units(), content=content)
 
 
 @bp.get("/board.xlsx")

@@ -34,6 +34,8 @@ class DevCase(db.Model):
     __tablename__ = "development_case"
     __table_args__ = (
         Index("ix_development_case_unit", "unit_id", "stage"),
+        # The boards read "kept in the subtree OR hosted there": each half walks its own index.
+        Index("ix_development_case_host", "host_unit_id"),
         # One open case per person; a closed case may be followed by a new application.
         Index("uq_development_case_open", "member_id", unique=True,
               sqlite_where=text("closed_on IS NULL"), postgresql_where=text("closed_on IS NULL")),

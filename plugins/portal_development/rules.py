@@ -145,17 +145,20 @@ class Facts:
         return [mentor for mentor in self.mentors if mentor.ended_on is None]
 
 
-def facts_for(cases: list[DevCase]) -> dict[int, Facts]:
-    """Facts of many cases in a fixed number of queries (steps, mentors, vetting, notices, votes, training)."""
+def facts_for(cases: list[DevCase], *, files: bool = True) -> dict[int, Facts]:
+    """Facts of many cases in a fixed number of queries (steps, mentors, vetting, notices, votes, training).
+
+    ``files=False``: the steps' documents are not loaded with them (deadlines do not read them; a board of many
+    cases would build an empty list per step).
+    """
     from portal_development import training  # training reads the activity stream; it imports these rules
 
     facts = {case.id: Facts(case=case) for case in cases}
     if not facts:
         return facts
     ids = list(facts)
-    for step in tk.db.session.scalars(select(StepRecord).where(StepRecord.case_id.in_(ids))
-                                      .options(joinedload(StepRecord.files))
-                                      .order_by(StepRecord.taken_on, StepRecord.id)).unique():
+    steps = select(StepRecord).where(StepRecord.case_id.in_(ids)).order_by(StepRecord.taken_on, StepRecord.id)
+    for step in tk.db.session.scalars(steps.options(joinedload(StepRecord.files)) if files else steps).unique():
         facts[step.case_id].steps.append(step)
     for mentor in tk.db.session.scalars(select(Mentor).where(Mentor.case_id.in_(ids)).order_by(Mentor.id)):
         facts[mentor.case_id].mentors.append(mentor)

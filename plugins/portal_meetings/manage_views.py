@@ -87,14 +87,23 @@ def index():
     """The units the account manages, the chosen unit's meetings (newest first), filtered by period."""
     unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     period, period_error = _period_or_none(request.args.get("period"))
+    # The same for every secretary of the unit: rendered once, kept until a meeting or an attendance changes.
+    # Keyed by ``?page=`` as typed: the page shown is what ``tk.paginate`` makes of that text.
+    listing = tk.cached("meetings.register", (unit.id, period.key if period else "", request.args.get("page", "")),
+                        lambda: _listing(unit, period))
+    return render_template("meetings/manage/index.html", unit=unit, units=tk.unit_choices(PERMISSION),
+                           listing=listing, period=period, period_text=request.args.get("period", ""),
+                           period_error=period_error), 422 if period_error else 200
+
+
+def _listing(unit: tk.OrgUnit, period: compliance.Period | None) -> Markup:
+    """One page of the unit's meetings in ``period`` (newest first) with their attendance counts, as HTML."""
     since, until = period.bounds() if period else (None, None)
-    # newest first; the list shows counts (one grouped query below), not the people: no attendee rows loaded
+    # the list shows counts (one grouped query), not the people: no attendee rows loaded
     page = tk.paginate(meetings.meetings_of_unit(unit, since=since, until=until)
                        .options(lazyload(Meeting.attendees)))
-    return render_template("meetings/manage/index.html", unit=unit, units=tk.unit_choices(PERMISSION), page=page,
-                           counts=_counts([m.id for m in page.items]), period=period,
-                           period_text=request.args.get("period", ""), period_error=period_error), \
-        422 if period_error else 200
+    return Markup(render_template("meetings/manage/_listing.html", unit=unit, page=page, period=period,
+                                  counts=_counts([m.id for m in page.items])))
 
 
 def _meeting_data(form) -> dict:

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import has_request_context
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import Select, and_, or_, select, union
+from sqlalchemy import Select, and_, bindparam, or_, select, union
 from sqlalchemy.orm import lazyload
 
 from portal import toolkit as tk
@@ -384,19 +384,21 @@ def home_unit_ids(member: tk.Member) -> set[int]:
     return set(member.home_unit.ancestor_ids()) | set(tk.branch_unit_ids(member.home_unit))
 
 
-def _member_units_condition(member: tk.Member):
-    """Meetings of the member's home unit and the units above it, and of their host unit and above."""
+def _member_unit_ids(member: tk.Member) -> list[int]:
+    """The member's home unit and the units above it, and their host unit and above."""
     ids = set(member.home_unit.ancestor_ids())
     if member.host_unit is not None:
         ids |= set(member.host_unit.ancestor_ids())
-    return Meeting.unit_id.in_(sorted(ids))
+    return sorted(ids)
 
 
-def _upcoming_condition(member: tk.Member, now: datetime):
-    """Called (or cancelled) meetings not yet ended that ``member`` is listed for or that their home/host units hold."""
-    listed = select(Attendee.meeting_id).where(Attendee.member_id == member.id)
-    held = select(Meeting.id).where(_member_units_condition(member), Meeting.kind != "committee",
-                                    Meeting.ends_at > now)
+def _upcoming_condition(member_id, unit_ids, now):
+    """Called (or cancelled) meetings not yet ended that the member is listed for or that ``unit_ids`` hold.
+
+    The arguments are values, or bind parameters for a statement built once.
+    """
+    listed = select(Attendee.meeting_id).where(Attendee.member_id == member_id)
+    held = select(Meeting.id).where(Meeting.unit_id.in_(unit_ids), Meeting.kind != "committee", Meeting.ends_at > now)
     # a UNION of the two indexed lookups: "listed OR held there" in one WHERE made PostgreSQL scan every meeting
     return and_(Meeting.status.in_(("notified", "cancelled")), Meeting.ends_at > now,
                 Meeting.id.in_(union(listed, held)))
@@ -404,19 +406,36 @@ def _upcoming_condition(member: tk.Member, now: datetime):
 
 def upcoming_for_member(member: tk.Member, *, now: datetime | None = None, limit: int = 20) -> list[Meeting]:
     """Called (or cancelled) meetings not yet ended that ``member`` is listed for or that their home/host units hold."""
-    query = (select(Meeting).where(_upcoming_condition(member, now or tk.utcnow()))
+    query = (select(Meeting).where(_upcoming_condition(member.id, _member_unit_ids(member), now or tk.utcnow()))
              .order_by(Meeting.starts_at, Meeting.id).limit(limit)
              .options(lazyload(Meeting.attendees)))  # lists show the meeting, not who else comes
     return list(db.session.scalars(query))
 
 
-def rows_of(member: tk.Member, meetings: list[Meeting]) -> dict[int, Attendee]:
-    """``member``'s rows on ``meetings``' lists, by meeting id (one query for a whole list of meetings)."""
-    ids = [meeting.id for meeting in meetings]
-    if not ids:
-        return {}
-    query = select(Attendee).where(Attendee.member_id == member.id, Attendee.meeting_id.in_(ids))
-    return {row.meeting_id: row for row in db.session.scalars(query)}
+#: A member's list of meetings loads the member's own row with each, not everyone else's rows (selectin), nor the
+#: member again (the viewer, already loaded).
+_LISTED = (lazyload(Meeting.attendees), lazyload(Attendee.member))
+# "My meetings" runs these two on every visit: built once, bound per call (building them cost about what running
+# them does).
+_UPCOMING_WITH_ROWS = (
+    select(Meeting, Attendee)
+    .outerjoin(Attendee, and_(Attendee.meeting_id == Meeting.id, Attendee.member_id == bindparam("member")))
+    .where(_upcoming_condition(bindparam("member"), bindparam("units", expanding=True), bindparam("now")))
+    .order_by(Meeting.starts_at, Meeting.id).limit(bindparam("limit")).options(*_LISTED))
+_PAST = (
+    select(Meeting, Attendee)
+    .join(Attendee, and_(Attendee.meeting_id == Meeting.id, Attendee.member_id == bindparam("member")))
+    .where(Meeting.ends_at <= bindparam("now"), Meeting.status != "cancelled", Meeting.status != "draft")
+    .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+    .options(*_LISTED))
+
+
+def upcoming_with_rows(member: tk.Member, *, now: datetime | None = None,
+                       limit: int = 20) -> list[tuple[Meeting, Attendee | None]]:
+    """:func:`upcoming_for_member` with ``member``'s row on each meeting's list (None when not listed): one query."""
+    rows = db.session.execute(_UPCOMING_WITH_ROWS, {"member": member.id, "units": _member_unit_ids(member),
+                                                    "now": now or tk.utcnow(), "limit": limit})
+    return [(meeting, row) for meeting, row in rows]
 
 
 def member_meetings(member: tk.Member, *, now: datetime | None = None) -> Select:
@@ -425,19 +444,19 @@ def member_meetings(member: tk.Member, *, now: datetime | None = None) -> Select
     now = now or tk.utcnow()
     listed = select(Attendee.meeting_id).where(Attendee.member_id == member.id)
     past = and_(Meeting.starts_at <= now, Meeting.status.not_in(("cancelled", "draft")), Meeting.id.in_(listed))
-    return (select(Meeting).where(or_(_upcoming_condition(member, now), past))
+    return (select(Meeting).where(or_(_upcoming_condition(member.id, _member_unit_ids(member), now), past))
             .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).options(lazyload(Meeting.attendees)))
 
 
-def past_for_member(member: tk.Member, *, limit: int = 50) -> list[tuple[Meeting, Attendee | None]]:
-    """Meetings ``member`` was listed for that have started (newest first), with their row."""
-    now = tk.utcnow()
-    query = (select(Meeting, Attendee).join(Attendee, and_(Attendee.meeting_id == Meeting.id,
-                                                           Attendee.member_id == member.id))
-             .where(Meeting.starts_at <= now, Meeting.status != "cancelled", Meeting.status != "draft")
-             .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit)
-             .options(lazyload(Meeting.attendees)))  # the member's own row comes with it; not everyone else's
-    return [(meeting, row) for meeting, row in db.session.execute(query)]
+def past_for_member(member: tk.Member, *, now: datetime | None = None, limit: int = 50,
+                    offset: int = 0) -> list[tuple[Meeting, Attendee]]:
+    """Meetings ``member`` was listed for that have ended (newest first, ``limit`` from ``offset``), with their row.
+
+    A meeting in progress is not past yet (while called, it is still coming up: :func:`upcoming_with_rows`).
+    """
+    rows = db.session.execute(_PAST, {"member": member.id, "now": now or tk.utcnow(), "limit": limit,
+                                      "offset": offset})
+    return [(meeting, row) for meeting, row in rows]
 
 
 def add_attachment(meeting: Meeting, upload, *, by) -> Attachment:

@@ -77,6 +77,11 @@ class Meeting(db.Model):
     attachments = relationship("Attachment", back_populates="meeting", cascade="all, delete-orphan",
                                order_by="Attachment.id")
 
+    @property
+    def ends_same_day(self) -> bool:
+        """Whether it ends on the local day it starts (pages then show only the end's time)."""
+        return tk.local_date(self.starts_at) == tk.local_date(self.ends_at)
+
 
 class Attendee(db.Model):
     """A person expected at (or who came to) a meeting, and what happened: one row per meeting and member."""
@@ -85,6 +90,8 @@ class Attendee(db.Model):
     __table_args__ = (
         UniqueConstraint("meeting_id", "member_id", name="uq_meetings_attendee"),
         Index("ix_meetings_attendee_member", "member_id", "status"),
+        # The register's per-meeting counts by status read this index alone (no row of the table).
+        Index("ix_meetings_attendee_meeting_status", "meeting_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

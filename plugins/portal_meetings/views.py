@@ -23,6 +23,8 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="te
 tk.template_labels(bp, vocabulary.PLUGIN, **vocabulary.TEMPLATE_LABELS)
 #: Meetings a member may see: called ones (and those that went on from there); drafts stay with the secretaries.
 MEMBER_VISIBLE = ("notified", "held", "minuted", "archived", "cancelled")
+#: Past meetings listed per page of "My meetings" (a phone page: about a quarter's meetings; older ones page on).
+PAST_SHOWN = 10
 
 
 def _now() -> datetime:
@@ -67,20 +69,28 @@ def _page_url(meeting: Meeting) -> str:
 # -- pages --------------------------------------------------------------------
 
 
+def _past_page() -> int:
+    """``?page=`` of the past meetings (from 1; anything else reads as 1; bounded so the offset stays an INTEGER)."""
+    value = request.args.get("page", "")
+    return min(int(value), tk.MAX_ID // PAST_SHOWN) if value.isdigit() and int(value) > 0 else 1
+
+
 @bp.get("/")
 @login_required
 def mine():
-    """Upcoming meetings at home and at the host branch (cancelled ones marked), then past ones with my attendance."""
+    """Upcoming meetings at home and at the host branch (cancelled ones marked), then past ones with my attendance,
+    :data:`PAST_SHOWN` at a time (``?page=`` goes back further)."""
     member = tk.current_member()
     now = _now()
-    upcoming = meetings.upcoming_for_member(member, now=now) if member else []
-    past = meetings.past_for_member(member) if member else []
-    mine_rows = meetings.rows_of(member, upcoming) if member else {}
+    page = _past_page()
+    upcoming = meetings.upcoming_with_rows(member, now=now) if member else []
+    # one more than shown: whether there are older ones, without counting them
+    past = (meetings.past_for_member(member, now=now, limit=PAST_SHOWN + 1, offset=(page - 1) * PAST_SHOWN)
+            if member else [])
     return render_template(
-        "meetings/member/mine.html", member=member, now=now,
-        upcoming=[(meeting, mine_rows.get(meeting.id)) for meeting in upcoming],
-        # a meeting in progress is still "coming up": list it once
-        past=[(meeting, shown_status(meeting, row, now)) for meeting, row in past if meeting.ends_at <= now],
+        "meetings/member/mine.html", member=member, now=now, page=page, older=len(past) > PAST_SHOWN,
+        upcoming=upcoming,
+        past=[(meeting, shown_status(meeting, row, now)) for meeting, row in past[:PAST_SHOWN]],
         at_home=is_at_home, manages=tk.can("meetings.manage"))
 
 
