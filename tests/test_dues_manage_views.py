@@ -145,6 +145,48 @@ def test_the_ledger_is_paged_and_searchable_with_the_whole_units_totals(app, db,
     assert {m.name for m in extra} | {"张伟", "李芳"} <= names  # the download stays whole
 
 
+def _totals(page: str) -> tuple[dict[str, str], dict[str, int], int]:
+    """The ledger's unit totals: ``({due, paid}, {status: members}, reported payments waiting)``."""
+    money_ = dict(re.findall(r'data-total="(\w+)">([\d.]+)<', page))
+    counts = {status: int(n) for status, n in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+    waiting = re.search(r"(\d+) reported payments? to confirm", page)
+    return money_, counts, int(waiting.group(1)) if waiting else 0
+
+
+def test_the_ledgers_kept_totals_change_at_once_with_a_payment_a_confirmation_and_a_profile(app, db, org):
+    """The unit's totals are kept by the composition cache (issue 20): every write they show is seen at once."""
+    from portal import cache
+
+    _profile(db, org.member1)
+    _profile(db, org.member2)
+    client = _client(app, "home-secretary")
+    url = f"/dues/manage/?unit={org.home.id}"
+
+    def warm() -> tuple[dict[str, str], dict[str, int], int]:
+        client.get(url)
+        hits = cache.stats(app).hits
+        page = client.get(url).get_data(as_text=True)
+        assert cache.stats(app).hits > hits, "the ledger's totals were not kept"
+        return _totals(page)
+
+    # member1 and member2 owe 40.00 this month; the secretary has no profile
+    assert warm() == ({"due": "80.00", "paid": "0.00"}, {"unpaid": 2, "no_profile": 1}, 0)
+    recorded = client.post(f"/dues/manage/member/{org.member2.id}/payments", data={
+        "months": [_month()], "amount": "40.00", "channel": "cash", "paid_on": tk.local_today().isoformat()})
+    assert recorded.status_code == 302
+    assert warm() == ({"due": "80.00", "paid": "40.00"}, {"paid": 1, "unpaid": 1, "no_profile": 1}, 0)
+
+    reported = _reported(db, org.member1, [_month()])  # the member reports a transfer: waiting for the secretary
+    assert warm() == ({"due": "80.00", "paid": "80.00"}, {"paid": 1, "reported": 1, "no_profile": 1}, 1)
+    assert client.post(f"/dues/manage/payments/{reported.id}/confirm").status_code == 302
+    assert warm() == ({"due": "80.00", "paid": "80.00"}, {"paid": 2, "no_profile": 1}, 0)
+
+    rebased = client.post(f"/dues/manage/member/{org.member2.id}/profile", data={
+        "category": "salaried", "monthly_base": "6000.00", "insurance_deduction": "0.00"})
+    assert rebased.status_code == 302  # from this month: 6000.00 × 1.5 % = 90.00
+    assert warm() == ({"due": "130.00", "paid": "80.00"}, {"paid": 2, "no_profile": 1}, 0)
+
+
 def test_setting_a_profile_shows_the_computed_rate_and_amount(app, db, org):
     client = _client(app, "home-secretary")
     response = client.post(f"/dues/manage/member/{org.member2.id}/profile",

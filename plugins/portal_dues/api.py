@@ -147,11 +147,11 @@ def me():
         raise tk.Forbidden(_("Only members can do this."))
     profile = _profile_of(member)
     current = money.current_month()
-    recent = statement.recent_months(member)
-    ahead = statement.month_states(member, money.month_range(money.add_months(current, 1),
-                                                             payments.latest_payable_month()))
+    book = statement.member_book(member)
+    recent = book.recent()
+    ahead = book.states(money.month_range(money.add_months(current, 1), payments.latest_payable_month()))
     paid = {state.month for state in recent + ahead if state.status == "paid"}
-    months_unpaid, since = arrears.arrears_for(member)
+    months_unpaid, since = book.arrears()
     return jsonify({
         "profile": profiles.profile_json(profile) if profile is not None else None,
         "months_paid": sorted(money.month_key(month) for month in paid),
@@ -159,7 +159,7 @@ def me():
         "months_due": sorted(state.key for state in recent if state.status == "unpaid"),
         "arrears": {"months_unpaid": months_unpaid, "since": money.month_key(since) if since else None},
         "payable_months": [{"month": state.key, "due": money.money_text(state.due)}
-                           for state in statement.payable_months(member)],
+                           for state in book.payable()],
         "providers": [{"name": provider.name, "label": str(provider.label)} for provider in providers.available()]})
 
 

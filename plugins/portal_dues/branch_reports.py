@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from flask import Response
 from portal.toolkit import gettext as _
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Date, String, and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from portal import toolkit as tk
@@ -58,36 +58,65 @@ def members_query(unit: tk.OrgUnit, term: str = ""):
     return query.where(tk.Member.name.contains(term, autoescape=True)) if term else query
 
 
-def month_rows(members: list[tk.Member], month: date) -> list[dict]:
-    """The month's row of each of ``members`` (in their order): two queries for the schedules, one for payments.
+def _month_facts(among, month: date) -> tuple[dict[int, arrears.Schedule], dict]:
+    """The dues schedules of the members ``among`` (ids, or a ``select`` of them) and their payments of ``month``.
 
+    One UNION ALL: their profiles, approved reductions and the month's payment rows (a rejected payment
+    holds no month). Returns ``({member id: Schedule}, {member id: (amount due, payment id, paid on, channel,
+    status)})``.
+    """
+    none_date, none_text = null().cast(Date), null().cast(String)
+    parts = union_all(
+        select(literal("p"), DuesProfile.member_id, DuesProfile.valid_from, none_date, DuesProfile.monthly_due,
+               DuesProfile.category, none_text, DuesProfile.id).where(DuesProfile.member_id.in_(among)),
+        select(literal("r"), Reduction.member_id, Reduction.from_month, Reduction.to_month, Reduction.monthly_due,
+               none_text, none_text, Reduction.id).where(Reduction.member_id.in_(among), Reduction.state == "approved"),
+        select(literal("t"), PaymentMonth.member_id, Payment.paid_on, none_date, PaymentMonth.amount_due,
+               Payment.status, Payment.channel, Payment.id).join(Payment, Payment.id == PaymentMonth.payment_id)
+        .where(PaymentMonth.month == month, PaymentMonth.member_id.in_(among), Payment.status != "rejected"),
+    )
+    schedules: dict[int, arrears.Schedule] = {}
+    taken = {}
+    # profiles by month, reductions in the order asked (the latest covering a month wins)
+    rows = db.session.execute(parts)
+    for kind, member_id, first, second, amount, text, channel, number in sorted(
+            rows, key=lambda row: (row[0], row[1], row[7] if row[0] == "r" else row[2])):
+        if kind == "p":
+            schedules.setdefault(member_id, arrears.Schedule()).profiles.append((first, amount, text))
+        elif kind == "r":
+            schedules.setdefault(member_id, arrears.Schedule()).reductions.append((first, second, amount))
+        else:
+            taken[member_id] = (amount, number, first, channel, text)
+    return schedules, taken
+
+
+def month_rows(members: list[tk.Member], month: date, among=None) -> list[dict]:
+    """The month's row of each of ``members`` (in their order): one query (:func:`_month_facts`).
+
+    ``among``: a ``select`` of the members' ids when they are too many to name (the whole subtree's list).
     Row: ``member``, ``member_id``, ``category`` (of the profile in force, or None), ``due`` (None when nothing
     covers the month), ``paid`` (the month's amount of a payment that was not rejected, or None), ``paid_on``,
     ``channel``, ``payment_id`` and ``status`` (a key of ``MONTH_STATUS_LABELS``).
     """
     month = money.month_start(month)
-    ids = [member.id for member in members]
-    found = arrears.schedules(ids)
-    taken = {row.member_id: row for row in db.session.execute(
-        select(PaymentMonth.member_id, PaymentMonth.amount_due, Payment.id, Payment.paid_on, Payment.channel,
-               Payment.status)
-        .join(Payment, Payment.id == PaymentMonth.payment_id)
-        .where(PaymentMonth.month == month, PaymentMonth.member_id.in_(ids), Payment.status != "rejected"))}
+    found, taken = _month_facts([member.id for member in members] if among is None else among, month)
     rows = []
     for member in members:
         schedule = found.get(member.id, arrears.Schedule())
+        schedule.joined_on = member.joined_on
         profile, due, payment = schedule.profile_at(month), schedule.due(month), taken.get(member.id)
+        amount, payment_id, paid_on, channel, status = payment or (None, None, None, None, None)
         rows.append({"member": member, "member_id": member.id, "category": profile[2] if profile else None,
-                     "due": due, "paid": payment.amount_due if payment else None,
-                     "paid_on": payment.paid_on if payment else None, "channel": payment.channel if payment else None,
-                     "payment_id": payment.id if payment else None,
-                     "status": _month_status(payment.status if payment else None, profile, due)})
+                     "due": due, "paid": amount, "paid_on": paid_on, "channel": channel, "payment_id": payment_id,
+                     "status": _month_status(status, profile, due)})
     return rows
 
 
 def monthly_list(unit: tk.OrgUnit, month: date) -> list[dict]:
-    """Each member of the subtree (by home branch) for ``month``, by name (rows of ``month_rows``): four queries."""
-    return month_rows(list(db.session.scalars(members_query(unit))), month)
+    """Each member of the subtree (by home branch) for ``month``, by name (rows of ``month_rows``): two queries."""
+    query = members_query(unit)
+    return month_rows(list(db.session.scalars(query)), month,
+                      among=query.order_by(None).with_only_columns(tk.Member.id))
 
 
 def branch_totals(unit: tk.OrgUnit, month: date, *, waiting=None) -> dict:
@@ -98,28 +127,23 @@ def branch_totals(unit: tk.OrgUnit, month: date, *, waiting=None) -> dict:
     ``waiting``: a ``select`` counted in the same statement (``totals["waiting"]``; 0 without it).
     """
     month = money.month_start(month)
-    ours = members_query(unit).order_by(None).with_only_columns(tk.Member.id)
-    # grouped lookups joined once (a correlated subquery per figure was evaluated again at each use of it)
-    latest = (select(DuesProfile.member_id, func.max(DuesProfile.valid_from).label("valid_from"))
-              .where(DuesProfile.member_id.in_(ours), DuesProfile.valid_from <= month)
-              .group_by(DuesProfile.member_id).subquery())
-    reduction = (select(Reduction.member_id, func.max(Reduction.id).label("id"))
-                 .where(Reduction.member_id.in_(ours), Reduction.state == "approved", Reduction.from_month <= month,
-                        or_(Reduction.to_month.is_(None), Reduction.to_month >= month))
-                 .group_by(Reduction.member_id).subquery())
-    # each member's month row through the unique (member, month) index; a rejected payment leaves the month open
+    # one index seek per member for each lookup (the profile in force, the latest approved reduction covering
+    # the month, the month's payment row through the unique (member, month) index), computed once per member:
+    # MATERIALIZED, or the database would inline the lookups into every use of ``due`` below
+    in_force = (select(DuesProfile.monthly_due)
+                .where(DuesProfile.member_id == tk.Member.id, DuesProfile.valid_from <= month)
+                .order_by(DuesProfile.valid_from.desc()).limit(1).scalar_subquery())
+    reduced = (select(Reduction.monthly_due)
+               .where(Reduction.member_id == tk.Member.id, Reduction.state == "approved", Reduction.from_month <= month,
+                      or_(Reduction.to_month.is_(None), Reduction.to_month >= month))
+               .order_by(Reduction.id.desc()).limit(1).scalar_subquery())
+    # a rejected payment leaves the month open
     rows = (members_query(unit).order_by(None)
-            .outerjoin(latest, latest.c.member_id == tk.Member.id)
-            .outerjoin(DuesProfile, and_(DuesProfile.member_id == tk.Member.id,
-                                         DuesProfile.valid_from == latest.c.valid_from))
-            .outerjoin(reduction, reduction.c.member_id == tk.Member.id)
-            .outerjoin(Reduction, Reduction.id == reduction.c.id)
             .outerjoin(PaymentMonth, and_(PaymentMonth.member_id == tk.Member.id, PaymentMonth.month == month))
             .outerjoin(Payment, and_(Payment.id == PaymentMonth.payment_id, Payment.status != "rejected"))
-            .with_only_columns(tk.Member.joined_on, DuesProfile.monthly_due.label("in_force"),
-                               Reduction.monthly_due.label("reduced"),
+            .with_only_columns(tk.Member.joined_on, in_force.label("in_force"), reduced.label("reduced"),
                                case((Payment.id.isnot(None), PaymentMonth.amount_due)).label("paid"), Payment.status)
-            .subquery())
+            .cte("dues_rows").prefix_with("MATERIALIZED"))
     owed = and_(rows.c.in_force.isnot(None), or_(rows.c.joined_on.is_(None),
                                                  rows.c.joined_on < money.add_months(month, 1)))
     due = case((owed, func.coalesce(rows.c.reduced, rows.c.in_force)))
@@ -392,9 +416,9 @@ def publish_disclosure(unit: tk.OrgUnit, year: int, use_note: str, *, by, now: d
     return row
 
 
-def disclosure_xlsx(unit: tk.OrgUnit, year: int) -> Response:
-    """The year's disclosure figures (and the use note once published) as a spreadsheet."""
-    figures = disclosure(unit, year)
+def disclosure_xlsx(unit: tk.OrgUnit, year: int, now: datetime | None = None) -> Response:
+    """The year's disclosure figures (and the use note once published) as a spreadsheet (``now``: as ``disclosure``)."""
+    figures = disclosure(unit, year, now)
     rate = figures["rate"]
     rows = [[_("Members"), figures["members"]], [_("Dues owed"), figures["due"]],
             [_("Dues collected for the year's months"), figures["collected_dues"]],

@@ -110,7 +110,9 @@ def index():
     unit = tk.unit_from_arg(request.args.get("unit"), PERMISSION)
     month, error = _month_arg(request.args.get("month"))
     term = (request.args.get("q") or "").strip()[:50]
-    totals = branch_reports.branch_totals(unit, month, waiting=_reported_query(unit))
+    # the same for every secretary of the unit: kept while no table it read (dues, members, units) was written
+    totals = tk.cached("dues.branch_totals", (unit.id, month),
+                       lambda: branch_reports.branch_totals(unit, month, waiting=_reported_query(unit)))
     # the totals count the unit's members already: only a search needs its own count
     page = tk.paginate(branch_reports.members_query(unit, term), total=None if term else totals["members"])
     return render_template("dues/manage/index.html", unit=unit, units=tk.unit_choices(PERMISSION),

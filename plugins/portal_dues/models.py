@@ -30,7 +30,9 @@ class DuesProfile(db.Model):
     """How much a member owes each month from ``valid_from`` on (a new row per re-basing; history kept)."""
 
     __tablename__ = "dues_profile"
-    __table_args__ = (UniqueConstraint("member_id", "valid_from", name="uq_dues_profile_member_from"),)
+    __table_args__ = (UniqueConstraint("member_id", "valid_from", name="uq_dues_profile_member_from"),
+                      # the ledger's totals read the amount in force from the index alone
+                      Index("ix_dues_profile_member_from_due", "member_id", "valid_from", "monthly_due"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
@@ -79,7 +81,9 @@ class Payment(db.Model):
 
     __tablename__ = "dues_payment"
     __table_args__ = (Index("ix_dues_payment_unit_paid", "collecting_unit_id", "paid_on"),
-                      Index("ix_dues_payment_member", "member_id", "paid_on"))
+                      Index("ix_dues_payment_member", "member_id", "paid_on"),
+                      # the payments waiting for a secretary, counted per member without reading each payment
+                      Index("ix_dues_payment_member_status", "member_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))

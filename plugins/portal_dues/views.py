@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from portal.toolkit import gettext as _
 
 from portal import toolkit as tk
-from portal_dues import arrears, money, payments, profiles, providers, receipts, statement, vocabulary
+from portal_dues import money, payments, profiles, providers, receipts, statement, vocabulary
 
 bp = Blueprint("dues", __name__, url_prefix="/dues", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -54,12 +54,13 @@ def mine():
     if member is None:
         return render_template("dues/member/mine.html", member=None, manages=tk.can("dues.manage"))
     now = _now()
-    months_unpaid, since = arrears.arrears_for(member, now=now)
+    book = statement.member_book(member)  # one statement: every figure below is worked out from it
+    months_unpaid, since = book.arrears(now)
     return render_template(
-        "dues/member/mine.html", member=member, profile=profiles.current_profile(member, money.current_month(now)),
-        grid=statement.recent_months(member, now), months_unpaid=months_unpaid, since=since,
+        "dues/member/mine.html", member=member, profile=book.profile_at(money.current_month(now)),
+        grid=book.recent(now), months_unpaid=months_unpaid, since=since,
         steps=statement.countdown(months_unpaid), payments=statement.my_payments(member),
-        payable=statement.payable_months(member, now), providers=providers.available(),
+        months_of=book.months_of, payable=book.payable(now), providers=providers.available(),
         manages=tk.can("dues.manage"), month_key=money.month_key, money_text=money.money_text, percent=_percent)
 
 
