@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal.audit.models import AuditEntry
-from portal_reports import schedule, widgets, writing
+from portal_reports import reading, schedule, widgets, writing
 from portal_reports.models import Report
 from tests.conftest import login
 from tests.helpers.query_counter import count_queries
@@ -196,20 +196,46 @@ def test_inbox_lists_the_units_reports(client, db, org):
 
 def test_the_inbox_reads_both_of_its_halves_through_an_index(client, db, org):
     """"Sent from the subtree OR shared with it as host": with the host half unindexed, the database read every
-    report of the county for each page of a branch's inbox (issue 20). Checked on SQLite's plan."""
+    report of the county for each page of a branch's inbox, and an OR of the halves sorted every report of the
+    subtree (issue 20). Both the count and the page read each half from its covering index, never the table
+    (the page then reads only its own reports by id). Checked on SQLite's plan."""
     if db.engine.dialect.name != "sqlite":
         return
     sent_report(db, org.member1, "Shared.", share=True)
     _login(client, "host-secretary")
     with count_queries() as queries:
         assert client.get(f"/reports/inbox?unit={org.host.id}").status_code == 200
-    listed = [q for q in queries if "FROM reports_report" in q.sql and "ORDER BY" in q.sql]
-    assert listed
+    listed = [q for q in queries if "FROM reports_report" in q.sql]
+    assert len(listed) == 2  # the count and the page
     with db.engine.connect() as connection:
         for statement in listed:
             plan = " | ".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement.sql,
                                                                              tuple(statement.parameters)))
-            assert "SCAN reports_report" not in plan and "ix_reports_report_host" in plan, plan
+            assert "SCAN reports_report" not in plan, plan
+            assert "COVERING INDEX ix_reports_report_home_sent" in plan, plan
+            assert "COVERING INDEX ix_reports_report_host_sent" in plan, plan
+
+
+def test_the_inbox_lists_a_report_both_sent_from_and_shared_with_the_subtree_once(client, db, org):
+    """The halves are disjoint: a member hosted inside the reader's own subtree who shares the report is
+    listed and counted once (the host half leaves out what the home half lists)."""
+    org.member1.host_unit_id = org.home.id
+    report = sent_report(db, org.member1, "Hosted at home.", share=True)
+    assert report.home_unit_id == report.host_unit_id == org.home.id and report.share_with_host
+    _login(client, "home-secretary")
+    page = client.get(f"/reports/inbox?unit={org.home.id}").get_data(as_text=True)
+    assert page.count(f'id="report-{report.id}"') == 1
+    assert reading.inbox_count(org.home) == 1
+    reader = next(w for w in widgets.member_widgets(org.home_sec) if w.template == "reports/widget_reader.html")
+    assert reader.context["waiting"] == 1  # the dashboard's count of unread reports splits the same way
+
+
+def test_the_reader_panel_counts_the_copies_shared_with_the_host(db, org):
+    """The host branch's secretary is told of an unread copy shared with it (the panel's host half)."""
+    sent_report(db, org.member1, "Shared.", share=True)
+    sent_report(db, org.member2, "Not shared.")
+    reader = next(w for w in widgets.member_widgets(org.host_sec) if w.template == "reports/widget_reader.html")
+    assert reader.context["waiting"] == 1
 
 
 # -- the overdue list ---------------------------------------------------------------------------------------------

@@ -76,6 +76,25 @@ def test_probationary_members_graded_when_the_setting_says_so(db, org, factory):
     assert decide(by_name["Prob 0"], "excellent", org).full_count == 4
 
 
+@pytest.mark.parametrize("grade_probationary", [False, True])
+def test_the_rounds_counts_are_the_results_figures(db, org, factory, grade_probationary):
+    """``results.counts`` (one grouped statement, for the round's page and the meter) gives exactly the figures
+    of ``results.results`` (from every entry), probationary members graded or not."""
+    round_, by_name = grading_round(db, org, factory, extra=3, probationary=2)
+    tk.set_setting("review", "grade_probationary", grade_probationary)
+    db.session.commit()
+    for name, grade in (("Extra 0", "excellent"), ("Extra 1", "excellent"), ("Extra 2", "basic"),
+                        ("李芳", "qualified")) + ((("Prob 0", "excellent"),) if grade_probationary else ()):
+        decide(by_name[name], grade, org)
+    found, counted = results.results(round_), results.counts(round_)
+    figures = ("counts", "full_count", "probationary_count", "excellent_share", "exceeds_one_third",
+               "excellent_reason", "entry_count")
+    assert {name: getattr(counted, name) for name in figures} == {name: getattr(found, name) for name in figures}
+    assert (counted.entry_count, counted.probationary_count) == (len(by_name), 2)
+    assert counted.full_count == (8 if grade_probationary else 6)
+    assert counted.counts["excellent"] == (3 if grade_probationary else 2)
+
+
 def test_a_member_away_needs_the_host_opinion_unless_a_reason(db, org, factory):
     round_, by_name = grading_round(db, org, factory)
     away = by_name["张伟"]

@@ -26,9 +26,12 @@ class Report(db.Model):
     __tablename__ = "reports_report"
     __table_args__ = (UniqueConstraint("member_id", "period", name="uq_reports_report_period"),
                       Index("ix_reports_report_unit", "home_unit_id", "period"),
-                      # the inbox reads "sent from the subtree OR shared with it as host": without this index the
-                      # host half scans every report, so the whole OR did (issue 20: ~200 ms at county scale)
-                      Index("ix_reports_report_host", "host_unit_id", "submitted_at"))
+                      # the inbox reads "sent from the subtree" and "shared with it as host" as two halves, each
+                      # from one of these covering indexes (its sort keys and filters included, the id too for
+                      # PostgreSQL's index-only scans): a page sorts index entries, not rows (issue 20)
+                      Index("ix_reports_report_home_sent", "home_unit_id", "status", "submitted_at", "id"),
+                      Index("ix_reports_report_host_sent", "host_unit_id", "share_with_host", "status",
+                            "home_unit_id", "submitted_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))

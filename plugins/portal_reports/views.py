@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 from portal.toolkit import gettext as _
-from sqlalchemy import or_
 
 from portal import toolkit as tk
 from portal_reports import reading, schedule, writing
@@ -23,6 +22,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="temp
 db = tk.db
 #: The longest report the pages accept (the API and services check it too).
 MAX_BODY = 20000
+#: Reports on one page of the inbox.
+INBOX_PER_PAGE = 50
 
 
 def _now() -> datetime:
@@ -35,6 +36,14 @@ def _report_or_404(report_id: int) -> Report:
     if report.status == "draft":  # the author's draft is on the writing page
         abort(404)
     return report
+
+
+def _page_number() -> int:
+    """``?page=`` from 1 (a bad value is page 1, as ``tk.paginate`` reads it)."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
 
 
 def _period_or_404(member: tk.Member, period: str) -> str:
@@ -122,12 +131,10 @@ def draft(period: str):
 def inbox():
     """The reports sent to a unit the reader holds ``reports.read`` on (its subtree; copies shared with it as host)."""
     unit = tk.unit_from_arg(request.args.get("unit"), "reports.read")
-    units = db.select(tk.OrgUnit.id).where(tk.in_subtree(tk.OrgUnit.path, unit.path))
-    query = (db.select(Report).where(Report.status != "draft",
-                                     or_(Report.home_unit_id.in_(units),
-                                         Report.share_with_host & Report.host_unit_id.in_(units)))
-             .order_by(Report.submitted_at.desc(), Report.id.desc()))
-    page = tk.paginate(query, per_page=50)
+    total = reading.inbox_count(unit)
+    number = min(_page_number(), max(1, -(-total // INBOX_PER_PAGE)))
+    page = tk.Page(items=reading.inbox_reports(unit, limit=INBOX_PER_PAGE, offset=(number - 1) * INBOX_PER_PAGE),
+                   page=number, per_page=INBOX_PER_PAGE, total=total)
     return render_template("reports/inbox.html", unit=unit, page=page,
                            units=tk.manageable_units("reports.read"))
 

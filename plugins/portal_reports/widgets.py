@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.toolkit import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal_reports import schedule
@@ -38,9 +38,15 @@ def _my_report(member: tk.Member) -> list[tk.Widget]:
 
 
 def _to_read(account: tk.Account) -> list[tk.Widget]:
-    """How many reports sent to the account's units nobody has read yet (one count)."""
+    """How many reports sent to the account's units nobody has read yet (one statement).
+
+    Sent from the units, and shared with them as host by members of other units: two disjoint counts, each
+    read from its covering index (an OR of them read the whole host index on PostgreSQL, ~230 ms; issue 20).
+    """
     units = select(tk.OrgUnit.id).where(tk.unit_scope("reports.read", account))
-    waiting = db.session.scalar(select(func.count(Report.id)).where(
-        Report.status == "submitted",
-        or_(Report.home_unit_id.in_(units), Report.share_with_host & Report.host_unit_id.in_(units))))
+    unread = Report.status == "submitted"
+    home = select(func.count()).where(Report.home_unit_id.in_(units), unread)
+    host = select(func.count()).where(Report.host_unit_id.in_(units), Report.share_with_host, unread,
+                                      Report.home_unit_id.not_in(units))
+    waiting = db.session.scalar(select(home.scalar_subquery() + host.scalar_subquery()))
     return [tk.Widget(_l("Reports to read"), "reports/widget_reader.html", {"waiting": waiting or 0}, order=37)]

@@ -93,7 +93,7 @@ def decide(entry: ReviewEntry, grade: Any, *, actor, reason: str = "", on: date 
     tk.audit("review.grade", "review_entry", entry.id, unit_id=entry.round.unit_id,
              actor_account_id=getattr(actor, "id", None), grade=grade)
     db.session.commit()
-    found = results.results(entry.round)
+    found = results.counts(entry.round)
     return Decision(entry=entry, excellent_count=found.counts["excellent"], full_count=found.full_count,
                     exceeds_one_third=found.exceeds_one_third)
 

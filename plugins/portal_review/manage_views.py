@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from portal.toolkit import gettext as _
 from sqlalchemy import select
@@ -144,16 +144,31 @@ def open_round():
 # -- a round -------------------------------------------------------------------------------------------------------
 
 
+def _entries_page(round_: ReviewRound, total: int) -> tk.Page:
+    """The page of the round's entries named by ``?page=`` (from 1; a bad value is page 1, as ``tk.paginate``)."""
+    per_page = current_app.config["PER_PAGE"]
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    number = min(number, max(1, -(-total // per_page)))
+    return tk.Page(items=rounds.entries_page(round_, limit=per_page, offset=(number - 1) * per_page), page=number,
+                   per_page=per_page, total=total)
+
+
 def _render_round(round_: ReviewRound, dates: DatesForm | None = None, reason: ExcellentReasonForm | None = None,
                   status: int = 200):
     days = {name: getattr(round_, name) for name in rounds.DATE_FIELDS}
     dates = dates or DatesForm(formdata=None, data={name: day.isoformat() if day else ""
                                                     for name, day in days.items()})
     reason = reason or ExcellentReasonForm(formdata=None, data={"reason": round_.excellent_reason or ""})
-    summary = results.results(round_)  # the counts and the meter: the whole round, whatever the page
-    page = tk.paginate(rounds.entries_query(round_))
+    # the counts and the meter: the whole round, whatever the page, in one grouped statement that counts the
+    # entries for the pager too (the lists of members by grade are the results page's)
+    summary = results.counts(round_)
+    page = _entries_page(round_, summary.entry_count)
     return render_template("review/manage_round.html", round=round_, entries=page.items, page=page,
-                           tallies=ratings.tallies(round_, [entry.member_id for entry in page.items]),
+                           tallies=ratings.tallies(round_, [entry.member_id for entry in page.items],
+                                                   comments=False),
                            opinions=_host_opinions(round_, [entry.id for entry in page.items]),
                            meter=_one_third(summary), summary=summary, dates=dates, reason=reason,
                            can_manage=rounds.can_manage(round_, current_user), steps=ROUND_STEPS,
@@ -241,7 +256,7 @@ def _render_entry(entry: ReviewEntry, *, host_view: bool, forms: dict | None = N
         follow_up_rows=_follow_up_rows(plan), tallies=tallies, host_view=host_view,
         can_manage=not host_view and rounds.can_manage(round_, current_user), forms=all_forms,
         sections=evidence.sections(entry.member, round_.year, tk.local_today()),
-        meter=None if host_view else _one_third(results.results(round_)),
+        meter=None if host_view else _one_third(results.counts(round_)),
         graded=entry.member.stage == "full" or setting("grade_probationary")), status
 
 

@@ -89,31 +89,40 @@ def rate(round_: ReviewRound, rater_member: tk.Member, ratee_member_id, rating, 
     return row
 
 
-def tallies(round_: ReviewRound, members: list[int] | None = None) -> dict[int, dict]:
+def tallies(round_: ReviewRound, members: list[int] | None = None, *, comments: bool = True) -> dict[int, dict]:
     """Per member of the round: ``{grade: n for each grade, "count": n, "comments": [sorted texts]}``.
 
     Comments are sorted so that their order says nothing about when (or by whom) they were written.
     ``members``: only these members' tallies (each whole), e.g. a page of the round's list.
+    ``comments=False``: the counts alone, without the ``"comments"`` key (one statement fewer: the round's
+    table shows no comment).
     """
-    result = {member_id: _empty() for member_id in (member_ids(round_) if members is None else members)}
+    empty = _empty if comments else _counts_only
+    result = {member_id: empty() for member_id in (member_ids(round_) if members is None else members)}
     ours = [Rating.round_id == round_.id] + ([] if members is None else [Rating.ratee_member_id.in_(members)])
     counts = db.session.execute(select(Rating.ratee_member_id, Rating.rating, func.count(Rating.id))
                                 .where(*ours).group_by(Rating.ratee_member_id, Rating.rating)).all()
     for member_id, rating, n in counts:
-        tally = result.setdefault(member_id, _empty())
+        tally = result.setdefault(member_id, empty())
         tally[rating] = tally.get(rating, 0) + n
         tally["count"] += n
-    comments = db.session.execute(select(Rating.ratee_member_id, Rating.comment)
-                                  .where(*ours, Rating.comment != "")).all()
-    for member_id, text in comments:
+    if not comments:
+        return result
+    texts = db.session.execute(select(Rating.ratee_member_id, Rating.comment)
+                               .where(*ours, Rating.comment != "")).all()
+    for member_id, text in texts:
         result.setdefault(member_id, _empty())["comments"].append(text)
     for tally in result.values():
         tally["comments"].sort()
     return result
 
 
+def _counts_only() -> dict:
+    return {**{grade: 0 for grade in GRADES}, "count": 0}
+
+
 def _empty() -> dict:
-    return {**{grade: 0 for grade in GRADES}, "count": 0, "comments": []}
+    return {**_counts_only(), "comments": []}
 
 
 def progress(round_: ReviewRound, rater_member: tk.Member) -> tuple[int, int]:

@@ -6,8 +6,9 @@ Ratings appear only as counts per grade for each member: no row, column or line 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import toolkit as tk
 from portal.toolkit import gettext as _
@@ -20,8 +21,8 @@ X, WIDTH = 20, 170
 
 
 @dataclass
-class Results:
-    """What a round reports upward."""
+class Counts:
+    """A round's figures: counts per grade of the members who receive one, the one-third check."""
 
     counts: dict[str, int]
     full_count: int
@@ -29,6 +30,14 @@ class Results:
     excellent_share: float
     exceeds_one_third: bool
     excellent_reason: str | None
+    #: Every entry of the round, graded or not (the length of its list of members).
+    entry_count: int
+
+
+@dataclass
+class Results(Counts):
+    """What a round reports upward: its figures and the lists of members."""
+
     excellent: list[ReviewEntry] = field(default_factory=list)
     unqualified: list[ReviewEntry] = field(default_factory=list)
     basic: list[ReviewEntry] = field(default_factory=list)
@@ -57,23 +66,44 @@ def _entries(round_: ReviewRound) -> list[ReviewEntry]:
                                    .order_by(tk.Member.name, tk.Member.id)).unique())
 
 
+def _figures(round_: ReviewRound, groups: Iterable[tuple[str | None, str | None, int]]) -> dict[str, Any]:
+    """The fields of :class:`Counts` from ``(member stage, grade, how many entries)`` groups of the round."""
+    stages = graded_stages()
+    counts = {grade: 0 for grade in GRADES}
+    gradable = probationary = total = 0
+    for stage, grade, number in groups:
+        total += number
+        probationary += number if stage == "probationary" else 0
+        if stage in stages:
+            gradable += number
+            if grade in counts:
+                counts[grade] += number
+    return {"counts": counts, "full_count": gradable, "probationary_count": probationary,
+            "excellent_share": counts["excellent"] / gradable if gradable else 0.0,
+            "exceeds_one_third": exceeds(counts["excellent"], gradable),
+            "excellent_reason": round_.excellent_reason, "entry_count": total}
+
+
+def counts(round_: ReviewRound) -> Counts:
+    """The figures of ``round_`` without its lists: one grouped statement, no entry loaded (the round's page and
+    the meter of an entry's page, whichever page of members they show)."""
+    groups = db.session.execute(select(tk.Member.stage, ReviewEntry.grade, func.count())
+                                .join(tk.Member, tk.Member.id == ReviewEntry.member_id)
+                                .where(ReviewEntry.round_id == round_.id)
+                                .group_by(tk.Member.stage, ReviewEntry.grade)).all()
+    return Counts(**_figures(round_, groups))
+
+
 def results(round_: ReviewRound) -> Results:
     """The results of ``round_`` (a fixed number of statements)."""
     entries = _entries(round_)
     planned = set(db.session.scalars(select(ImprovementPlan.entry_id).join(
         ReviewEntry, ReviewEntry.id == ImprovementPlan.entry_id).where(ReviewEntry.round_id == round_.id)))
-    gradable = [entry for entry in entries if is_gradable(entry)]
-    counts = {grade: 0 for grade in GRADES}
-    for entry in gradable:
-        if entry.grade in counts:
-            counts[entry.grade] += 1
-    out = Results(counts=counts, full_count=len(gradable),
-                  probationary_count=sum(1 for entry in entries if entry.member.stage == "probationary"),
-                  excellent_share=counts["excellent"] / len(gradable) if gradable else 0.0,
-                  exceeds_one_third=exceeds(counts["excellent"], len(gradable)),
-                  excellent_reason=round_.excellent_reason)
-    for entry in gradable:
-        _place(out, entry, planned)
+    out = Results(**_figures(round_, ((entry.member.stage, entry.grade, 1) for entry in entries)))
+    stages = graded_stages()  # read once: a setting per entry costs more than the entries (issue 20)
+    for entry in entries:
+        if entry.member.stage in stages:
+            _place(out, entry, planned)
     return out
 
 

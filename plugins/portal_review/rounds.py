@@ -132,6 +132,21 @@ def entries_query(round_: ReviewRound):
             .where(ReviewEntry.round_id == round_.id).order_by(tk.Member.name, tk.Member.id))
 
 
+def entries_page(round_: ReviewRound, *, limit: int, offset: int = 0) -> list[ReviewEntry]:
+    """One page of the entries of ``round_`` with their members, by name, in one statement.
+
+    The page's ids are picked from the round's entries with their members' names alone (a materialized CTE:
+    otherwise PostgreSQL walks every member by name looking for the round's few hundred, ~60 ms; sorting the
+    whole rows of every entry made it scan all the rounds' entries in parallel, ~30 ms; issue 20), then only
+    those entries are loaded.
+    """
+    named = (select(ReviewEntry.id, tk.Member.name, tk.Member.id.label("member_id"))
+             .join(tk.Member, tk.Member.id == ReviewEntry.member_id).where(ReviewEntry.round_id == round_.id)
+             .cte("round_names").prefix_with("MATERIALIZED"))
+    ids = select(named.c.id).order_by(named.c.name, named.c.member_id).limit(limit).offset(offset)
+    return list(db.session.scalars(entries_query(round_).where(ReviewEntry.id.in_(ids))).unique())
+
+
 def entries(round_: ReviewRound) -> list[ReviewEntry]:
     """The entries of ``round_`` with their members, by name."""
     return list(db.session.scalars(entries_query(round_)).unique())

@@ -11,6 +11,7 @@ from datetime import date, timezone
 
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from portal.toolkit import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from portal import toolkit as tk
 from portal_review import evidence, ratings, selfassess, vocabulary
@@ -30,10 +31,11 @@ def _today() -> date:
 
 
 def _my_entries(member: tk.Member) -> list[ReviewEntry]:
-    """The member's entries, newest round first."""
+    """The member's entries with their rounds (one statement), newest round first."""
     return list(db.session.scalars(db.select(ReviewEntry).join(ReviewRound)
+                                   .options(contains_eager(ReviewEntry.round))
                                    .where(ReviewEntry.member_id == member.id)
-                                   .order_by(ReviewRound.year.desc(), ReviewRound.id.desc())))
+                                   .order_by(ReviewRound.year.desc(), ReviewRound.id.desc())).unique())
 
 
 def _my_entry_or_404(member: tk.Member, round_id: int) -> ReviewEntry:
