@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -37,10 +37,10 @@ def test_assign_through_the_form_notifies_members(course, client, org):
     assert bad.status_code == 422 and "past" in bad.get_data(as_text=True)
     assert tk.db.session.scalar(select(Assignment)) is None
     foreign = client.post("/courses/assignments/new", data={"course": course.id, "unit": org.foreign.id, "stage": "",
-                                                            "due_on": (date.today() + timedelta(days=9)).isoformat()})
+                                                            "due_on": (tk.local_today() + timedelta(days=9)).isoformat()})
     assert foreign.status_code == 422  # not a unit of theirs: not among the choices
     ok = client.post("/courses/assignments/new", data={"course": course.id, "unit": org.home.id, "stage": "",
-                                                       "due_on": (date.today() + timedelta(days=9)).isoformat()})
+                                                       "due_on": (tk.local_today() + timedelta(days=9)).isoformat()})
     assert ok.status_code == 302
     from portal.notify.models import Notification
 
@@ -49,7 +49,7 @@ def test_assign_through_the_form_notifies_members(course, client, org):
 
 
 def test_report_per_member_and_unit_with_overdue(course, org):
-    assignment = services.create_assignment(course, org.root, date.today() + timedelta(days=5), account=org.organizer)
+    assignment = services.create_assignment(course, org.root, tk.local_today() + timedelta(days=5), account=org.organizer)
     tk.db.session.commit()
     finish(org.member1, course)
     services.open_lesson(org.member2, course.active_lessons[0])
@@ -68,7 +68,7 @@ def test_report_per_member_and_unit_with_overdue(course, org):
 def test_stage_targets_and_member_dashboard(course, org, client):
     org.member2.stage = "activist"
     tk.db.session.commit()
-    assignment = services.create_assignment(course, org.home, date.today() + timedelta(days=3), stage="activist")
+    assignment = services.create_assignment(course, org.home, tk.local_today() + timedelta(days=3), stage="activist")
     tk.db.session.commit()
     rows, _ = services.assignment_report(assignment)
     assert [r.member.name for r in rows] == ["李芳"]
@@ -81,17 +81,17 @@ def test_stage_targets_and_member_dashboard(course, org, client):
 
 
 def test_host_secretary_assigns_to_hosted_members(course, org):
-    assignment = services.create_assignment(course, org.host, date.today() + timedelta(days=3))
+    assignment = services.create_assignment(course, org.host, tk.local_today() + timedelta(days=3))
     tk.db.session.commit()
     rows, _ = services.assignment_report(assignment)
     assert {r.member.name for r in rows} == {"张伟", "host-secretary"}
 
 
 def test_report_page_and_xlsx_export(course, org, client, app):
-    assignment = services.create_assignment(course, org.home, date.today(), account=org.home_sec)
+    assignment = services.create_assignment(course, org.home, tk.local_today(), account=org.home_sec)
     tk.db.session.commit()
     finish(org.member1, course)
-    assignment.due_on = date.today() - timedelta(days=1)
+    assignment.due_on = tk.local_today() - timedelta(days=1)
     tk.db.session.commit()
     login(client, "home-secretary")
     page = client.get(f"/courses/assignments/{assignment.id}").get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_report_page_and_xlsx_export(course, org, client, app):
 
 
 def test_unit_dashboard_widget_and_alert(course, org, client):
-    services.create_assignment(course, org.home, date.today(), account=org.home_sec)
+    services.create_assignment(course, org.home, tk.local_today(), account=org.home_sec)
     tk.db.session.commit()
     login(client, "home-secretary")
     page = client.get(f"/units/{org.home.id}/dashboard").get_data(as_text=True)

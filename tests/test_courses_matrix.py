@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -33,7 +33,7 @@ def test_permission_matrix(app, db, org, tmp_path):
     for index, item in enumerate(files_course.active_lessons):
         services.open_lesson(org.member1, item, now=start + timedelta(minutes=10 * index))
         services.complete_lesson(org.member1, item, now=start + timedelta(minutes=10 * index + 5))
-    assignment = services.create_assignment(files_course, org.home, date.today() + timedelta(days=7))
+    assignment = services.create_assignment(files_course, org.home, tk.local_today() + timedelta(days=7))
     db.session.commit()
     cert = db.session.scalar(select(Certificate))
     first_lesson = files_course.active_lessons[0]

@@ -29,7 +29,7 @@ def test_register_approve_check_in_confirm(app, db, org, client):
     assert approved.status_code == 200
     certificate = approved.json["certificate"]
     assert certificate["verify_url"].endswith(f"/certificates/mobility/verify/{certificate['number']}")
-    assert certificate["valid_until"] == (tk.utcnow().date() + timedelta(days=365)).isoformat()
+    assert certificate["valid_until"] == (tk.local_today() + timedelta(days=365)).isoformat()
     assert client.post(f"/api/v1/mobility/outflows/{outflow_id}/approve", headers=home).status_code == 409
     assert client.get(urlsplit(certificate["verify_url"]).path).status_code == 200
 

@@ -30,7 +30,7 @@ def _verbs(db, member_id):
 def test_whole_life_through_two_branches(app, db, org):
     member, home, host = _as(app, "member2"), _as(app, "home-secretary"), _as(app, "host-secretary")
     foreign = _as(app, "foreign-secretary")
-    today = tk.utcnow().date()
+    today = tk.local_today()
 
     # 1. register (the member, on the form)
     response = member.post("/mobility/outflows/new", data={
@@ -55,7 +55,7 @@ def test_whole_life_through_two_branches(app, db, org):
     db.session.expire_all()
     certificate = db.session.scalar(select(Certificate).where(Certificate.member_id == org.member2.id))
     assert certificate.status == "active" and certificate.issuing_unit_id == org.home.id
-    assert certificate.valid_until == tk.utcnow().date() + timedelta(days=365)
+    assert certificate.valid_until == tk.local_today() + timedelta(days=365)
     assert db.session.get(tk.Member, org.member2.id).is_away is True
 
     # 3. check in: find the host branch by city, ask, the host secretary confirms
@@ -205,12 +205,12 @@ def test_moving_to_another_city_ends_the_host_check_in(app, db, org):
                                                       "start_date": "2025-01-01", "reason": "务工"})
     outflows.approve_outflow(outflow)
     db.session.commit()
-    move = moves.report_move(org.member1, {"changed_on": tk.utcnow().date().isoformat(),
+    move = moves.report_move(org.member1, {"changed_on": tk.local_today().isoformat(),
                                               "current_province": "浙江省", "current_city": "杭州市"})
     db.session.commit()
     assert move.late is False and org.member1.host_unit_id is None and org.member1.current_city == "杭州市"
     with pytest.raises(ServiceError):
-        moves.report_move(org.member1, {"changed_on": tk.utcnow().date().isoformat(), "current_city": "杭州市"})
+        moves.report_move(org.member1, {"changed_on": tk.local_today().isoformat(), "current_city": "杭州市"})
 
 
 def test_confirm_details_prompt_and_confirmation(app, db, org):

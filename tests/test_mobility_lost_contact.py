@@ -130,7 +130,7 @@ def test_contact_person_and_log_by_the_home_branch_only(app, db, org, factory):
     assert tk.db.session.scalar(select(tk.db.func.count(ContactLog.id))) == 0
     for channel in ("call", "message", "visit", "video"):
         assert home.post(f"/mobility/members/{org.member1.id}/contacts", data={
-            "channel": channel, "contacted_on": tk.utcnow().date().isoformat(), "note": channel}).status_code == 302
+            "channel": channel, "contacted_on": tk.local_today().isoformat(), "note": channel}).status_code == 302
     entries = contacts.contacts_of(org.member1)
     assert sorted(e.channel for e in entries) == ["call", "message", "video", "visit"]
     assert all(e.by_account_id == org.home_sec.id for e in entries)
@@ -143,13 +143,13 @@ def test_lost_contact_list_shows_what_was_tried(app, db, org):
     org.member1.created_at = t0 - timedelta(days=400)
     _away(org, t0 - timedelta(days=120))
     contacts.assign_contact(org.member1, org.member2)
-    contacts.log_contact(org.member1, "visit", (t0 - timedelta(days=100)).date(), "见到本人", by_account=org.home_sec,
+    contacts.log_contact(org.member1, "visit", tk.local_date(t0 - timedelta(days=100)), "见到本人", by_account=org.home_sec,
                          now=t0 - timedelta(days=100))
     db.session.commit()
     alerts.scan(now=t0)
     # attempts that reach nobody are logged, shown, and do not end the case
     for days_ago, channel in ((5, "call"), (2, "message")):
-        contacts.log_contact(org.member1, channel, (t0 - timedelta(days=days_ago)).date(), "无人接听",
+        contacts.log_contact(org.member1, channel, tk.local_date(t0 - timedelta(days=days_ago)), "无人接听",
                              by_account=org.home_sec, now=t0 + timedelta(minutes=days_ago), reached=False)
     db.session.commit()
     db.session.expire_all()

@@ -93,7 +93,7 @@ def test_dashboards_show_mobility(app, db, org):
 
 def test_personal_data_lists_mobility_records(app, db, org):
     _away_and_hosted(org)
-    contacts.log_contact(org.member1, "call", tk.utcnow().date(), "问候")
+    contacts.log_contact(org.member1, "call", tk.local_today(), "问候")
     db.session.commit()
     client = app.test_client()
     login(client, "member1")

@@ -24,7 +24,7 @@ def hello():
     member = tk.current_member()
     greeting = tk.get_setting("example_hello", "greeting")
     if member is not None:
-        tk.record_activity(member, "example.greeted", "day", tk.utcnow().date().isoformat())
+        tk.record_activity(member, "example.greeted", "day", tk.local_today().isoformat())
         tk.db.session.commit()
     return render_template("example_hello/hello.html", greeting=greeting)
 
