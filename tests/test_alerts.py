@@ -75,7 +75,7 @@ def test_every_flagged_member_reaches_someone(db, org, factory):
 
 def _certificate(org, now):
     outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
-                                                      "start_date": (now - timedelta(days=340)).date().isoformat(),
+                                                      "start_date": tk.local_date(now - timedelta(days=340)).isoformat(),
                                                       "reason": "务工"}, now=now - timedelta(days=340))
     outflows.approve_outflow(outflow, now=now - timedelta(days=340))
     tk.db.session.commit()
@@ -88,7 +88,7 @@ def test_review_due_reaches_the_branch_side_and_the_member_once(db, org, factory
     # the home branch's secretary left: the review falls to the committee
     db.session.execute(delete(RoleAssignment).where(RoleAssignment.account_id == org.home_sec.id))
     db.session.commit()
-    assert certificate.valid_until - now.date() <= timedelta(days=30)
+    assert certificate.valid_until - tk.local_date(now) <= timedelta(days=30)
     alerts.scan(now=now)
     assert _alerts_to(org.organizer, "alert.mobility.review_due") == 1
     assert _alerts_to(org.member1.account, "alert.mobility.review_due_member") == 1
@@ -100,15 +100,15 @@ def test_review_due_reaches_the_branch_side_and_the_member_once(db, org, factory
 def test_a_late_move_report_tells_the_member_the_rule(db, org):
     now = tk.utcnow()
     outflow = outflows.register_outflow(org.member1, {"destination_province": "广东省", "destination_city": "深圳市",
-                                                      "start_date": (now - timedelta(days=60)).date().isoformat(),
+                                                      "start_date": tk.local_date(now - timedelta(days=60)).isoformat(),
                                                       "reason": "务工"}, now=now - timedelta(days=60))
     outflows.approve_outflow(outflow, now=now - timedelta(days=60))
     db.session.commit()
-    moves.report_move(org.member1, {"changed_on": (now - timedelta(days=3)).date().isoformat(),
+    moves.report_move(org.member1, {"changed_on": tk.local_date(now - timedelta(days=3)).isoformat(),
                                     "employer": "新公司"}, now=now)
     db.session.commit()
     assert _alerts_to(org.member1.account, "mobility.move_late") == 0
-    moves.report_move(org.member1, {"changed_on": (now - timedelta(days=20)).date().isoformat(),
+    moves.report_move(org.member1, {"changed_on": tk.local_date(now - timedelta(days=20)).isoformat(),
                                     "employer": "另一家公司"}, now=now)
     db.session.commit()
     notes = list(db.session.scalars(select(Notification).where(Notification.account_id == org.member1.account_id,
