@@ -38,9 +38,11 @@ from portal.timeutil import local_now
 
 FORMAT = 1
 VERSION_TABLE = "alembic_version"  # recorded as the manifest's heads; migrations rebuild it
-#: Tables derived from the others and rebuilt by the restore (``portal search reindex``): not dumped, not
-#: compared (their rebuilt rows differ in time stamps), only emptied before a restore loads its rows.
-DERIVED_TABLES = frozenset({"search_document"})
+#: Tables derived from the others: not dumped, not compared, only emptied before a restore loads its rows.
+#: ``search_document`` is rebuilt by the restore (``portal search reindex``; its rows differ in time stamps).
+#: ``cache_stamp`` (the composition cache's versions) starts again empty, so each stamp restarts at a random
+#: version: every piece an app server kept from the database before the restore is stale, none can match.
+DERIVED_TABLES = frozenset({"search_document", "cache_stamp"})
 BATCH = 500
 CONFIG_FILES = ("config.toml", "config.py")
 SECRET_NOTE = ("config/ holds the instance configuration, including SECRET_KEY when it is set there: "
